@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "devenv",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "devenv", targets: ["devenv"]),
+        .library(name: "DevEnvCore", targets: ["DevEnvCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
+        .systemLibrary(
+            name: "CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
+        .systemLibrary(
+            name: "CSQLite3", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+
+        .target(name: "DockerEngine", dependencies: ["CCurl"], swiftSettings: strict),
+        .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: strict),
+        .target(name: "StateStore", dependencies: ["CSQLite3"], swiftSettings: strict),
+        .target(
+            name: "DevEnvCore", dependencies: ["DockerEngine", "Postgres", "StateStore"],
+            swiftSettings: strict),
+        .target(
+            name: "DevEnvCLI",
+            dependencies: ["DevEnvCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+        .executableTarget(name: "devenv", dependencies: ["DevEnvCLI"], swiftSettings: strict),
+
+        // Helper the state-store tests run twice at once, as two real processes.
+        .executableTarget(
+            name: "statestore-writer", dependencies: ["StateStore"],
+            path: "Tests/Helpers/StateStoreWriter", swiftSettings: strict),
+
+        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine"], swiftSettings: strict),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strict),
+        .testTarget(name: "StateStoreTests", dependencies: ["StateStore"], swiftSettings: strict),
+        .testTarget(name: "DevEnvCLITests", dependencies: ["DevEnvCLI", "DevEnvCore"], swiftSettings: strict),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["DockerEngine", "DevEnvCore"],
+            swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

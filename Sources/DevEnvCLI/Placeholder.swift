@@ -1,0 +1,1 @@
+public enum DevEnvCommand { public static func entry() async {} }

@@ -1,0 +1,327 @@
+import Foundation
+
+// Codable models of the Engine API (v1.41 field names). Only what devenv reads or writes;
+// unknown fields are ignored when decoding.
+
+/// `{}` in JSON, for maps like `ExposedPorts` whose values carry no data.
+public struct EmptyObject: Codable, Sendable, Equatable {
+    public init() {}
+}
+
+public struct SystemVersion: Codable, Sendable {
+    public var Version: String
+    public var ApiVersion: String
+    public var MinAPIVersion: String?
+    public var Os: String?
+    public var Arch: String?
+    public var KernelVersion: String?
+}
+
+public struct SystemInfo: Codable, Sendable {
+    public var ServerVersion: String?
+    public var Driver: String?
+    public var OperatingSystem: String?
+    public var OSType: String?
+    public var Architecture: String?
+    public var NCPU: Int?
+    public var MemTotal: Int64?
+    public var DockerRootDir: String?
+    public var Containers: Int?
+    public var Images: Int?
+    public var CgroupVersion: String?
+}
+
+public struct HealthConfig: Codable, Sendable, Equatable {
+    /// `["CMD", …]`, `["CMD-SHELL", "…"]` or `["NONE"]`.
+    public var Test: [String]?
+    /// Nanoseconds, as the API wants them.
+    public var Interval: Int64?
+    public var Timeout: Int64?
+    public var Retries: Int?
+    public var StartPeriod: Int64?
+
+    public init(test: [String]?, interval: Int64? = nil, timeout: Int64? = nil, retries: Int? = nil, startPeriod: Int64? = nil) {
+        Test = test
+        Interval = interval
+        Timeout = timeout
+        Retries = retries
+        StartPeriod = startPeriod
+    }
+}
+
+public struct ImageConfig: Codable, Sendable {
+    public var Env: [String]?
+    public var Cmd: [String]?
+    public var Entrypoint: [String]?
+    public var WorkingDir: String?
+    public var User: String?
+    public var ExposedPorts: [String: EmptyObject]?
+    public var Volumes: [String: EmptyObject]?
+    public var Labels: [String: String]?
+    public var Healthcheck: HealthConfig?
+}
+
+public struct ImageInspect: Codable, Sendable {
+    public var Id: String
+    public var RepoTags: [String]?
+    public var Created: String?
+    public var Size: Int64?
+    public var Config: ImageConfig?
+}
+
+public struct ImageSummary: Codable, Sendable {
+    public var Id: String
+    public var RepoTags: [String]?
+    public var Size: Int64?
+    public var Labels: [String: String]?
+}
+
+public struct PortBinding: Codable, Sendable, Equatable {
+    public var HostIp: String?
+    public var HostPort: String?
+
+    public init(hostIP: String?, hostPort: String?) {
+        HostIp = hostIP
+        HostPort = hostPort
+    }
+}
+
+public struct RestartPolicy: Codable, Sendable, Equatable {
+    public var Name: String
+    public var MaximumRetryCount: Int?
+
+    public init(name: String, maximumRetryCount: Int? = nil) {
+        Name = name
+        MaximumRetryCount = maximumRetryCount
+    }
+}
+
+public struct Mount: Codable, Sendable, Equatable {
+    /// `volume`, `bind` or `tmpfs`.
+    public var `Type`: String
+    public var Source: String?
+    public var Target: String
+    public var ReadOnly: Bool?
+
+    public init(type: String, source: String?, target: String, readOnly: Bool = false) {
+        self.Type = type
+        Source = source
+        Target = target
+        ReadOnly = readOnly
+    }
+}
+
+public struct HostConfig: Codable, Sendable, Equatable {
+    public var Binds: [String]?
+    public var Mounts: [Mount]?
+    public var PortBindings: [String: [PortBinding]]?
+    public var NetworkMode: String?
+    public var RestartPolicy: RestartPolicy?
+    public var AutoRemove: Bool?
+    public var Init: Bool?
+
+    public init() {}
+}
+
+public struct EndpointSettings: Codable, Sendable, Equatable {
+    public var Aliases: [String]?
+    public var IPAddress: String?
+    public var NetworkID: String?
+
+    public init(aliases: [String]? = nil) {
+        Aliases = aliases
+    }
+}
+
+public struct NetworkingConfig: Codable, Sendable, Equatable {
+    public var EndpointsConfig: [String: EndpointSettings]?
+
+    public init(endpoints: [String: EndpointSettings]) {
+        EndpointsConfig = endpoints
+    }
+}
+
+/// The body of `POST /containers/create`.
+public struct ContainerConfig: Codable, Sendable, Equatable {
+    public var Image: String
+    public var Cmd: [String]?
+    public var Entrypoint: [String]?
+    public var Env: [String]?
+    public var Labels: [String: String]?
+    public var WorkingDir: String?
+    public var User: String?
+    public var Hostname: String?
+    public var ExposedPorts: [String: EmptyObject]?
+    public var Healthcheck: HealthConfig?
+    public var Tty: Bool?
+    public var OpenStdin: Bool?
+    public var AttachStdout: Bool?
+    public var AttachStderr: Bool?
+    public var StopSignal: String?
+    public var StopTimeout: Int?
+    public var HostConfig: HostConfig?
+    public var NetworkingConfig: NetworkingConfig?
+
+    public init(image: String) {
+        Image = image
+    }
+}
+
+public struct ContainerCreateResponse: Codable, Sendable {
+    public var Id: String
+    public var Warnings: [String]?
+}
+
+public struct HealthState: Codable, Sendable {
+    public struct Probe: Codable, Sendable {
+        public var ExitCode: Int?
+        public var Output: String?
+    }
+    /// `starting`, `healthy`, `unhealthy` or `none`.
+    public var Status: String
+    public var FailingStreak: Int?
+    public var Log: [Probe]?
+}
+
+public struct ContainerState: Codable, Sendable {
+    /// `created`, `running`, `paused`, `restarting`, `removing`, `exited` or `dead`.
+    public var Status: String
+    public var Running: Bool
+    public var ExitCode: Int?
+    public var OOMKilled: Bool?
+    public var Error: String?
+    public var StartedAt: String?
+    public var FinishedAt: String?
+    public var Health: HealthState?
+}
+
+public struct NetworkSettings: Codable, Sendable {
+    public var Ports: [String: [PortBinding]?]?
+    public var Networks: [String: EndpointSettings]?
+}
+
+public struct ContainerInspect: Codable, Sendable {
+    public var Id: String
+    public var Name: String
+    public var Image: String?
+    public var State: ContainerState
+    public var Config: ContainerConfig?
+    public var HostConfig: HostConfig?
+    public var NetworkSettings: NetworkSettings?
+}
+
+public struct ContainerSummary: Codable, Sendable {
+    public struct Port: Codable, Sendable, Equatable {
+        public var IP: String?
+        public var PrivatePort: Int
+        public var PublicPort: Int?
+        public var `Type`: String
+    }
+    public var Id: String
+    public var Names: [String]
+    public var Image: String
+    public var ImageID: String?
+    public var State: String
+    public var Status: String
+    public var Labels: [String: String]?
+    public var Ports: [Port]?
+}
+
+public struct ContainerWaitResponse: Codable, Sendable {
+    public struct WaitError: Codable, Sendable { public var Message: String? }
+    public var StatusCode: Int
+    public var Error: WaitError?
+}
+
+public struct ExecConfig: Codable, Sendable {
+    public var Cmd: [String]
+    public var Env: [String]?
+    public var WorkingDir: String?
+    public var User: String?
+    public var Tty: Bool
+    public var AttachStdin: Bool
+    public var AttachStdout: Bool
+    public var AttachStderr: Bool
+
+    public init(
+        cmd: [String], env: [String]? = nil, workingDir: String? = nil, user: String? = nil, tty: Bool = false
+    ) {
+        Cmd = cmd
+        Env = env
+        WorkingDir = workingDir
+        User = user
+        Tty = tty
+        AttachStdin = false
+        AttachStdout = true
+        AttachStderr = true
+    }
+}
+
+public struct ExecInspect: Codable, Sendable {
+    public var ID: String
+    public var Running: Bool
+    public var ExitCode: Int?
+    public var Pid: Int?
+}
+
+/// What a finished exec produced.
+public struct ExecResult: Sendable {
+    public var exitCode: Int
+    public var stdout: Data
+    public var stderr: Data
+
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+}
+
+public struct NetworkCreate: Codable, Sendable {
+    public var Name: String
+    public var Driver: String?
+    public var Labels: [String: String]?
+    public var CheckDuplicate: Bool?
+    public var Internal: Bool?
+    public var Attachable: Bool?
+
+    public init(name: String, driver: String = "bridge", labels: [String: String] = [:]) {
+        Name = name
+        Driver = driver
+        Labels = labels
+        CheckDuplicate = true
+    }
+}
+
+public struct NetworkInspect: Codable, Sendable {
+    public var Id: String
+    public var Name: String
+    public var Driver: String?
+    public var Labels: [String: String]?
+    public var Internal: Bool?
+}
+
+public struct VolumeCreate: Codable, Sendable {
+    public var Name: String
+    public var Driver: String?
+    public var Labels: [String: String]?
+
+    public init(name: String, driver: String = "local", labels: [String: String] = [:]) {
+        Name = name
+        Driver = driver
+        Labels = labels
+    }
+}
+
+public struct VolumeInspect: Codable, Sendable {
+    public var Name: String
+    public var Driver: String?
+    public var Mountpoint: String?
+    public var Labels: [String: String]?
+    public var CreatedAt: String?
+}
+
+struct VolumeList: Codable, Sendable {
+    var Volumes: [VolumeInspect]?
+}
+
+struct IDResponse: Codable, Sendable {
+    var Id: String
+}

@@ -1,0 +1,3 @@
+import DevEnvCLI
+
+await DevEnvCommand.entry()

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the offline drop-in images devenv's stacks name (debian:bookworm-slim,
+# postgres:15, redis:7), each only when `docker image inspect` does not find it.
+# No registry is reachable here: the base comes from debootstrap, the rest from apt.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+docker=${DOCKER:-docker}
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+have() { "$docker" image inspect "$1" >/dev/null 2>&1; }
+
+build_base() {
+  local tag=debian:bookworm-slim
+  if have "$tag"; then echo "images: $tag present"; return; fi
+  command -v debootstrap >/dev/null || { echo "images: debootstrap missing: apt-get install debootstrap" >&2; exit 1; }
+  local root
+  root=$(mktemp -d /tmp/devenv-rootfs.XXXXXX)
+  trap 'rm -rf "$root"' RETURN
+  echo "images: building $tag with debootstrap (about 30 s)"
+  debootstrap --variant=minbase bookworm "$root" "$mirror" >/tmp/devenv-debootstrap.log 2>&1 \
+    || { echo "images: debootstrap failed, see /tmp/devenv-debootstrap.log" >&2; exit 1; }
+  # Slim it like the official image: no apt lists, no docs, no caches.
+  rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/usr/share/doc/* "$root"/usr/share/man/*
+  tar -C "$root" -c . | "$docker" import \
+    -c 'CMD ["bash"]' -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    - "$tag" >/dev/null
+  echo "images: $tag built"
+}
+
+build_dockerfile() {
+  local tag=$1 dir=$2
+  if have "$tag"; then echo "images: $tag present"; return; fi
+  echo "images: building $tag from compose/images/$dir"
+  local log=/tmp/devenv-build-${dir}.log
+  "$docker" build -t "$tag" "$here/$dir" >"$log" 2>&1 \
+    || { tail -n 20 "$log" >&2; echo "images: building $tag failed, see $log" >&2; exit 1; }
+  echo "images: $tag built"
+}
+
+build_base
+build_dockerfile postgres:15 postgres
+build_dockerfile redis:7 redis
