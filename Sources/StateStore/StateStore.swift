@@ -1,0 +1,235 @@
+import Foundation
+import Synchronization
+
+/// A project devenv has brought up.
+public struct ProjectRecord: Sendable, Equatable {
+    public var name: String
+    public var workingDirectory: String
+    public var files: [String]
+    public var createdAt: Date
+    public var updatedAt: Date
+    /// Set for ephemeral projects (`devenv test`, `up --ephemeral`).
+    public var expiresAt: Date?
+
+    public init(
+        name: String, workingDirectory: String, files: [String], createdAt: Date = Date(), updatedAt: Date = Date(),
+        expiresAt: Date? = nil
+    ) {
+        self.name = name
+        self.workingDirectory = workingDirectory
+        self.files = files
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// devenv's own state: projects and their generated secrets, in one SQLite file
+/// (`$XDG_STATE_HOME/devenv/state.db`), mode 0600 in a 0700 directory. WAL and a busy
+/// timeout let two `devenv` processes use it at once.
+public final class StateStore: Sendable {
+    public let path: String
+    private let database: Mutex<SQLiteDatabase>
+
+    /// Schema migrations, in order; `PRAGMA user_version` records how many have run.
+    /// Append only: a shipped migration never changes.
+    static let migrations: [String] = [
+        // 1: projects and their generated secrets
+        """
+        CREATE TABLE projects (
+            name TEXT PRIMARY KEY,
+            working_dir TEXT NOT NULL,
+            files TEXT NOT NULL DEFAULT '[]',
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE TABLE secrets (
+            project TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (project, key)
+        );
+        """,
+        // 2: ephemeral projects carry an expiry
+        "ALTER TABLE projects ADD COLUMN expires_at REAL;",
+    ]
+
+    public static var schemaVersion: Int { migrations.count }
+
+    /// `$XDG_STATE_HOME/devenv/state.db`, else `~/.local/state/devenv/state.db`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let base: String
+        if let xdg = environment["XDG_STATE_HOME"], xdg.hasPrefix("/") {
+            base = xdg
+        } else {
+            let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+            base = home + "/.local/state"
+        }
+        return base + "/devenv/state.db"
+    }
+
+    /// Opens the store, creating its directory (0700) and file (0600) and running migrations.
+    public init(path: String) throws {
+        self.path = path
+        try Self.prepareFile(at: path)
+        let database = try SQLiteDatabase(path: path)
+        try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+        try Self.migrate(database)
+        self.database = Mutex(database)
+    }
+
+    public convenience init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        try self.init(path: Self.defaultPath(environment: environment))
+    }
+
+    private static func prepareFile(at path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        let manager = FileManager.default
+        do {
+            try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw StateStoreError(.open, "cannot create state directory \(directory): \(error.localizedDescription)")
+        }
+        // Created here with 0600, not by SQLite under the process umask.
+        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw StateStoreError(.permissions, "cannot create state store \(path): \(String(cString: strerror(errno)))")
+        }
+        fchmod(fd, 0o600)
+        close(fd)
+    }
+
+    static func migrate(_ database: SQLiteDatabase) throws {
+        // Read and upgrade under the write lock, so two processes never run one migration twice.
+        try database.transaction {
+            let current = Int(try database.query("PRAGMA user_version").first?.first?.integer ?? 0)
+            guard current <= migrations.count else {
+                throw StateStoreError(
+                    .migration,
+                    "state store \(database.path) has schema \(current), newer than this devenv knows (\(migrations.count)): upgrade devenv")
+            }
+            for version in current..<migrations.count {
+                do {
+                    try database.execute(migrations[version])
+                } catch {
+                    throw StateStoreError(.migration, "state store migration \(version + 1) failed: \(error)")
+                }
+            }
+            try database.execute("PRAGMA user_version = \(migrations.count)")
+        }
+    }
+
+    /// The schema version recorded in the file.
+    public func recordedSchemaVersion() throws -> Int {
+        try database.withLock { Int(try $0.query("PRAGMA user_version").first?.first?.integer ?? 0) }
+    }
+
+    // MARK: projects
+
+    /// Creates the project or updates its directory, files and expiry; `createdAt` is kept.
+    public func saveProject(_ project: ProjectRecord) throws {
+        let files = String(decoding: try JSONEncoder().encode(project.files), as: UTF8.self)
+        _ = try database.withLock { db in
+            try db.query(
+                """
+                INSERT INTO projects (name, working_dir, files, created_at, updated_at, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(name) DO UPDATE SET working_dir = excluded.working_dir, files = excluded.files,
+                    updated_at = excluded.updated_at, expires_at = excluded.expires_at
+                """,
+                [
+                    .text(project.name), .text(project.workingDirectory), .text(files),
+                    .real(project.createdAt.timeIntervalSince1970), .real(project.updatedAt.timeIntervalSince1970),
+                    project.expiresAt.map { .real($0.timeIntervalSince1970) } ?? .null,
+                ])
+        }
+    }
+
+    public func project(named name: String) throws -> ProjectRecord? {
+        try projects(where: "WHERE name = ?", [.text(name)]).first
+    }
+
+    public func allProjects() throws -> [ProjectRecord] {
+        try projects(where: "ORDER BY name", [])
+    }
+
+    private func projects(where clause: String, _ parameters: [SQLiteValue]) throws -> [ProjectRecord] {
+        let rows = try database.withLock {
+            try $0.query(
+                "SELECT name, working_dir, files, created_at, updated_at, expires_at FROM projects \(clause)", parameters)
+        }
+        return rows.map { row in
+            func date(_ value: SQLiteValue) -> Date? {
+                switch value {
+                case .real(let seconds): Date(timeIntervalSince1970: seconds)
+                case .integer(let seconds): Date(timeIntervalSince1970: Double(seconds))
+                default: nil
+                }
+            }
+            let files = row[2].text.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+            return ProjectRecord(
+                name: row[0].text ?? "", workingDirectory: row[1].text ?? "", files: files,
+                createdAt: date(row[3]) ?? Date(timeIntervalSince1970: 0),
+                updatedAt: date(row[4]) ?? Date(timeIntervalSince1970: 0), expiresAt: date(row[5]))
+        }
+    }
+
+    /// Forgets a project and its secrets (`down --volumes`).
+    public func deleteProject(named name: String) throws {
+        try database.withLock { db in
+            try db.transaction {
+                try db.query("DELETE FROM secrets WHERE project = ?", [.text(name)])
+                try db.query("DELETE FROM projects WHERE name = ?", [.text(name)])
+            }
+        }
+    }
+
+    // MARK: secrets
+
+    /// The project's secret `key`; created with `generate` on first use, atomically, so two
+    /// processes asking at once get the same value.
+    public func secret(project: String, key: String, generate: () -> String) throws -> String {
+        // Made before the lock (it may go unused) so the locked region holds only the database.
+        let candidate = generate()
+        return try database.withLock { db in
+            try db.transaction {
+                if let existing = try db.query(
+                    "SELECT value FROM secrets WHERE project = ? AND key = ?", [.text(project), .text(key)]
+                ).first?.first?.text {
+                    return existing
+                }
+                try db.query(
+                    "INSERT INTO secrets (project, key, value, created_at) VALUES (?, ?, ?, ?)",
+                    [.text(project), .text(key), .text(candidate), .real(Date().timeIntervalSince1970)])
+                return candidate
+            }
+        }
+    }
+
+    /// Sets (or replaces) a secret given in the stack file.
+    public func setSecret(project: String, key: String, value: String) throws {
+        _ = try database.withLock { db in
+            try db.query(
+                """
+                INSERT INTO secrets (project, key, value, created_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT(project, key) DO UPDATE SET value = excluded.value
+                """, [.text(project), .text(key), .text(value), .real(Date().timeIntervalSince1970)])
+        }
+    }
+
+    /// Every secret of a project, key → value.
+    public func secrets(project: String) throws -> [String: String] {
+        let rows = try database.withLock {
+            try $0.query("SELECT key, value FROM secrets WHERE project = ? ORDER BY key", [.text(project)])
+        }
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0[0].text ?? "", $0[1].text ?? "") })
+    }
+
+    /// A strong URL-safe random secret: 32 characters from a 64-symbol alphabet (192 bits).
+    public static func generateSecret(length: Int = 32) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<length).map { _ in alphabet[Int(generator.next(upperBound: UInt(alphabet.count)))] })
+    }
+}
