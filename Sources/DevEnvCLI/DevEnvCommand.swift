@@ -1,0 +1,58 @@
+import ArgumentParser
+import DevEnvCore
+import Foundation
+
+/// The `devenv` command tree and its process entry point.
+public struct DevEnvCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "devenv",
+        abstract: "A faithful local copy of a production layout: PostgreSQL, Redis, app containers, sample data.",
+        version: DevEnvVersion.current,
+        subcommands: [
+            Up.self, Down.self, Status.self, Logs.self, Exec.self, Env.self, Config.self,
+            Provision.self, Seed.self, Sample.self, DB.self, Import.self, Render.self,
+            Doctor.self, Psql.self, TestCommand.self, GC.self, Version.self,
+        ])
+
+    public init() {}
+
+    /// Parses the arguments, runs the command, and turns any error into one line and an exit
+    /// code: 0 ok, 1 failure, 2 usage or configuration error, 130 interrupted.
+    public static func entry(arguments: [String]? = nil) async {
+        let code: Int32
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            code = 0
+        } catch let exit as ExitCode {
+            code = exit.rawValue
+        } catch let failure as CommandFailure {
+            code = failure.exitCode
+        } catch {
+            if let report = ErrorReport(error) {
+                FileHandle.standardError.write(Data("devenv: \(report.line)\n".utf8))
+                code = report.exitCode
+            } else {
+                // ArgumentParser's own errors: help and version are clean exits, bad usage is 2.
+                let parserCode = exitCode(for: error).rawValue
+                let message = fullMessage(for: error)
+                if parserCode == 0 {
+                    print(message)
+                } else {
+                    FileHandle.standardError.write(Data((message + "\n").utf8))
+                }
+                code = parserCode == 0 ? 0 : 2
+            }
+        }
+        Foundation.exit(code)
+    }
+}
+
+/// Thrown by a command that already printed what went wrong and only needs an exit code.
+struct CommandFailure: Error {
+    var exitCode: Int32
+}

@@ -1,1 +1,0 @@
-public enum DevEnvCommand { public static func entry() async {} }
