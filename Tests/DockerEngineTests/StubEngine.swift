@@ -1,0 +1,198 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A request as the stub engine received it.
+struct StubRequest: Sendable {
+    var method: String
+    var path: String
+    var headers: [String: String]
+    var body: Data
+}
+
+/// What the stub does to answer: write bytes, pause, or drop the connection.
+enum StubAction: Sendable {
+    case write(Data)
+    case sleep(milliseconds: Int)
+    case close
+}
+
+/// An in-process HTTP/1.1 server on a unix socket, scripted per request, standing in for
+/// dockerd in unit tests: chunked bodies, split frames, error bodies, slow and dropped
+/// connections.
+final class StubEngine: Sendable {
+    let socketPath: String
+    private let listener: Int32
+    private let handler: @Sendable (StubRequest) -> [StubAction]
+    private let received = Mutex<[StubRequest]>([])
+    private let stopped = Mutex(false)
+    private let accepted = Mutex(0)
+
+    init(_ handler: @escaping @Sendable (StubRequest) -> [StubAction]) throws {
+        socketPath = NSTemporaryDirectory() + "devenv-stub-\(UUID().uuidString.prefix(8)).sock"
+        self.handler = handler
+        listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(socketPath.utf8.prefix(raw.count - 1))
+            raw.copyBytes(from: bytes + [0])
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard bound == 0, listen(listener, 16) == 0 else {
+            throw NSError(domain: "StubEngine", code: Int(errno))
+        }
+        let server = self
+        Thread.detachNewThread { server.acceptLoop() }
+    }
+
+    deinit { stop() }
+
+    var dockerHost: String { "unix://\(socketPath)" }
+
+    /// Connections accepted so far.
+    var connectionCount: Int { accepted.withLock { $0 } }
+
+    /// Every request received so far, in order.
+    var requests: [StubRequest] { received.withLock { $0 } }
+
+    func stop() {
+        let wasStopped = stopped.withLock { state in
+            defer { state = true }
+            return state
+        }
+        guard !wasStopped else { return }
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+        unlink(socketPath)
+    }
+
+    private func acceptLoop() {
+        while !stopped.withLock({ $0 }) {
+            let connection = accept(listener, nil, nil)
+            guard connection >= 0 else { return }
+            accepted.withLock { $0 += 1 }
+            Thread.detachNewThread { self.serve(connection) }
+        }
+    }
+
+    private func serve(_ connection: Int32) {
+        defer { close(connection) }
+        var buffer = Data()
+        while true {
+            guard let request = readRequest(connection, &buffer) else { return }
+            received.withLock { $0.append(request) }
+            for action in handler(request) {
+                switch action {
+                case .write(let data):
+                    let ok = data.withUnsafeBytes { raw -> Bool in
+                        var offset = 0
+                        while offset < raw.count {
+                            let n = send(connection, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                            if n <= 0 { return false }
+                            offset += n
+                        }
+                        return true
+                    }
+                    if !ok { return }
+                case .sleep(let milliseconds):
+                    usleep(useconds_t(milliseconds * 1000))
+                case .close:
+                    return
+                }
+            }
+        }
+    }
+
+    private func readRequest(_ connection: Int32, _ buffer: inout Data) -> StubRequest? {
+        let separator = Data("\r\n\r\n".utf8)
+        while buffer.range(of: separator) == nil {
+            guard readMore(connection, &buffer) else { return nil }
+        }
+        let headEnd = buffer.range(of: separator)!
+        let head = String(decoding: buffer[buffer.startIndex..<headEnd.lowerBound], as: UTF8.self)
+        buffer.removeSubrange(buffer.startIndex..<headEnd.upperBound)
+        var lines = head.components(separatedBy: "\r\n")
+        let requestLine = lines.removeFirst().split(separator: " ")
+        var headers: [String: String] = [:]
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let length = Int(headers["content-length"] ?? "0") ?? 0
+        while buffer.count < length {
+            guard readMore(connection, &buffer) else { return nil }
+        }
+        let body = Data(buffer.prefix(length))
+        buffer.removeFirst(length)
+        return StubRequest(
+            method: String(requestLine[0]), path: requestLine.count > 1 ? String(requestLine[1]) : "/",
+            headers: headers, body: body)
+    }
+
+    private func readMore(_ connection: Int32, _ buffer: inout Data) -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let n = recv(connection, &chunk, chunk.count, 0)
+        guard n > 0 else { return false }
+        buffer.append(contentsOf: chunk[0..<n])
+        return true
+    }
+}
+
+// MARK: response builders
+
+enum Reply {
+    static func head(_ status: Int, _ headers: [String: String]) -> String {
+        var text = "HTTP/1.1 \(status) \(status < 300 ? "OK" : "Error")\r\n"
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) { text += "\(name): \(value)\r\n" }
+        return text + "\r\n"
+    }
+
+    /// A whole response with Content-Length.
+    static func full(
+        _ status: Int, _ body: Data, contentType: String = "application/json", headers: [String: String] = [:]
+    ) -> [StubAction] {
+        var all = headers
+        all["Content-Type"] = contentType
+        all["Content-Length"] = String(body.count)
+        return [.write(Data(head(status, all).utf8) + body)]
+    }
+
+    static func json(_ status: Int, _ text: String, headers: [String: String] = [:]) -> [StubAction] {
+        full(status, Data(text.utf8), headers: headers)
+    }
+
+    /// A chunked response; each piece is written (and flushed) separately, with `pause`
+    /// milliseconds between pieces, so the client sees them in separate reads.
+    static func chunked(
+        _ status: Int, _ pieces: [Data], contentType: String = "application/json", pause: Int = 5
+    ) -> [StubAction] {
+        var actions: [StubAction] = [
+            .write(Data(head(status, ["Content-Type": contentType, "Transfer-Encoding": "chunked"]).utf8))
+        ]
+        for piece in pieces where !piece.isEmpty {
+            actions.append(.write(Data(String(piece.count, radix: 16).utf8) + Data("\r\n".utf8) + piece + Data("\r\n".utf8)))
+            actions.append(.sleep(milliseconds: pause))
+        }
+        actions.append(.write(Data("0\r\n\r\n".utf8)))
+        return actions
+    }
+
+    static let ping: [StubAction] = full(
+        200, Data("OK".utf8), contentType: "text/plain", headers: ["API-Version": "1.41", "OSType": "linux"])
+}
+
+/// One multiplexed-stream frame: `[stream, 0, 0, 0, size32be] + payload`.
+func frame(_ stream: UInt8, _ text: String) -> Data {
+    let payload = Data(text.utf8)
+    let size = UInt32(payload.count)
+    return Data([stream, 0, 0, 0, UInt8(size >> 24), UInt8(size >> 16 & 0xff), UInt8(size >> 8 & 0xff), UInt8(size & 0xff)])
+        + payload
+}
