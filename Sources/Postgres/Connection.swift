@@ -203,7 +203,8 @@ public struct QueryResult: Sendable {
             throw Self.error(from: result, connection: connection, code: .query)
         }
         let columnCount = Int(PQnfields(result))
-        columns = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
+        // COPY results report columns but no names.
+        columns = (0..<columnCount).map { PQfname(result, Int32($0)).map { String(cString: $0) } ?? "" }
         rows = (0..<Int(PQntuples(result))).map { row in
             (0..<columnCount).map { column in
                 PQgetisnull(result, Int32(row), Int32(column)) == 1
