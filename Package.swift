@@ -41,10 +41,13 @@ let package = Package(
             name: "statestore-writer", dependencies: ["StateStore"],
             path: "Tests/Helpers/StateStoreWriter", swiftSettings: strict),
 
-        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine"], swiftSettings: strict),
+        // The stub engine (an HTTP server on a unix socket) the unit tests talk to.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strict),
-        .testTarget(name: "StateStoreTests", dependencies: ["StateStore"], swiftSettings: strict),
-        .testTarget(name: "DevEnvCLITests", dependencies: ["DevEnvCLI", "DevEnvCore"], swiftSettings: strict),
+        .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "DevEnvCLITests", dependencies: ["DevEnvCLI", "DevEnvCore", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests", dependencies: ["DockerEngine", "DevEnvCore"],
             swiftSettings: strict),

@@ -41,8 +41,10 @@ public final class CurlTransport: Transport {
             try await withCheckedThrowingContinuation { continuation in
                 transfer.headContinuation = continuation
                 Thread.detachNewThread { [self] in
-                    let reusable = transfer.perform(handle: handle.raw)
-                    giveBack(handle, reusable: reusable)
+                    let failure = transfer.perform(handle: handle.raw)
+                    // Back in the pool before the caller sees the end, so its next request reuses the connection.
+                    giveBack(handle, reusable: failure == nil)
+                    transfer.finish(with: failure)
                 }
             }
         } onCancel: {
@@ -109,13 +111,10 @@ final class CurlTransfer: @unchecked Sendable {
         state.withLock { $0.cancelled = true }
     }
 
-    /// Runs the transfer to the end on the current (dedicated) thread.
-    /// Returns whether the handle may be reused.
-    func perform(handle: UnsafeMutableRawPointer?) -> Bool {
-        guard let handle else {
-            finish(with: DockerEngineError(.transport, "libcurl could not create a handle"))
-            return false
-        }
+    /// Runs the transfer to the end on the current (dedicated) thread; returns its failure,
+    /// if any. The caller then ends the body stream with `finish(with:)`.
+    func perform(handle: UnsafeMutableRawPointer?) -> DockerEngineError? {
+        guard let handle else { return DockerEngineError(.transport, "libcurl could not create a handle") }
         curl_easy_reset(handle)
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
@@ -179,13 +178,11 @@ final class CurlTransfer: @unchecked Sendable {
         }
         if code == CURLE_OK {
             deliverHead()  // a body-less answer (204) still has a head
-            finish(with: nil)
-            return true
+            return nil
         }
         let buffered = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         let detail = buffered.isEmpty ? String(cString: curl_easy_strerror(code)) : buffered
-        finish(with: mapError(code, detail: detail))
-        return false
+        return mapError(code, detail: detail)
     }
 
     private func mapError(_ code: CURLcode, detail: String) -> DockerEngineError {
@@ -257,7 +254,7 @@ final class CurlTransfer: @unchecked Sendable {
         continuation.resume(returning: HTTPStreamResponse(status: status, headers: headers, body: body))
     }
 
-    private func finish(with error: DockerEngineError?) {
+    func finish(with error: DockerEngineError?) {
         if let continuation = headContinuation {
             headContinuation = nil
             state.withLock { $0.headDelivered = true }

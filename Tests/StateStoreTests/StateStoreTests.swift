@@ -1,16 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import StateStore
 
 func temporaryStatePath() -> String {
     NSTemporaryDirectory() + "devenv-state-\(UUID().uuidString)/devenv/state.db"
-}
-
-/// The directory the test binary and the package's executables are built into.
-func productsDirectory() -> URL {
-    URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-        .deletingLastPathComponent()
 }
 
 @Suite struct StateStoreTests {

@@ -6,15 +6,15 @@ import Synchronization
 #endif
 
 /// A request as the stub engine received it.
-struct StubRequest: Sendable {
-    var method: String
-    var path: String
-    var headers: [String: String]
-    var body: Data
+public struct StubRequest: Sendable {
+    public var method: String
+    public var path: String
+    public var headers: [String: String]
+    public var body: Data
 }
 
 /// What the stub does to answer: write bytes, pause, or drop the connection.
-enum StubAction: Sendable {
+public enum StubAction: Sendable {
     case write(Data)
     case sleep(milliseconds: Int)
     case close
@@ -23,15 +23,15 @@ enum StubAction: Sendable {
 /// An in-process HTTP/1.1 server on a unix socket, scripted per request, standing in for
 /// dockerd in unit tests: chunked bodies, split frames, error bodies, slow and dropped
 /// connections.
-final class StubEngine: Sendable {
-    let socketPath: String
+public final class StubEngine: Sendable {
+    public let socketPath: String
     private let listener: Int32
     private let handler: @Sendable (StubRequest) -> [StubAction]
     private let received = Mutex<[StubRequest]>([])
     private let stopped = Mutex(false)
     private let accepted = Mutex(0)
 
-    init(_ handler: @escaping @Sendable (StubRequest) -> [StubAction]) throws {
+    public init(_ handler: @escaping @Sendable (StubRequest) -> [StubAction]) throws {
         socketPath = NSTemporaryDirectory() + "devenv-stub-\(UUID().uuidString.prefix(8)).sock"
         self.handler = handler
         listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -55,15 +55,15 @@ final class StubEngine: Sendable {
 
     deinit { stop() }
 
-    var dockerHost: String { "unix://\(socketPath)" }
+    public var dockerHost: String { "unix://\(socketPath)" }
 
     /// Connections accepted so far.
-    var connectionCount: Int { accepted.withLock { $0 } }
+    public var connectionCount: Int { accepted.withLock { $0 } }
 
     /// Every request received so far, in order.
-    var requests: [StubRequest] { received.withLock { $0 } }
+    public var requests: [StubRequest] { received.withLock { $0 } }
 
-    func stop() {
+    public func stop() {
         let wasStopped = stopped.withLock { state in
             defer { state = true }
             return state
@@ -148,15 +148,15 @@ final class StubEngine: Sendable {
 
 // MARK: response builders
 
-enum Reply {
-    static func head(_ status: Int, _ headers: [String: String]) -> String {
+public enum Reply {
+    public static func head(_ status: Int, _ headers: [String: String]) -> String {
         var text = "HTTP/1.1 \(status) \(status < 300 ? "OK" : "Error")\r\n"
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { text += "\(name): \(value)\r\n" }
         return text + "\r\n"
     }
 
     /// A whole response with Content-Length.
-    static func full(
+    public static func full(
         _ status: Int, _ body: Data, contentType: String = "application/json", headers: [String: String] = [:]
     ) -> [StubAction] {
         var all = headers
@@ -165,13 +165,13 @@ enum Reply {
         return [.write(Data(head(status, all).utf8) + body)]
     }
 
-    static func json(_ status: Int, _ text: String, headers: [String: String] = [:]) -> [StubAction] {
+    public static func json(_ status: Int, _ text: String, headers: [String: String] = [:]) -> [StubAction] {
         full(status, Data(text.utf8), headers: headers)
     }
 
     /// A chunked response; each piece is written (and flushed) separately, with `pause`
     /// milliseconds between pieces, so the client sees them in separate reads.
-    static func chunked(
+    public static func chunked(
         _ status: Int, _ pieces: [Data], contentType: String = "application/json", pause: Int = 5
     ) -> [StubAction] {
         var actions: [StubAction] = [
@@ -185,12 +185,12 @@ enum Reply {
         return actions
     }
 
-    static let ping: [StubAction] = full(
+    public static let ping: [StubAction] = full(
         200, Data("OK".utf8), contentType: "text/plain", headers: ["API-Version": "1.41", "OSType": "linux"])
 }
 
 /// One multiplexed-stream frame: `[stream, 0, 0, 0, size32be] + payload`.
-func frame(_ stream: UInt8, _ text: String) -> Data {
+public func frame(_ stream: UInt8, _ text: String) -> Data {
     let payload = Data(text.utf8)
     let size = UInt32(payload.count)
     return Data([stream, 0, 0, 0, UInt8(size >> 24), UInt8(size >> 16 & 0xff), UInt8(size >> 8 & 0xff), UInt8(size & 0xff)])

@@ -1,0 +1,130 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import DevEnvCLI
+@testable import DevEnvCore
+@testable import DockerEngine
+
+/// The built `devenv` binary, run as a user would.
+@Suite struct CLITests {
+    func devenv(_ arguments: [String], _ environment: [String: String?] = [:]) throws -> ProcessResult {
+        var env = environment
+        if env["XDG_STATE_HOME"] == nil { env["XDG_STATE_HOME"] = NSTemporaryDirectory() + "devenv-cli-\(UUID().uuidString)" }
+        return try runProcess(devenvExecutable(), arguments, environment: env)
+    }
+
+    @Test func versionPrintsTheVersion() throws {
+        let result = try devenv(["version"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "devenv \(DevEnvVersion.current)\n")
+        let json = try devenv(["version", "--json"])
+        #expect(json.stdout.contains(#""version" : "\#(DevEnvVersion.current)""#))
+    }
+
+    @Test func doctorJSONAgainstAnEngine() throws {
+        let stub = try StubEngine { request in
+            switch request.path {
+            case "/_ping": Reply.ping
+            case "/v1.41/version":
+                Reply.json(200, #"{"Version":"20.10.24","ApiVersion":"1.41","MinAPIVersion":"1.12","Os":"linux","Arch":"amd64"}"#)
+            case "/v1.41/info": Reply.json(200, #"{"Driver":"overlay2","DockerRootDir":"/nonexistent-root"}"#)
+            default: Reply.json(404, #"{"message":"no"}"#)
+            }
+        }
+        let state = NSTemporaryDirectory() + "devenv-doctor-\(UUID().uuidString)"
+        let result = try devenv(["doctor", "--json"], ["DOCKER_HOST": stub.dockerHost, "XDG_STATE_HOME": state])
+        #expect(result.status == 0)
+        #expect(result.stderr.isEmpty)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let engine = try #require(object["engine"] as? [String: Any])
+        #expect(engine["host"] as? String == stub.dockerHost)
+        #expect(engine["reachable"] as? Bool == true)
+        #expect(engine["api_version"] as? String == "1.41")
+        #expect(engine["version"] as? String == "20.10.24")
+        #expect(engine["storage_driver"] as? String == "overlay2")
+        #expect(object["state_path"] as? String == state + "/devenv/state.db")
+        #expect(object["state_schema"] as? Int == 2)
+        let libraries = try #require(object["libraries"] as? [String: String])
+        #expect(Set(libraries.keys) == ["libcurl", "libpq", "sqlite"])
+        #expect((object["disk"] as? [[String: Any]])?.first?["free_bytes"] is Int)
+    }
+
+    @Test func doctorWithoutAnEngineSaysSoAndFails() throws {
+        let result = try devenv(["doctor", "--json"], ["DOCKER_HOST": "unix:///nonexistent.sock"])
+        #expect(result.status == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let engine = try #require(object["engine"] as? [String: Any])
+        #expect(engine["reachable"] as? Bool == false)
+        #expect(engine["host"] as? String == "unix:///nonexistent.sock")
+        #expect(object["state_path"] is String)
+        #expect(result.stderr == "devenv: cannot reach docker engine at unix:///nonexistent.sock: is dockerd running? try 'devenv doctor'\n")
+    }
+
+    /// Every command that touches the engine fails with one line naming the socket.
+    @Test(arguments: [
+        ["doctor"], ["up"], ["down"], ["status"], ["ps", "--json"], ["logs", "web"], ["exec", "web", "--", "true"],
+        ["psql"], ["test", "--", "true"], ["gc"],
+    ])
+    func engineCommandsNameAnUnreachableSocket(arguments: [String]) throws {
+        let result = try devenv(arguments, ["DOCKER_HOST": "unix:///nonexistent.sock"])
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains("unix:///nonexistent.sock") == true)
+        #expect(lines.first?.hasPrefix("devenv: ") == true)
+    }
+
+    @Test func aBadDockerHostIsAUsageError() throws {
+        let result = try devenv(["status"], ["DOCKER_HOST": "ssh://me@host"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("fix DOCKER_HOST"))
+    }
+
+    @Test func unknownCommandsAndFlagsAreUsageErrors() throws {
+        #expect(try devenv(["frobnicate"]).status == 2)
+        #expect(try devenv(["up", "--no-such-flag"]).status == 2)
+        let help = try devenv(["--help"])
+        #expect(help.status == 0)
+        for noun in ["up", "down", "status", "logs", "exec", "env", "config", "provision", "seed", "sample", "db", "import", "render", "doctor", "psql", "test", "gc"] {
+            #expect(help.stdout.contains("  \(noun)"), "help lists \(noun)")
+        }
+    }
+}
+
+@Suite struct ErrorReportTests {
+    @Test func engineErrorsBecomeOneLineWithANextStep() {
+        let unreachable = ErrorReport(DockerEngineError(.unreachable, "cannot reach docker engine at tcp://10.0.0.1:2375"))
+        #expect(unreachable?.line == "cannot reach docker engine at tcp://10.0.0.1:2375: is dockerd running? try 'devenv doctor'")
+        #expect(unreachable?.exitCode == 1)
+        let api = ErrorReport(DockerEngineError(.api, "No such image: x:1", status: 404))
+        #expect(api?.line == "docker engine: no such image: x:1 (HTTP 404)")
+        #expect(ErrorReport(DockerEngineError(.invalidEndpoint, "bad"))?.exitCode == 2)
+        #expect(ErrorReport(DockerEngineError(.cancelled, "x"))?.exitCode == 130)
+        #expect(ErrorReport(CancellationError())?.exitCode == 130)
+    }
+
+    @Test func lowercasingKeepsAcronyms() {
+        #expect(ErrorReport.lowercasingFirst("Cannot open") == "cannot open")
+        #expect(ErrorReport.lowercasingFirst("SQLSTATE x") == "SQLSTATE x")
+    }
+
+    @Test func unknownErrorsAreLeftToTheParser() {
+        struct Other: Error {}
+        #expect(ErrorReport(Other()) == nil)
+    }
+}
+
+@Suite struct OutputTests {
+    @Test func tablesAlignColumns() {
+        let text = Output.table(["SERVICE", "STATE"], [["db", "running"], ["worker-priority", "exited"]])
+        #expect(text == "SERVICE          STATE\ndb               running\nworker-priority  exited\n")
+    }
+}
+
+@Suite struct DoctorServiceTests {
+    @Test func formatsLibpqVersions() {
+        #expect(DoctorService.formatPQVersion(150018) == "15.18")
+        #expect(DoctorService.formatPQVersion(90624) == "9.6.24")
+    }
+}
