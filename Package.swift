@@ -48,9 +48,10 @@ let package = Package(
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "DevEnvCLITests", dependencies: ["DevEnvCLI", "DevEnvCore", "TestSupport"], swiftSettings: strict),
+        // Needs a real engine (and the local images): `make test` provides both.
         .testTarget(
-            name: "IntegrationTests", dependencies: ["DockerEngine", "DevEnvCore"],
-            swiftSettings: strict),
+            name: "IntegrationTests", dependencies: ["DockerEngine", "DevEnvCore", "Postgres", "TestSupport"],
+            exclude: ["peers"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -61,7 +61,8 @@ public final class DockerClient: Sendable {
         compareVersions(server, maxAPIVersion) < 0 ? server : maxAPIVersion
     }
 
-    static func compareVersions(_ a: String, _ b: String) -> Int {
+    /// Compares dotted API versions numerically: -1, 0 or 1.
+    public static func compareVersions(_ a: String, _ b: String) -> Int {
         let left = a.split(separator: ".").map { Int($0) ?? 0 }
         let right = b.split(separator: ".").map { Int($0) ?? 0 }
         for index in 0..<max(left.count, right.count) {

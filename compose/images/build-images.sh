@@ -9,6 +9,11 @@ mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 have() { "$docker" image inspect "$1" >/dev/null 2>&1; }
 
+# The recipe's digest, stored as a label, so a changed recipe rebuilds the local image.
+# An image without the label came from a registry: it is left alone.
+recipe_digest() { (cd "$here/$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16); }
+label_of() { "$docker" image inspect -f '{{ index .Config.Labels "dev.devenv.recipe" }}' "$1" 2>/dev/null || true; }
+
 build_base() {
   local tag=debian:bookworm-slim
   if have "$tag"; then echo "images: $tag present"; return; fi
@@ -28,11 +33,18 @@ build_base() {
 }
 
 build_dockerfile() {
-  local tag=$1 dir=$2
-  if have "$tag"; then echo "images: $tag present"; return; fi
+  local tag=$1 dir=$2 digest current
+  digest=$(recipe_digest "$dir")
+  if have "$tag"; then
+    current=$(label_of "$tag")
+    if [ -z "$current" ] || [ "$current" = "<no value>" ] || [ "$current" = "$digest" ]; then
+      echo "images: $tag present"; return
+    fi
+    echo "images: compose/images/$dir changed since $tag was built"
+  fi
   echo "images: building $tag from compose/images/$dir"
   local log=/tmp/devenv-build-${dir}.log
-  "$docker" build -t "$tag" "$here/$dir" >"$log" 2>&1 \
+  "$docker" build --label "dev.devenv.recipe=$digest" -t "$tag" "$here/$dir" >"$log" 2>&1 \
     || { tail -n 20 "$log" >&2; echo "images: building $tag failed, see $log" >&2; exit 1; }
   echo "images: $tag built"
 }

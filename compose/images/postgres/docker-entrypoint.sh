@@ -49,7 +49,8 @@ MSG
   export PGPASSWORD=$POSTGRES_PASSWORD
   psql=(psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --no-psqlrc --dbname postgres)
   if [ "$POSTGRES_DB" != postgres ]; then
-    exists=$("${psql[@]}" -tAc "SELECT 1 FROM pg_database WHERE datname = :'db'" -v db="$POSTGRES_DB")
+    # psql interpolates :'db' only in statements read from stdin, not in -c.
+    exists=$("${psql[@]}" -tA -v db="$POSTGRES_DB" <<<"SELECT 1 FROM pg_database WHERE datname = :'db';")
     [ "$exists" = 1 ] || "${psql[@]}" -v db="$POSTGRES_DB" <<<'CREATE DATABASE :"db";' >/dev/null
   fi
   psql+=(--dbname "$POSTGRES_DB")

@@ -1,0 +1,57 @@
+import DockerEngine
+import Foundation
+import Testing
+
+/// The shared real engine (DOCKER_HOST or the default socket) and per-test project labels,
+/// with cleanup that runs whether the test passed or failed.
+struct EngineFixture {
+    let client: DockerClient
+    /// Unique per test, so tests sharing one dockerd never meet.
+    let project: String
+    var labels: [String: String] { ["com.docker.compose.project": project, "dev.devenv.test": "integration"] }
+
+    init() async throws {
+        client = try DockerClient.fromEnvironment()
+        project = "devenv-it-" + UUID().uuidString.prefix(8).lowercased()
+        do {
+            _ = try await client.ping()
+        } catch {
+            Issue.record("integration tests need a docker engine (run 'make test', which starts dockerd): \(error)")
+            throw error
+        }
+    }
+
+    /// Runs `body`, then removes every container, network and volume labelled with this project.
+    func run(_ body: (EngineFixture) async throws -> Void) async throws {
+        do {
+            try await body(self)
+        } catch {
+            await cleanUp()
+            throw error
+        }
+        await cleanUp()
+    }
+
+    func cleanUp() async {
+        let filter: [String: String?] = ["com.docker.compose.project": project]
+        for container in (try? await client.listContainers(all: true, labels: filter)) ?? [] {
+            try? await client.removeContainer(container.Id, force: true, volumes: true)
+        }
+        for network in (try? await client.listNetworks(labels: filter)) ?? [] {
+            try? await client.removeNetwork(network.Id)
+        }
+        for volume in (try? await client.listVolumes(labels: filter)) ?? [] {
+            try? await client.removeVolume(volume.Name, force: true)
+        }
+    }
+
+    /// A container from the local `debian:bookworm-slim` running `command`.
+    func createContainer(_ command: [String], name: String? = nil, tty: Bool = false) async throws -> String {
+        var config = ContainerConfig(image: "debian:bookworm-slim")
+        config.Cmd = command
+        config.Labels = labels
+        config.Tty = tty
+        config.StopSignal = "SIGKILL"
+        return try await client.createContainer(name: name, config: config).Id
+    }
+}
