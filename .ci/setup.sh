@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs and starts what devenv needs on a Debian machine, touching only what is missing.
+#   setup.sh packages   apt packages (build libraries, debootstrap, a native PostgreSQL)
+#   setup.sh engine     a reachable Docker engine: an existing one is left alone; else, as
+#                       root, docker.io is installed if absent and dockerd started
+set -euo pipefail
+
+say() { echo "setup: $*"; }
+is_root() { [ "$(id -u)" = 0 ]; }
+
+packages() {
+  local wanted=(pkg-config libcurl4-openssl-dev libpq-dev libsqlite3-dev debootstrap postgresql-15 postgresql-contrib-15 ca-certificates)
+  local missing=()
+  for p in "${wanted[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && { say "packages present"; return; }
+  if ! is_root; then
+    say "missing packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  say "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+engine_answers() {
+  if [ -n "${DOCKER_HOST:-}" ] && [ "${DOCKER_HOST#unix://}" = "$DOCKER_HOST" ]; then
+    docker version >/dev/null 2>&1   # tcp:// and friends: ask the client
+  else
+    local sock=${DOCKER_HOST#unix://}
+    sock=${sock:-/var/run/docker.sock}
+    [ -S "$sock" ] && curl -fsS --max-time 3 --unix-socket "$sock" http://localhost/_ping >/dev/null 2>&1
+  fi
+}
+
+engine() {
+  if engine_answers; then say "docker engine answers"; return; fi
+  if ! is_root; then
+    say "no docker engine answers at ${DOCKER_HOST:-unix:///var/run/docker.sock}; start one (or run as root to let make start dockerd)" >&2
+    exit 1
+  fi
+  if ! command -v dockerd >/dev/null; then
+    say "installing docker.io"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+  fi
+  command -v docker >/dev/null || { say "docker client missing: apt-get install docker.io" >&2; exit 1; }
+  say "starting dockerd (log: /var/log/dockerd.log)"
+  nohup dockerd --host unix:///var/run/docker.sock >/var/log/dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    if engine_answers; then say "docker engine answers"; return; fi
+    sleep 1
+  done
+  tail -n 20 /var/log/dockerd.log >&2
+  say "dockerd did not answer within 60 s" >&2
+  exit 1
+}
+
+case "${1:-}" in
+  packages) packages ;;
+  engine) engine ;;
+  *) echo "usage: $0 packages|engine" >&2; exit 2 ;;
+esac

@@ -1,0 +1,64 @@
+# The two commands: `make up` and `make test`. Both install what is missing first.
+SHELL := /bin/bash
+export PATH := $(PATH):/opt/swift/usr/bin
+
+SWIFT ?= swift
+VENV := .build-venv
+PYTHON ?= python3
+NATIVE_PG := Tests/scripts/native-postgres.sh
+STACK ?= compose/default/compose.yaml
+
+.PHONY: up test setup packages engine images build build-tests venv native-postgres unit integration doctor clean
+
+## up: install what is missing, build devenv, reach the engine
+up: setup build
+	.build/debug/devenv doctor
+	@if [ -f $(STACK) ]; then .build/debug/devenv up -f $(STACK); \
+	else echo "make: no default stack yet ($(STACK)); devenv is built at .build/debug/devenv"; fi
+
+## test: the same set-up, then every test, unit and integration
+test: setup build-tests venv native-postgres
+	DEVENV_TEST_PG_URL="$$($(NATIVE_PG) url)" DEVENV_TEST_PYTHON="$(CURDIR)/$(VENV)/bin/python" \
+	  $(SWIFT) test --skip-build
+
+setup: packages engine images
+
+packages:
+	.ci/setup.sh packages
+
+engine:
+	.ci/setup.sh engine
+
+## images: build the offline debian:bookworm-slim, postgres:15, redis:7 (only what is missing or changed)
+images: engine
+	compose/images/build-images.sh
+
+build:
+	$(SWIFT) build
+
+build-tests:
+	$(SWIFT) build --build-tests
+
+## venv: the Python peers the tests compare against (testcontainers, psycopg2)
+venv: $(VENV)/.ready
+$(VENV)/.ready:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check testcontainers psycopg2-binary
+	touch $@
+
+native-postgres:
+	$(NATIVE_PG) start >/dev/null
+
+## unit / integration: one half of the suite (set-up as for test)
+unit: setup build-tests native-postgres
+	DEVENV_TEST_PG_URL="$$($(NATIVE_PG) url)" $(SWIFT) test --skip-build --skip IntegrationTests
+
+integration: setup build-tests venv
+	DEVENV_TEST_PYTHON="$(CURDIR)/$(VENV)/bin/python" $(SWIFT) test --skip-build --filter IntegrationTests
+
+doctor: build
+	.build/debug/devenv doctor
+
+clean:
+	rm -rf .build $(VENV)
+	$(NATIVE_PG) stop
