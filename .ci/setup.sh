@@ -9,7 +9,7 @@ say() { echo "setup: $*"; }
 is_root() { [ "$(id -u)" = 0 ]; }
 
 packages() {
-  local wanted=(pkg-config libcurl4-openssl-dev libpq-dev libsqlite3-dev debootstrap postgresql-15 postgresql-contrib-15 ca-certificates)
+  local wanted=(curl pkg-config libcurl4-openssl-dev libpq-dev libsqlite3-dev debootstrap postgresql-15 postgresql-contrib-15 ca-certificates)
   local missing=()
   for p in "${wanted[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && { say "packages present"; return; }
