@@ -9,7 +9,7 @@ say() { echo "setup: $*"; }
 is_root() { [ "$(id -u)" = 0 ]; }
 
 packages() {
-  local wanted=(curl pkg-config libcurl4-openssl-dev libpq-dev libsqlite3-dev debootstrap postgresql-15 postgresql-contrib-15 ca-certificates)
+  local wanted=(curl pkg-config libcurl4-openssl-dev libpq-dev libsqlite3-dev debootstrap postgresql-15 ca-certificates)
   local missing=()
   for p in "${wanted[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && { say "packages present"; return; }
@@ -23,10 +23,11 @@ packages() {
 }
 
 engine_answers() {
-  if [ -n "${DOCKER_HOST:-}" ] && [ "${DOCKER_HOST#unix://}" = "$DOCKER_HOST" ]; then
+  local host=${DOCKER_HOST:-}
+  if [ -n "$host" ] && [ "${host#unix://}" = "$host" ]; then
     docker version >/dev/null 2>&1   # tcp:// and friends: ask the client
   else
-    local sock=${DOCKER_HOST#unix://}
+    local sock=${host#unix://}
     sock=${sock:-/var/run/docker.sock}
     [ -S "$sock" ] && curl -fsS --max-time 3 --unix-socket "$sock" http://localhost/_ping >/dev/null 2>&1
   fi
