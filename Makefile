@@ -3,12 +3,14 @@ SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
 
 SWIFT ?= swift
+# Warnings are errors (CONVENTIONS.md).
+SWIFT_FLAGS ?= -Xswiftc -warnings-as-errors
 VENV := .build-venv
 PYTHON ?= python3
 NATIVE_PG := Tests/scripts/native-postgres.sh
 STACK ?= compose/default/compose.yaml
 
-.PHONY: up test setup packages engine images build build-tests venv native-postgres unit integration doctor clean
+.PHONY: up test lint setup packages engine images build build-tests venv native-postgres unit integration doctor clean
 
 ## up: install what is missing, build devenv, reach the engine
 up: setup build
@@ -16,8 +18,8 @@ up: setup build
 	@if [ -f $(STACK) ]; then .build/debug/devenv up -f $(STACK); \
 	else echo "make: no default stack yet ($(STACK)); devenv is built at .build/debug/devenv"; fi
 
-## test: the same set-up, then every test, unit and integration
-test: setup build-tests venv native-postgres
+## test: the same set-up, then the lint and every test, unit and integration
+test: setup lint build-tests venv native-postgres
 	DEVENV_TEST_PG_URL="$$($(NATIVE_PG) url)" DEVENV_TEST_PYTHON="$(CURDIR)/$(VENV)/bin/python" \
 	  $(SWIFT) test --skip-build
 
@@ -34,10 +36,14 @@ images: engine
 	compose/images/build-images.sh
 
 build:
-	$(SWIFT) build
+	$(SWIFT) build $(SWIFT_FLAGS)
 
 build-tests:
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
+
+## lint: swift format with the checked-in .swift-format, strict
+lint:
+	$(SWIFT) format lint --strict -r Sources Tests Package.swift
 
 ## venv: the Python peers the tests compare against (testcontainers, psycopg2)
 venv: $(VENV)/.ready

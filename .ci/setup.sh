@@ -6,6 +6,16 @@
 set -euo pipefail
 
 say() { echo "setup: $*"; }
+
+# apt's own chatter goes to a log, shown only when it fails.
+# `apt_install --recommends PKG…` keeps the package's recommends (docker.io wants cgroupfs-mount).
+apt_install() {
+  local log=/tmp/devenv-apt.log recommends=--no-install-recommends
+  if [ "$1" = --recommends ]; then recommends=; shift; fi
+  { apt-get update -qq && NEEDRESTART_SUSPEND=1 DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq $recommends "$@"; } >"$log" 2>&1 \
+    || { tail -n 20 "$log" >&2; say "apt-get install $* failed, see $log" >&2; exit 1; }
+}
 is_root() { [ "$(id -u)" = 0 ]; }
 
 packages() {
@@ -18,8 +28,7 @@ packages() {
     exit 1
   fi
   say "installing ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_install "${missing[@]}"
 }
 
 engine_answers() {
@@ -41,8 +50,7 @@ engine() {
   fi
   if ! command -v dockerd >/dev/null; then
     say "installing docker.io"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+    apt_install --recommends docker.io
   fi
   command -v docker >/dev/null || { say "docker client missing: apt-get install docker.io" >&2; exit 1; }
   say "starting dockerd (log: /var/log/dockerd.log)"

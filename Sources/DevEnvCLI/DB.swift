@@ -2,7 +2,8 @@ import ArgumentParser
 
 struct DB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "db", abstract: "Template-database snapshots.", subcommands: [Snapshot.self, Restore.self, Reset.self])
+        commandName: "db", abstract: "Template-database snapshots.",
+        subcommands: [Snapshot.self, Restore.self, Reset.self])
 
     struct Snapshot: AsyncParsableCommand {
         @Argument var name: String

@@ -19,22 +19,28 @@ struct Doctor: AsyncParsableCommand {
             try output.printJSON(report)
         } else {
             let engine = report.engine
-            output.printFields([
-                ("devenv", report.devenvVersion),
-                ("engine", engine.host),
-                ("reachable", engine.reachable ? "yes" : "no"),
-                ("engine version", engine.version ?? "-"),
-                ("api version", engine.apiVersion.map { v in engine.minApiVersion.map { "\(v) (engine accepts \($0)+)" } ?? v } ?? "-"),
-                ("storage driver", engine.storageDriver ?? "-"),
-                ("os/arch", "\(report.os)/\(report.arch)"),
-                ("state store", report.statePath + (report.stateSchema.map { " (schema \($0))" } ?? "")),
-                ("libcurl", report.libraries.libcurl),
-                ("libpq", report.libraries.libpq),
-                ("sqlite", report.libraries.sqlite),
-            ] + report.disk.map { ("free disk", "\(Self.humanBytes($0.freeBytes)) at \($0.path)") })
+            output.printFields(
+                [
+                    ("devenv", report.devenvVersion),
+                    ("engine", engine.host),
+                    ("reachable", engine.reachable ? "yes" : "no"),
+                    ("engine version", engine.version ?? "-"),
+                    (
+                        "api version",
+                        engine.apiVersion.map { v in engine.minApiVersion.map { "\(v) (engine accepts \($0)+)" } ?? v }
+                            ?? "-"
+                    ),
+                    ("storage driver", engine.storageDriver ?? "-"),
+                    ("os/arch", "\(report.os)/\(report.arch)"),
+                    ("state store", report.statePath + (report.stateSchema.map { " (schema \($0))" } ?? "")),
+                    ("libcurl", report.libraries.libcurl),
+                    ("libpq", report.libraries.libpq),
+                    ("sqlite", report.libraries.sqlite),
+                ] + report.disk.map { ("free disk", "\(Self.humanBytes($0.freeBytes)) at \($0.path)") })
         }
         if !report.engine.reachable {
-            let detail = ErrorReport(DockerEngineError(.unreachable, "cannot reach docker engine at \(report.engine.host)"))
+            let detail = ErrorReport(
+                DockerEngineError(.unreachable, "cannot reach docker engine at \(report.engine.host)"))
             FileHandle.standardError.write(Data("devenv: \(detail?.line ?? "")\n".utf8))
         }
         if let stateError = report.stateError {

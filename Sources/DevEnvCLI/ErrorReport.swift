@@ -49,7 +49,8 @@ struct ErrorReport {
             self.init(line: "\(error.message): fix DOCKER_HOST", exitCode: 2)
         case .timeout:
             self.init(
-                line: "\(error.message): the engine is slow or stuck; raise DEVENV_ENGINE_TIMEOUT or try 'devenv doctor'",
+                line:
+                    "\(error.message): the engine is slow or stuck; raise DEVENV_ENGINE_TIMEOUT or try 'devenv doctor'",
                 exitCode: 1)
         case .api:
             let status = error.status.map { " (HTTP \($0))" } ?? ""

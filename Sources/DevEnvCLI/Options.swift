@@ -7,7 +7,9 @@ struct ProjectOptions: ParsableArguments {
     @Option(name: .customShort("f"), help: "Stack file (repeatable; later files override earlier ones).")
     var files: [String] = []
 
-    @Option(name: .customShort("p"), help: "Project name (default: COMPOSE_PROJECT_NAME, the file's name:, or the directory).")
+    @Option(
+        name: .customShort("p"),
+        help: "Project name (default: COMPOSE_PROJECT_NAME, the file's name:, or the directory).")
     var projectName: String?
 }
 

@@ -5,7 +5,8 @@ struct Sample: AsyncParsableCommand {
         abstract: "Capture and lint sanitized sample data.", subcommands: [Capture.self, Lint.self])
 
     struct Capture: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Capture a sanitized, FK-closed subset of a database.")
+        static let configuration = CommandConfiguration(
+            abstract: "Capture a sanitized, FK-closed subset of a database.")
         @Option var from: String
         @Option var out: String
         @Option var policy: String?

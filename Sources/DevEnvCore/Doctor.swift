@@ -107,7 +107,8 @@ public struct DoctorService: Sendable {
 
     /// `150018` → `15.18`.
     static func formatPQVersion(_ number: Int) -> String {
-        number >= 100_000 ? "\(number / 10_000).\(number % 10_000)" : "\(number / 10_000).\(number / 100 % 100).\(number % 100)"
+        number >= 100_000
+            ? "\(number / 10_000).\(number % 10_000)" : "\(number / 10_000).\(number / 100 % 100).\(number % 100)"
     }
 
     /// Free bytes on the filesystem holding `path` (or its nearest existing parent).

@@ -58,11 +58,13 @@ public final class CurlTransport: Transport {
     }
 
     private func giveBack(_ handle: CurlHandle, reusable: Bool) {
-        let kept = reusable && pool.withLock { idle in
-            guard idle.count < Self.maxIdleHandles else { return false }
-            idle.append(handle)
-            return true
-        }
+        let kept =
+            reusable
+            && pool.withLock { idle in
+                guard idle.count < Self.maxIdleHandles else { return false }
+                idle.append(handle)
+                return true
+            }
         if !kept { curl_easy_cleanup(handle.raw) }
     }
 }
@@ -193,11 +195,13 @@ final class CurlTransfer: @unchecked Sendable {
         case CURLE_OPERATION_TIMEDOUT:
             let after = request.timeout.map { " after \(Int($0))s" } ?? ""
             return DockerEngineError(
-                .timeout, "docker engine at \(endpoint) did not answer \(request.method) \(request.pathWithoutQuery)\(after)",
+                .timeout,
+                "docker engine at \(endpoint) did not answer \(request.method) \(request.pathWithoutQuery)\(after)",
                 underlying: detail)
         default:
             return DockerEngineError(
-                .transport, "connection to docker engine at \(endpoint) failed during \(request.method) \(request.pathWithoutQuery): \(detail)",
+                .transport,
+                "connection to docker engine at \(endpoint) failed during \(request.method) \(request.pathWithoutQuery): \(detail)",
                 underlying: detail)
         }
     }
@@ -258,7 +262,8 @@ final class CurlTransfer: @unchecked Sendable {
         if let continuation = headContinuation {
             headContinuation = nil
             state.withLock { $0.headDelivered = true }
-            continuation.resume(throwing: error ?? DockerEngineError(.malformedResponse, "docker engine sent no response"))
+            continuation.resume(
+                throwing: error ?? DockerEngineError(.malformedResponse, "docker engine sent no response"))
         }
         bodyContinuation.finish(throwing: error)
     }

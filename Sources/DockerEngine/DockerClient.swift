@@ -47,7 +47,8 @@ public final class DockerClient: Sendable {
         if let known = negotiated.withLock({ $0 }) { return known }
         var serverVersion = try await ping().apiVersion
         if serverVersion == nil {
-            let response = try await transport.send(HTTPRequest(method: "GET", path: "/version", timeout: requestTimeout))
+            let response = try await transport.send(
+                HTTPRequest(method: "GET", path: "/version", timeout: requestTimeout))
             try check(response, HTTPRequest(method: "GET", path: "/version"))
             serverVersion = try decode(SystemVersion.self, response.body).ApiVersion
         }
@@ -89,9 +90,10 @@ public final class DockerClient: Sendable {
         guard !items.isEmpty else { return "" }
         var allowed = CharacterSet.urlQueryAllowed
         allowed.remove(charactersIn: "&=+?#/:;,")
-        return "?" + items.map { key, value in
-            "\(key)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)"
-        }.joined(separator: "&")
+        return "?"
+            + items.map { key, value in
+                "\(key)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)"
+            }.joined(separator: "&")
     }
 
     /// `{"label": ["k=v", …]}` JSON for list filters.

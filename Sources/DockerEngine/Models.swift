@@ -40,7 +40,9 @@ public struct HealthConfig: Codable, Sendable, Equatable {
     public var Retries: Int?
     public var StartPeriod: Int64?
 
-    public init(test: [String]?, interval: Int64? = nil, timeout: Int64? = nil, retries: Int? = nil, startPeriod: Int64? = nil) {
+    public init(
+        test: [String]?, interval: Int64? = nil, timeout: Int64? = nil, retries: Int? = nil, startPeriod: Int64? = nil
+    ) {
         Test = test
         Interval = interval
         Timeout = timeout

@@ -48,7 +48,8 @@ public struct MultiplexedStreamDemuxer: Sendable {
             else {
                 throw DockerEngineError(
                     .malformedResponse,
-                    "docker engine sent a malformed output frame header (stream byte \(kind)); is the container using a TTY?")
+                    "docker engine sent a malformed output frame header (stream byte \(kind)); is the container using a TTY?"
+                )
             }
             let size = buffer[(offset + 4)..<(offset + 8)].reduce(0) { ($0 << 8) | Int($1) }
             guard size <= maxFrameSize else {
@@ -141,7 +142,8 @@ public func progressEvents(
                     event = try decoder.decode(ProgressEvent.self, from: line)
                 } catch {
                     let text = String(decoding: line.prefix(200), as: UTF8.self)
-                    throw DockerEngineError(.malformedResponse, "docker engine sent a progress line that is not JSON: \(text)")
+                    throw DockerEngineError(
+                        .malformedResponse, "docker engine sent a progress line that is not JSON: \(text)")
                 }
                 if let message = event.error ?? event.errorDetail?.message {
                     throw DockerEngineError(.stream, message.trimmingCharacters(in: .whitespacesAndNewlines))

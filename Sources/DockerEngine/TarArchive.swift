@@ -47,9 +47,11 @@ public struct TarArchive: Sendable {
             case .typeDirectory?:
                 try archive.addDirectory(relative, mode: mode, modified: modified)
             case .typeSymbolicLink?:
-                try archive.addSymlink(relative, target: manager.destinationOfSymbolicLink(atPath: full), modified: modified)
+                try archive.addSymlink(
+                    relative, target: manager.destinationOfSymbolicLink(atPath: full), modified: modified)
             case .typeRegular?:
-                try archive.addFile(relative, try Data(contentsOf: URL(fileURLWithPath: full)), mode: mode, modified: modified)
+                try archive.addFile(
+                    relative, try Data(contentsOf: URL(fileURLWithPath: full)), mode: mode, modified: modified)
             default:
                 continue  // sockets, fifos and devices do not belong in a build context
             }
@@ -61,18 +63,23 @@ public struct TarArchive: Sendable {
         _ path: String, type: Character, size: Int, mode: Int, modified: Date, linkTarget: String = ""
     ) throws {
         guard !path.isEmpty, !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
-            throw DockerEngineError(.transport, "refusing tar entry \(path): paths must be relative and stay inside the context")
+            throw DockerEngineError(
+                .transport, "refusing tar entry \(path): paths must be relative and stay inside the context")
         }
         var name = path
         if path.utf8.count > 100 || linkTarget.utf8.count > 100 {
             var records = Self.paxRecord("path", path)
             if !linkTarget.isEmpty { records += Self.paxRecord("linkpath", linkTarget) }
-            appendHeader(name: "PaxHeader/" + String(path.suffix(80)), type: "x", size: records.count, mode: 0o644, modified: modified)
+            appendHeader(
+                name: "PaxHeader/" + String(path.suffix(80)), type: "x", size: records.count, mode: 0o644,
+                modified: modified)
             bytes.append(records)
             pad()
             name = String(path.suffix(99))
         }
-        appendHeader(name: name, type: type, size: size, mode: mode, modified: modified, linkTarget: String(linkTarget.prefix(100)))
+        appendHeader(
+            name: name, type: type, size: size, mode: mode, modified: modified,
+            linkTarget: String(linkTarget.prefix(100)))
     }
 
     static func paxRecord(_ key: String, _ value: String) -> Data {
@@ -91,7 +98,9 @@ public struct TarArchive: Sendable {
             for (index, byte) in text.utf8.prefix(width).enumerated() { header[offset + index] = byte }
         }
         func octal(_ value: Int, at offset: Int, width: Int) {
-            put(String(String(value, radix: 8).suffix(width - 1)).leftPadded(to: width - 1), at: offset, width: width - 1)
+            put(
+                String(String(value, radix: 8).suffix(width - 1)).leftPadded(to: width - 1), at: offset,
+                width: width - 1)
         }
         put(name, at: 0, width: 100)
         octal(mode & 0o7777, at: 100, width: 8)

@@ -88,7 +88,8 @@ public enum EngineEndpoint: Sendable, Equatable, CustomStringConvertible {
             let path = String(value.dropFirst("unix://".count))
             guard path.hasPrefix("/") else {
                 throw DockerEngineError(
-                    .invalidEndpoint, "DOCKER_HOST \(value) must name an absolute socket path, e.g. unix:///var/run/docker.sock")
+                    .invalidEndpoint,
+                    "DOCKER_HOST \(value) must name an absolute socket path, e.g. unix:///var/run/docker.sock")
             }
             self = .unix(path: path)
             return
@@ -103,7 +104,8 @@ public enum EngineEndpoint: Sendable, Equatable, CustomStringConvertible {
             return
         }
         throw DockerEngineError(
-            .invalidEndpoint, "DOCKER_HOST \(value) is neither unix:// nor tcp:// (ssh:// and npipe:// are not supported)")
+            .invalidEndpoint,
+            "DOCKER_HOST \(value) is neither unix:// nor tcp:// (ssh:// and npipe:// are not supported)")
     }
 
     public var description: String {

@@ -65,7 +65,8 @@ public final class PostgresConnection {
     /// Runs SQL text with no parameters; several statements separated by `;` are allowed.
     public func executeScript(_ sql: String) throws {
         let handle = try live()
-        _ = try QueryResult(consuming: PQexec(handle, sql), connection: handle, expected: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
+        _ = try QueryResult(
+            consuming: PQexec(handle, sql), connection: handle, expected: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
     }
 
     /// Quotes an identifier with `PQescapeIdentifier`, so a name with quotes, semicolons or
@@ -76,9 +77,11 @@ public final class PostgresConnection {
             throw PostgresError(.invalidArgument, "an identifier must be non-empty and contain no NUL byte")
         }
         let utf8 = Array(name.utf8)
-        guard let escaped = utf8.withUnsafeBufferPointer({ buffer in
-            buffer.withMemoryRebound(to: CChar.self) { PQescapeIdentifier(handle, $0.baseAddress, buffer.count) }
-        }) else {
+        guard
+            let escaped = utf8.withUnsafeBufferPointer({ buffer in
+                buffer.withMemoryRebound(to: CChar.self) { PQescapeIdentifier(handle, $0.baseAddress, buffer.count) }
+            })
+        else {
             throw PostgresError(.invalidArgument, "cannot quote identifier: \(Self.lastMessage(handle))")
         }
         defer { PQfreemem(escaped) }
@@ -90,9 +93,11 @@ public final class PostgresConnection {
     public func quoteLiteral(_ value: String) throws -> String {
         let handle = try live()
         let utf8 = Array(value.utf8)
-        guard let escaped = utf8.withUnsafeBufferPointer({ buffer in
-            buffer.withMemoryRebound(to: CChar.self) { PQescapeLiteral(handle, $0.baseAddress, buffer.count) }
-        }) else {
+        guard
+            let escaped = utf8.withUnsafeBufferPointer({ buffer in
+                buffer.withMemoryRebound(to: CChar.self) { PQescapeLiteral(handle, $0.baseAddress, buffer.count) }
+            })
+        else {
             throw PostgresError(.invalidArgument, "cannot quote literal: \(Self.lastMessage(handle))")
         }
         defer { PQfreemem(escaped) }
@@ -215,11 +220,13 @@ public struct QueryResult: Sendable {
         affectedRows = Int(String(cString: PQcmdTuples(result))) ?? 0
     }
 
-    static func error(from result: OpaquePointer, connection: OpaquePointer, code: PostgresError.Code) -> PostgresError {
+    static func error(from result: OpaquePointer, connection: OpaquePointer, code: PostgresError.Code) -> PostgresError
+    {
         func field(_ name: Int32) -> String? {
             PQresultErrorField(result, name).map { String(cString: $0) }
         }
-        let primary = field(Int32(UInt8(ascii: "M")))  // PG_DIAG_MESSAGE_PRIMARY
+        let primary =
+            field(Int32(UInt8(ascii: "M")))  // PG_DIAG_MESSAGE_PRIMARY
             ?? PostgresConnection.lastMessage(connection)
         return PostgresError(
             code, primary, sqlState: field(Int32(UInt8(ascii: "C"))),  // PG_DIAG_SQLSTATE

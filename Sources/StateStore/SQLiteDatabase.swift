@@ -86,7 +86,9 @@ public final class SQLiteDatabase {
             case .real(let v): status = sqlite3_bind_double(statement, index, v)
             case .text(let v): status = devenv_sqlite3_bind_text_transient(statement, index, v, -1)
             case .blob(let v):
-                status = v.withUnsafeBytes { devenv_sqlite3_bind_blob_transient(statement, index, $0.baseAddress, Int32(v.count)) }
+                status = v.withUnsafeBytes {
+                    devenv_sqlite3_bind_blob_transient(statement, index, $0.baseAddress, Int32(v.count))
+                }
             }
             guard status == SQLITE_OK else {
                 throw StateStoreError(.query, "state store: \(lastMessage)", sqliteCode: status)

@@ -87,14 +87,16 @@ public final class StateStore: Sendable {
         let directory = (path as NSString).deletingLastPathComponent
         let manager = FileManager.default
         do {
-            try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try manager.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw StateStoreError(.open, "cannot create state directory \(directory): \(error.localizedDescription)")
         }
         // Created here with 0600, not by SQLite under the process umask.
         let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw StateStoreError(.permissions, "cannot create state store \(path): \(String(cString: strerror(errno)))")
+            throw StateStoreError(
+                .permissions, "cannot create state store \(path): \(String(cString: strerror(errno)))")
         }
         fchmod(fd, 0o600)
         close(fd)
@@ -107,7 +109,8 @@ public final class StateStore: Sendable {
             guard current <= migrations.count else {
                 throw StateStoreError(
                     .migration,
-                    "state store \(database.path) has schema \(current), newer than this devenv knows (\(migrations.count)): upgrade devenv")
+                    "state store \(database.path) has schema \(current), newer than this devenv knows (\(migrations.count)): upgrade devenv"
+                )
             }
             for version in current..<migrations.count {
                 do {
@@ -157,7 +160,8 @@ public final class StateStore: Sendable {
     private func projects(where clause: String, _ parameters: [SQLiteValue]) throws -> [ProjectRecord] {
         let rows = try database.withLock {
             try $0.query(
-                "SELECT name, working_dir, files, created_at, updated_at, expires_at FROM projects \(clause)", parameters)
+                "SELECT name, working_dir, files, created_at, updated_at, expires_at FROM projects \(clause)",
+                parameters)
         }
         return rows.map { row in
             func date(_ value: SQLiteValue) -> Date? {

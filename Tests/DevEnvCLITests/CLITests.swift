@@ -10,7 +10,9 @@ import Testing
 @Suite struct CLITests {
     func devenv(_ arguments: [String], _ environment: [String: String?] = [:]) throws -> ProcessResult {
         var env = environment
-        if env["XDG_STATE_HOME"] == nil { env["XDG_STATE_HOME"] = NSTemporaryDirectory() + "devenv-cli-\(UUID().uuidString)" }
+        if env["XDG_STATE_HOME"] == nil {
+            env["XDG_STATE_HOME"] = NSTemporaryDirectory() + "devenv-cli-\(UUID().uuidString)"
+        }
         return try runProcess(devenvExecutable(), arguments, environment: env)
     }
 
@@ -27,7 +29,9 @@ import Testing
             switch request.path {
             case "/_ping": Reply.ping
             case "/v1.41/version":
-                Reply.json(200, #"{"Version":"20.10.24","ApiVersion":"1.41","MinAPIVersion":"1.12","Os":"linux","Arch":"amd64"}"#)
+                Reply.json(
+                    200,
+                    #"{"Version":"20.10.24","ApiVersion":"1.41","MinAPIVersion":"1.12","Os":"linux","Arch":"amd64"}"#)
             case "/v1.41/info": Reply.json(200, #"{"Driver":"overlay2","DockerRootDir":"/nonexistent-root"}"#)
             default: Reply.json(404, #"{"message":"no"}"#)
             }
@@ -58,7 +62,10 @@ import Testing
         #expect(engine["reachable"] as? Bool == false)
         #expect(engine["host"] as? String == "unix:///nonexistent.sock")
         #expect(object["state_path"] is String)
-        #expect(result.stderr == "devenv: cannot reach docker engine at unix:///nonexistent.sock: is dockerd running? try 'devenv doctor'\n")
+        #expect(
+            result.stderr
+                == "devenv: cannot reach docker engine at unix:///nonexistent.sock: is dockerd running? try 'devenv doctor'\n"
+        )
     }
 
     /// Every command that touches the engine fails with one line naming the socket.
@@ -86,7 +93,10 @@ import Testing
         #expect(try devenv(["up", "--no-such-flag"]).status == 2)
         let help = try devenv(["--help"])
         #expect(help.status == 0)
-        for noun in ["up", "down", "status", "logs", "exec", "env", "config", "provision", "seed", "sample", "db", "import", "render", "doctor", "psql", "test", "gc"] {
+        for noun in [
+            "up", "down", "status", "logs", "exec", "env", "config", "provision", "seed", "sample", "db", "import",
+            "render", "doctor", "psql", "test", "gc",
+        ] {
             #expect(help.stdout.contains("  \(noun)"), "help lists \(noun)")
         }
     }
@@ -94,8 +104,11 @@ import Testing
 
 @Suite struct ErrorReportTests {
     @Test func engineErrorsBecomeOneLineWithANextStep() {
-        let unreachable = ErrorReport(DockerEngineError(.unreachable, "cannot reach docker engine at tcp://10.0.0.1:2375"))
-        #expect(unreachable?.line == "cannot reach docker engine at tcp://10.0.0.1:2375: is dockerd running? try 'devenv doctor'")
+        let unreachable = ErrorReport(
+            DockerEngineError(.unreachable, "cannot reach docker engine at tcp://10.0.0.1:2375"))
+        #expect(
+            unreachable?.line
+                == "cannot reach docker engine at tcp://10.0.0.1:2375: is dockerd running? try 'devenv doctor'")
         #expect(unreachable?.exitCode == 1)
         let api = ErrorReport(DockerEngineError(.api, "No such image: x:1", status: 404))
         #expect(api?.line == "docker engine: no such image: x:1 (HTTP 404)")

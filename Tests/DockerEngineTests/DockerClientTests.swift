@@ -17,7 +17,9 @@ import Testing
             switch request.path {
             case "/_ping": Reply.ping
             case "/v1.41/version":
-                Reply.json(200, #"{"Version":"20.10.24","ApiVersion":"1.41","MinAPIVersion":"1.12","Os":"linux","Arch":"amd64"}"#)
+                Reply.json(
+                    200,
+                    #"{"Version":"20.10.24","ApiVersion":"1.41","MinAPIVersion":"1.12","Os":"linux","Arch":"amd64"}"#)
             default: Reply.json(404, #"{"message":"page not found"}"#)
             }
         }
@@ -29,7 +31,9 @@ import Testing
     }
 
     @Test func capsANewerEngineAtTheClientsVersion() async throws {
-        let stub = try StubEngine { _ in Reply.full(200, Data("OK".utf8), contentType: "text/plain", headers: ["API-Version": "1.99"]) }
+        let stub = try StubEngine { _ in
+            Reply.full(200, Data("OK".utf8), contentType: "text/plain", headers: ["API-Version": "1.99"])
+        }
         #expect(try await client(stub).apiVersion() == DockerClient.maxAPIVersion)
     }
 
@@ -55,8 +59,11 @@ import Testing
     }
 
     @Test func readsChunkedBodies() async throws {
-        let body = #"[{"Id":"abc","Names":["/demo-db-1"],"Image":"postgres:15","State":"running","Status":"Up","Labels":{"a":"b"}}]"#
-        let pieces = stride(from: 0, to: body.utf8.count, by: 7).map { Data(Array(body.utf8)[$0..<min($0 + 7, body.utf8.count)]) }
+        let body =
+            #"[{"Id":"abc","Names":["/demo-db-1"],"Image":"postgres:15","State":"running","Status":"Up","Labels":{"a":"b"}}]"#
+        let pieces = stride(from: 0, to: body.utf8.count, by: 7).map {
+            Data(Array(body.utf8)[$0..<min($0 + 7, body.utf8.count)])
+        }
         let stub = try StubEngine { _ in Reply.chunked(200, pieces, pause: 1) }
         let containers = try await client(stub, apiVersion: "1.41").listContainers()
         #expect(containers.map(\.Id) == ["abc"])
@@ -115,7 +122,12 @@ import Testing
     @Test func uploadsLargeBodiesIntact() async throws {
         let context = Data((0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         let stub = try StubEngine { request in
-            Reply.chunked(200, [Data(#"{"stream":"got \#(request.body.count) bytes\n"}"#.utf8) + Data("\n".utf8), Data(#"{"aux":{"ID":"sha256:1"}}"#.utf8) + Data("\n".utf8)])
+            Reply.chunked(
+                200,
+                [
+                    Data(#"{"stream":"got \#(request.body.count) bytes\n"}"#.utf8) + Data("\n".utf8),
+                    Data(#"{"aux":{"ID":"sha256:1"}}"#.utf8) + Data("\n".utf8),
+                ])
         }
         var events: [ProgressEvent] = []
         for try await event in try await client(stub, apiVersion: "1.41").buildImage(
@@ -133,14 +145,20 @@ import Testing
 
     @Test func aBuildErrorLineEndsTheStreamWithItsMessage() async throws {
         let stub = try StubEngine { _ in
-            Reply.chunked(200, [
-                Data((#"{"stream":"Step 1/2 : FROM debian:bookworm-slim\n"}"# + "\r\n").utf8),
-                Data((#"{"errorDetail":{"code":127,"message":"The command '/bin/sh -c nope' returned a non-zero code: 127"},"error":"The command '/bin/sh -c nope' returned a non-zero code: 127"}"# + "\r\n").utf8),
-            ])
+            Reply.chunked(
+                200,
+                [
+                    Data((#"{"stream":"Step 1/2 : FROM debian:bookworm-slim\n"}"# + "\r\n").utf8),
+                    Data(
+                        (#"{"errorDetail":{"code":127,"message":"The command '/bin/sh -c nope' returned a non-zero code: 127"},"error":"The command '/bin/sh -c nope' returned a non-zero code: 127"}"#
+                            + "\r\n").utf8),
+                ])
         }
         var seen = 0
         let error = await #expect(throws: DockerEngineError.self) {
-            for try await _ in try await client(stub, apiVersion: "1.41").buildImage(context: Data(), options: .init(tags: ["x"])) {
+            for try await _ in try await client(stub, apiVersion: "1.41").buildImage(
+                context: Data(), options: .init(tags: ["x"]))
+            {
                 seen += 1
             }
         }
@@ -151,10 +169,14 @@ import Testing
 
     @Test func pullProgressIsDecoded() async throws {
         let stub = try StubEngine { _ in
-            Reply.chunked(200, [
-                Data((#"{"status":"Pulling from library/redis","id":"7"}"# + "\n").utf8),
-                Data((#"{"status":"Downloading","progressDetail":{"current":10,"total":100},"id":"abc"}"# + "\n").utf8),
-            ])
+            Reply.chunked(
+                200,
+                [
+                    Data((#"{"status":"Pulling from library/redis","id":"7"}"# + "\n").utf8),
+                    Data(
+                        (#"{"status":"Downloading","progressDetail":{"current":10,"total":100},"id":"abc"}"# + "\n")
+                            .utf8),
+                ])
         }
         var events: [ProgressEvent] = []
         for try await event in try await client(stub, apiVersion: "1.41").pullImage("redis:7") { events.append(event) }
@@ -165,7 +187,10 @@ import Testing
 
     @Test func aRefusedPullIsAnAPIError() async throws {
         let stub = try StubEngine { _ in
-            Reply.json(500, #"{"message":"Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host"}"#)
+            Reply.json(
+                500,
+                #"{"message":"Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host"}"#
+            )
         }
         let error = await #expect(throws: DockerEngineError.self) {
             _ = try await client(stub, apiVersion: "1.41").pullImage("nginx:1")
@@ -177,8 +202,12 @@ import Testing
     @Test func logsAreDemuxedWhenFramesSplitAcrossReads() async throws {
         let stream = frame(1, "hello\n") + frame(2, "warning: x\n") + frame(1, String(repeating: "z", count: 5000))
         // Pieces of 3 bytes: headers and payloads split everywhere.
-        let pieces = stride(from: 0, to: stream.count, by: 3).map { stream[$0..<min($0 + 3, stream.count)] }.map { Data($0) }
-        let stub = try StubEngine { _ in Reply.chunked(200, pieces, contentType: "application/vnd.docker.raw-stream", pause: 0) }
+        let pieces = stride(from: 0, to: stream.count, by: 3).map { stream[$0..<min($0 + 3, stream.count)] }.map {
+            Data($0)
+        }
+        let stub = try StubEngine { _ in
+            Reply.chunked(200, pieces, contentType: "application/vnd.docker.raw-stream", pause: 0)
+        }
         var frames: [OutputFrame] = []
         for try await item in try await client(stub, apiVersion: "1.41").logs("c1", options: .init(tail: 10)) {
             frames.append(item)
@@ -200,26 +229,33 @@ import Testing
             default: Reply.json(404, #"{"message":"unexpected"}"#)
             }
         }
-        let result = try await client(stub, apiVersion: "1.41").exec(container: "c1", config: ExecConfig(cmd: ["sh", "-c", "x"]))
+        let result = try await client(stub, apiVersion: "1.41").exec(
+            container: "c1", config: ExecConfig(cmd: ["sh", "-c", "x"]))
         #expect(result.exitCode == 3)
         #expect(result.stdoutText == "out")
         #expect(result.stderrText == "err")
     }
 
     @Test func aSlowEngineTimesOutWithAClearError() async throws {
-        let stub = try StubEngine { _ in [.sleep(milliseconds: 3000)] + Reply.json(200, "{}") }
+        // The engine would answer after 20 s; the client gives up after 0.4 s.
+        let stub = try StubEngine { _ in [.sleep(milliseconds: 20_000)] + Reply.json(200, "{}") }
         let started = Date()
         let error = await #expect(throws: DockerEngineError.self) {
             _ = try await client(stub, apiVersion: "1.41", timeout: 0.4).info()
         }
         #expect(error?.code == .timeout)
         #expect(error?.message.contains("did not answer GET /v1.41/info") == true)
-        #expect(Date().timeIntervalSince(started) < 2.5)
+        #expect(Date().timeIntervalSince(started) < 10)
     }
 
     @Test func aDroppedConnectionIsATransportError() async throws {
         let stub = try StubEngine { _ in
-            [.write(Data((Reply.head(200, ["Content-Type": "application/json", "Content-Length": "100"]) + #"{"Id":"#).utf8)), .close]
+            [
+                .write(
+                    Data(
+                        (Reply.head(200, ["Content-Type": "application/json", "Content-Length": "100"]) + #"{"Id":"#)
+                            .utf8)), .close,
+            ]
         }
         let error = await #expect(throws: DockerEngineError.self) {
             _ = try await client(stub, apiVersion: "1.41").inspectContainer("c1")
@@ -245,8 +281,12 @@ import Testing
     @Test func cancellingAFollowedLogStopsPromptly() async throws {
         // A follow stream that never ends on its own.
         let stub = try StubEngine { _ in
-            [.write(Data(Reply.head(200, ["Content-Type": "application/vnd.docker.raw-stream"]).utf8) + frame(1, "line\n"))]
-                + Array(repeating: StubAction.sleep(milliseconds: 100), count: 100)
+            [
+                .write(
+                    Data(Reply.head(200, ["Content-Type": "application/vnd.docker.raw-stream"]).utf8)
+                        + frame(1, "line\n"))
+            ]
+                + Array(repeating: StubAction.sleep(milliseconds: 100), count: 300)
         }
         let docker = try client(stub, apiVersion: "1.41")
         let started = Date()
@@ -258,7 +298,7 @@ import Testing
         try await Task.sleep(for: .milliseconds(300))
         task.cancel()
         _ = try? await task.value
-        #expect(Date().timeIntervalSince(started) < 3)
+        #expect(Date().timeIntervalSince(started) < 15, "the stream would have run for 30 s")
     }
 
     @Test func connectionsAreReused() async throws {

@@ -60,7 +60,8 @@ import Testing
     }
 
     @Test func parsesUnixAndTCP() throws {
-        #expect(try EngineEndpoint(dockerHost: "unix:///run/podman/podman.sock") == .unix(path: "/run/podman/podman.sock"))
+        #expect(
+            try EngineEndpoint(dockerHost: "unix:///run/podman/podman.sock") == .unix(path: "/run/podman/podman.sock"))
         #expect(try EngineEndpoint(dockerHost: "tcp://127.0.0.1:2375") == .tcp(host: "127.0.0.1", port: 2375))
         #expect(try EngineEndpoint(dockerHost: "tcp://127.0.0.1:2375").description == "tcp://127.0.0.1:2375")
     }
@@ -88,7 +89,8 @@ import Testing
     @Test func tarArchivesAreReadableByTar() throws {
         var archive = TarArchive()
         try archive.addFile("Dockerfile", Data("FROM scratch\n".utf8))
-        try archive.addFile("app/" + String(repeating: "d", count: 120) + "/main.py", Data("print(1)\n".utf8), mode: 0o755)
+        try archive.addFile(
+            "app/" + String(repeating: "d", count: 120) + "/main.py", Data("print(1)\n".utf8), mode: 0o755)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tar-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }

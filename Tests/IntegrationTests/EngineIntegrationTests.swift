@@ -25,7 +25,9 @@ import Testing
             let listed = try await docker.listContainers(labels: ["com.docker.compose.project": engine.project])
             #expect(listed.map(\.Id) == [id])
             #expect(listed.first?.Names == ["/" + name])
-            #expect(try await docker.listContainers(labels: ["com.docker.compose.project": "not-" + engine.project]).isEmpty)
+            #expect(
+                try await docker.listContainers(labels: ["com.docker.compose.project": "not-" + engine.project]).isEmpty
+            )
 
             let inspected = try await docker.inspectContainer(name)
             #expect(inspected.State.Running)
@@ -45,12 +47,14 @@ import Testing
             for try await frame in try await docker.logs(id, options: .init(tail: 1)) { tail.append(frame) }
             #expect(tail == [OutputFrame(stream: .stderr, payload: Data("to-stderr\n".utf8))])
 
-            let exec = try await docker.exec(container: id, config: ExecConfig(cmd: ["sh", "-c", "cat /etc/debian_version; echo oops >&2; exit 3"]))
+            let exec = try await docker.exec(
+                container: id, config: ExecConfig(cmd: ["sh", "-c", "cat /etc/debian_version; echo oops >&2; exit 3"]))
             #expect(exec.exitCode == 3)
             #expect(exec.stdoutText.hasPrefix("12"))
             #expect(exec.stderrText == "oops\n")
             let env = try await docker.exec(
-                container: id, config: ExecConfig(cmd: ["sh", "-c", "echo $GREETING; pwd"], env: ["GREETING=hi"], workingDir: "/tmp"))
+                container: id,
+                config: ExecConfig(cmd: ["sh", "-c", "echo $GREETING; pwd"], env: ["GREETING=hi"], workingDir: "/tmp"))
             #expect(env.stdoutText == "hi\n/tmp\n")
 
             try await docker.killContainer(id, signal: "SIGKILL")
@@ -117,7 +121,9 @@ import Testing
             var context = TarArchive()
             try context.addFile(
                 "Dockerfile",
-                Data("FROM debian:bookworm-slim\nARG GREETING\nCOPY app/hello.txt /hello.txt\nRUN test \"$(cat /hello.txt)\" = \"$GREETING\"\nCMD [\"cat\", \"/hello.txt\"]\n".utf8))
+                Data(
+                    "FROM debian:bookworm-slim\nARG GREETING\nCOPY app/hello.txt /hello.txt\nRUN test \"$(cat /hello.txt)\" = \"$GREETING\"\nCMD [\"cat\", \"/hello.txt\"]\n"
+                        .utf8))
             try context.addDirectory("app")
             try context.addFile("app/hello.txt", Data("bonjour".utf8))
             var lines: [String] = []
@@ -128,7 +134,8 @@ import Testing
                 if let text = event.stream { lines.append(text) }
             }
             // Labels are applied as extra steps by the classic builder.
-            #expect(lines.contains { $0.hasPrefix("Step 1/") && $0.hasSuffix(": FROM debian:bookworm-slim") }, "\(lines)")
+            #expect(
+                lines.contains { $0.hasPrefix("Step 1/") && $0.hasSuffix(": FROM debian:bookworm-slim") }, "\(lines)")
             #expect(lines.contains { $0.hasPrefix("Successfully tagged \(tag)") })
             let image = try #require(try await docker.imageIfPresent(tag))
             #expect(image.Config?.Labels?["com.docker.compose.project"] == engine.project)
@@ -183,11 +190,18 @@ import Testing
             let networkName = engine.project + "_default"
             let networkID = try await docker.createNetwork(NetworkCreate(name: networkName, labels: engine.labels))
             #expect(try await docker.inspectNetwork(networkName).Id == networkID)
-            #expect(try await docker.listNetworks(labels: ["com.docker.compose.project": engine.project]).map(\.Name) == [networkName])
+            #expect(
+                try await docker.listNetworks(labels: ["com.docker.compose.project": engine.project]).map(\.Name) == [
+                    networkName
+                ])
 
-            let volume = try await docker.createVolume(VolumeCreate(name: engine.project + "_pgdata", labels: engine.labels))
+            let volume = try await docker.createVolume(
+                VolumeCreate(name: engine.project + "_pgdata", labels: engine.labels))
             #expect(try await docker.inspectVolume(volume.Name).Labels?["com.docker.compose.project"] == engine.project)
-            #expect(try await docker.listVolumes(labels: ["com.docker.compose.project": engine.project]).map(\.Name) == [volume.Name])
+            #expect(
+                try await docker.listVolumes(labels: ["com.docker.compose.project": engine.project]).map(\.Name) == [
+                    volume.Name
+                ])
 
             // A container on the network, with the volume, reachable by its alias from another.
             var config = ContainerConfig(image: "debian:bookworm-slim")

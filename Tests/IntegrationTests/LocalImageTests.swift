@@ -90,13 +90,19 @@ import Testing
             try await docker.startContainer(id)
             var pong = ""
             for _ in 0..<50 where pong != "PONG\n" {
-                pong = try await docker.exec(container: id, config: ExecConfig(cmd: ["redis-cli", "-a", "pw", "--no-auth-warning", "ping"])).stdoutText
+                pong = try await docker.exec(
+                    container: id, config: ExecConfig(cmd: ["redis-cli", "-a", "pw", "--no-auth-warning", "ping"])
+                ).stdoutText
                 if pong != "PONG\n" { try await Task.sleep(for: .milliseconds(100)) }
             }
             #expect(pong == "PONG\n")
             let denied = try await docker.exec(container: id, config: ExecConfig(cmd: ["redis-cli", "ping"]))
             #expect(denied.stdoutText.contains("NOAUTH"))
-            let info = try await docker.exec(container: id, config: ExecConfig(cmd: ["sh", "-c", "stat -c %U /proc/1; pwd; redis-cli -a pw --no-auth-warning config get protected-mode"]))
+            let info = try await docker.exec(
+                container: id,
+                config: ExecConfig(cmd: [
+                    "sh", "-c", "stat -c %U /proc/1; pwd; redis-cli -a pw --no-auth-warning config get protected-mode",
+                ]))
             // The server runs as the redis user in /data, as in the official image.
             #expect(info.stdoutText.hasPrefix("redis\n/data\n"))
             #expect(info.stdoutText.contains("protected-mode\nno"))
@@ -108,9 +114,11 @@ import Testing
         let python = try #require(
             ProcessInfo.processInfo.environment["DEVENV_TEST_PYTHON"],
             "DEVENV_TEST_PYTHON is not set: run 'make test' (it makes a venv with testcontainers and psycopg2-binary)")
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("peers/testcontainers_postgres.py")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "peers/testcontainers_postgres.py")
         let result = try runProcess(
-            URL(fileURLWithPath: python), ["-W", "ignore", script.path], environment: ["TESTCONTAINERS_RYUK_DISABLED": "true"])
+            URL(fileURLWithPath: python), ["-W", "ignore", script.path],
+            environment: ["TESTCONTAINERS_RYUK_DISABLED": "true"])
         #expect(result.status == 0, "\(result.stderr)")
         let summary = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         #expect(summary?["user"] as? String == "test")

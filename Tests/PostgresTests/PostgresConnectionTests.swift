@@ -9,7 +9,8 @@ enum TestServer {
     static func url() throws -> String {
         try #require(
             ProcessInfo.processInfo.environment["DEVENV_TEST_PG_URL"],
-            "DEVENV_TEST_PG_URL is not set: run 'make test', or start Tests/scripts/native-postgres.sh and export its URL")
+            "DEVENV_TEST_PG_URL is not set: run 'make test', or start Tests/scripts/native-postgres.sh and export its URL"
+        )
     }
 
     static func connect() throws -> PostgresConnection {

@@ -21,19 +21,27 @@ func temporaryStatePath() -> String {
     }
 
     @Test func defaultPathFollowsXDG() {
-        #expect(StateStore.defaultPath(environment: ["XDG_STATE_HOME": "/x/state", "HOME": "/home/u"]) == "/x/state/devenv/state.db")
+        #expect(
+            StateStore.defaultPath(environment: ["XDG_STATE_HOME": "/x/state", "HOME": "/home/u"])
+                == "/x/state/devenv/state.db")
         #expect(StateStore.defaultPath(environment: ["HOME": "/home/u"]) == "/home/u/.local/state/devenv/state.db")
         // A relative XDG_STATE_HOME is invalid per the spec and ignored.
-        #expect(StateStore.defaultPath(environment: ["XDG_STATE_HOME": "rel", "HOME": "/home/u"]) == "/home/u/.local/state/devenv/state.db")
+        #expect(
+            StateStore.defaultPath(environment: ["XDG_STATE_HOME": "rel", "HOME": "/home/u"])
+                == "/home/u/.local/state/devenv/state.db")
     }
 
     @Test func projectsRoundTripAndKeepTheirCreationTime() throws {
         let store = try StateStore(path: temporaryStatePath())
         let created = Date(timeIntervalSince1970: 1_700_000_000)
-        try store.saveProject(ProjectRecord(name: "dials", workingDirectory: "/src/dials", files: ["compose.yaml"], createdAt: created, updatedAt: created))
-        try store.saveProject(ProjectRecord(
-            name: "dials", workingDirectory: "/src/dials2", files: ["a.yaml", "b.yaml"], createdAt: Date(),
-            expiresAt: Date(timeIntervalSince1970: 1_800_000_000)))
+        try store.saveProject(
+            ProjectRecord(
+                name: "dials", workingDirectory: "/src/dials", files: ["compose.yaml"], createdAt: created,
+                updatedAt: created))
+        try store.saveProject(
+            ProjectRecord(
+                name: "dials", workingDirectory: "/src/dials2", files: ["a.yaml", "b.yaml"], createdAt: Date(),
+                expiresAt: Date(timeIntervalSince1970: 1_800_000_000)))
         let project = try #require(try store.project(named: "dials"))
         #expect(project.workingDirectory == "/src/dials2")
         #expect(project.files == ["a.yaml", "b.yaml"])
@@ -45,7 +53,9 @@ func temporaryStatePath() -> String {
 
     @Test func secretsAreGeneratedOnceAndSurviveReopening() throws {
         let path = temporaryStatePath()
-        let first = try StateStore(path: path).secret(project: "p", key: "db.roles.app.password") { StateStore.generateSecret() }
+        let first = try StateStore(path: path).secret(project: "p", key: "db.roles.app.password") {
+            StateStore.generateSecret()
+        }
         let again = try StateStore(path: path).secret(project: "p", key: "db.roles.app.password") { "different" }
         #expect(first == again)
         #expect(first.count >= 24)
@@ -78,7 +88,8 @@ func temporaryStatePath() -> String {
             try old.execute(StateStore.migrations[0])
             try old.execute("PRAGMA user_version = 1")
             try old.query(
-                "INSERT INTO projects (name, working_dir, files, created_at, updated_at) VALUES ('kept', '/w', '[\"compose.yaml\"]', 1, 2)")
+                "INSERT INTO projects (name, working_dir, files, created_at, updated_at) VALUES ('kept', '/w', '[\"compose.yaml\"]', 1, 2)"
+            )
             try old.query("INSERT INTO secrets VALUES ('kept', 'db.password', 's3cret', 1)")
         }
         let store = try StateStore(path: path)

@@ -2,8 +2,11 @@ import Foundation
 
 /// The directory the test binary and the package's executables are built into.
 public func productsDirectory() -> URL {
-    URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-        .deletingLastPathComponent()
+    URL(
+        fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
+    )
+    .deletingLastPathComponent()
 }
 
 /// What a finished process printed and returned.

@@ -124,7 +124,8 @@ public final class StubEngine: Sendable {
         var headers: [String: String] = [:]
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces)
         }
         let length = Int(headers["content-length"] ?? "0") ?? 0
         while buffer.count < length {
@@ -178,7 +179,8 @@ public enum Reply {
             .write(Data(head(status, ["Content-Type": contentType, "Transfer-Encoding": "chunked"]).utf8))
         ]
         for piece in pieces where !piece.isEmpty {
-            actions.append(.write(Data(String(piece.count, radix: 16).utf8) + Data("\r\n".utf8) + piece + Data("\r\n".utf8)))
+            actions.append(
+                .write(Data(String(piece.count, radix: 16).utf8) + Data("\r\n".utf8) + piece + Data("\r\n".utf8)))
             actions.append(.sleep(milliseconds: pause))
         }
         actions.append(.write(Data("0\r\n\r\n".utf8)))
@@ -193,6 +195,8 @@ public enum Reply {
 public func frame(_ stream: UInt8, _ text: String) -> Data {
     let payload = Data(text.utf8)
     let size = UInt32(payload.count)
-    return Data([stream, 0, 0, 0, UInt8(size >> 24), UInt8(size >> 16 & 0xff), UInt8(size >> 8 & 0xff), UInt8(size & 0xff)])
+    return Data([
+        stream, 0, 0, 0, UInt8(size >> 24), UInt8(size >> 16 & 0xff), UInt8(size >> 8 & 0xff), UInt8(size & 0xff),
+    ])
         + payload
 }

@@ -15,7 +15,8 @@ do {
     var shared = ""
     for index in 0..<count {
         _ = try store.secret(project: "race", key: "\(writer)-\(index)") { StateStore.generateSecret() }
-        try store.saveProject(ProjectRecord(name: "race-\(writer)", workingDirectory: "/w/\(index)", files: ["compose.yaml"]))
+        try store.saveProject(
+            ProjectRecord(name: "race-\(writer)", workingDirectory: "/w/\(index)", files: ["compose.yaml"]))
         if index == count / 2 {
             shared = try store.secret(project: "race", key: "shared") { "from-\(writer)" }
         }
