@@ -72,33 +72,29 @@ public final class PostgresConnection {
     /// Quotes an identifier with `PQescapeIdentifier`, so a name with quotes, semicolons or
     /// spaces is used verbatim, never read as SQL.
     public func quoteIdentifier(_ name: String) throws -> String {
-        let handle = try live()
         guard !name.isEmpty, !name.utf8.contains(0) else {
             throw PostgresError(.invalidArgument, "an identifier must be non-empty and contain no NUL byte")
         }
-        let utf8 = Array(name.utf8)
-        guard
-            let escaped = utf8.withUnsafeBufferPointer({ buffer in
-                buffer.withMemoryRebound(to: CChar.self) { PQescapeIdentifier(handle, $0.baseAddress, buffer.count) }
-            })
-        else {
-            throw PostgresError(.invalidArgument, "cannot quote identifier: \(Self.lastMessage(handle))")
-        }
-        defer { PQfreemem(escaped) }
-        return String(cString: escaped)
+        return try escape(name, what: "identifier", with: PQescapeIdentifier)
     }
 
     /// Quotes a string literal with `PQescapeLiteral` (for the few statements, such as
     /// `CREATE ROLE … PASSWORD`, that take no parameters).
     public func quoteLiteral(_ value: String) throws -> String {
+        try escape(value, what: "literal", with: PQescapeLiteral)
+    }
+
+    private func escape(
+        _ value: String, what: String,
+        with escaper: (OpaquePointer?, UnsafePointer<CChar>?, Int) -> UnsafeMutablePointer<CChar>?
+    ) throws -> String {
         let handle = try live()
         let utf8 = Array(value.utf8)
-        guard
-            let escaped = utf8.withUnsafeBufferPointer({ buffer in
-                buffer.withMemoryRebound(to: CChar.self) { PQescapeLiteral(handle, $0.baseAddress, buffer.count) }
-            })
-        else {
-            throw PostgresError(.invalidArgument, "cannot quote literal: \(Self.lastMessage(handle))")
+        let escaped = utf8.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { escaper(handle, $0.baseAddress, buffer.count) }
+        }
+        guard let escaped else {
+            throw PostgresError(.invalidArgument, "cannot quote \(what): \(Self.lastMessage(handle))")
         }
         defer { PQfreemem(escaped) }
         return String(cString: escaped)

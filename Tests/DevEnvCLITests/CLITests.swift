@@ -25,17 +25,7 @@ import Testing
     }
 
     @Test func doctorJSONAgainstAnEngine() throws {
-        let stub = try StubEngine { request in
-            switch request.path {
-            case "/_ping": Reply.ping
-            case "/v1.41/version":
-                Reply.json(
-                    200,
-                    #"{"Version":"20.10.24","ApiVersion":"1.41","MinAPIVersion":"1.12","Os":"linux","Arch":"amd64"}"#)
-            case "/v1.41/info": Reply.json(200, #"{"Driver":"overlay2","DockerRootDir":"/nonexistent-root"}"#)
-            default: Reply.json(404, #"{"message":"no"}"#)
-            }
-        }
+        let stub = try StubEngine { request in Reply.dockerd(request) ?? Reply.json(404, #"{"message":"no"}"#) }
         let state = NSTemporaryDirectory() + "devenv-doctor-\(UUID().uuidString)"
         let result = try devenv(["doctor", "--json"], ["DOCKER_HOST": stub.dockerHost, "XDG_STATE_HOME": state])
         #expect(result.status == 0)

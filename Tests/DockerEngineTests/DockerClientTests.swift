@@ -14,14 +14,7 @@ import Testing
 
     @Test func negotiatesTheEngineVersionFromPing() async throws {
         let stub = try StubEngine { request in
-            switch request.path {
-            case "/_ping": Reply.ping
-            case "/v1.41/version":
-                Reply.json(
-                    200,
-                    #"{"Version":"20.10.24","ApiVersion":"1.41","MinAPIVersion":"1.12","Os":"linux","Arch":"amd64"}"#)
-            default: Reply.json(404, #"{"message":"page not found"}"#)
-            }
+            Reply.dockerd(request) ?? Reply.json(404, #"{"message":"page not found"}"#)
         }
         let docker = try client(stub)
         #expect(try await docker.apiVersion() == "1.41")

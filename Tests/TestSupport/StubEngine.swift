@@ -187,6 +187,17 @@ public enum Reply {
         return actions
     }
 
+    /// The answers of a Docker 20.10 engine to ping, version and info; `nil` for anything else.
+    public static func dockerd(_ request: StubRequest) -> [StubAction]? {
+        switch request.path {
+        case "/_ping": ping
+        case "/version", "/v1.41/version":
+            json(200, #"{"Version":"20.10.24","ApiVersion":"1.41","MinAPIVersion":"1.12","Os":"linux","Arch":"amd64"}"#)
+        case "/v1.41/info": json(200, #"{"Driver":"overlay2","DockerRootDir":"/nonexistent-root"}"#)
+        default: nil
+        }
+    }
+
     public static let ping: [StubAction] = full(
         200, Data("OK".utf8), contentType: "text/plain", headers: ["API-Version": "1.41", "OSType": "linux"])
 }
