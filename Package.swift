@@ -11,7 +11,9 @@ let package = Package(
         .library(name: "DevEnvCore", targets: ["DevEnvCore"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .systemLibrary(
@@ -28,7 +30,10 @@ let package = Package(
         .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: strict),
         .target(name: "StateStore", dependencies: ["CSQLite3"], swiftSettings: strict),
         .target(
-            name: "DevEnvCore", dependencies: ["DockerEngine", "Postgres", "StateStore"],
+            name: "DevEnvCore",
+            dependencies: [
+                "DockerEngine", "Postgres", "StateStore", "Yams", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict),
         .target(
             name: "DevEnvCLI",
@@ -48,6 +53,7 @@ let package = Package(
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "DevEnvCLITests", dependencies: ["DevEnvCLI", "DevEnvCore", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "DevEnvCoreTests", dependencies: ["DevEnvCore", "TestSupport"], swiftSettings: strict),
         // Needs a real engine (and the local images): `make test` provides both.
         .testTarget(
             name: "IntegrationTests", dependencies: ["DockerEngine", "DevEnvCore", "Postgres", "TestSupport"],

@@ -1,0 +1,231 @@
+import Foundation
+
+/// What to load: the `-f` files (or the first default file in `workingDirectory`), the
+/// project name override, the environment for interpolation and the enabled profiles.
+public struct StackLoadOptions: Sendable {
+    public var files: [String]
+    public var projectName: String?
+    public var workingDirectory: String
+    public var environment: [String: String]
+    public var profiles: [String]
+
+    public init(
+        files: [String] = [], projectName: String? = nil,
+        workingDirectory: String = FileManager.default.currentDirectoryPath,
+        environment: [String: String] = ProcessInfo.processInfo.environment, profiles: [String] = []
+    ) {
+        self.files = files
+        self.projectName = projectName
+        self.workingDirectory = workingDirectory
+        self.environment = environment
+        self.profiles = profiles
+    }
+}
+
+/// A loaded stack and the warnings found on the way.
+public struct LoadedStack: Sendable {
+    public var stack: Stack
+    public var warnings: [Diagnostic]
+    /// Services the file declares but whose profiles are not enabled.
+    public var inactiveServices: [String]
+}
+
+/// Reads Compose files into a `Stack`: merge, interpolate, normalize, validate. Every error
+/// is collected with its file:line:col; none touches the engine.
+public enum StackLoader {
+    public static let defaultFileNames = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"]
+
+    public static func load(_ options: StackLoadOptions) throws(StackFileErrors) -> LoadedStack {
+        var context = LoadContext()
+        let files = try resolveFiles(options)
+        let projectDirectory = (files[0] as NSString).deletingLastPathComponent
+
+        // Process environment wins over the project's .env file.
+        var environment = options.environment
+        let dotEnvPath = projectDirectory + "/.env"
+        if FileManager.default.fileExists(atPath: dotEnvPath) {
+            do {
+                for entry in try DotEnv.parse(try readFile(dotEnvPath), file: dotEnvPath) where environment[entry.key] == nil {
+                    if let value = entry.value { environment[entry.key] = value }
+                }
+            } catch let diagnostic as Diagnostic {
+                throw StackFileErrors([diagnostic])
+            } catch {
+                throw StackFileErrors([.error("cannot read \(dotEnvPath): \(error)", at: nil)])
+            }
+        }
+        let interpolator = Interpolator(environment: environment)
+
+        var merged: YAMLNode?
+        for file in files {
+            guard let text = try? readFile(file) else {
+                throw StackFileErrors([.error("cannot read stack file \(file)", at: nil)])
+            }
+            let root: YAMLNode?
+            do {
+                root = try YAMLReader.parse(text, file: file)
+            } catch {
+                throw StackFileErrors([error])
+            }
+            guard let root else { continue }  // an empty file adds nothing
+            guard root.mapping != nil else {
+                throw StackFileErrors([.error("a stack file must be a mapping, found \(root.typeName)", at: root.location)])
+            }
+            let interpolated = context.interpolate(root, with: interpolator)
+            merged = merged.map { mergeNodes($0, interpolated, key: "") } ?? interpolated
+        }
+        guard let root = merged else {
+            throw StackFileErrors([.error("the stack file is empty", at: SourceLocation(file: files[0], line: 1, column: 1))])
+        }
+        guard context.errors.isEmpty else { throw StackFileErrors(context.errors) }
+
+        var parser = StackParser(
+            context: context, projectDirectory: projectDirectory, environment: environment,
+            enabledProfiles: Set(options.profiles + (environment["COMPOSE_PROFILES"] ?? "").split(separator: ",").map(String.init)))
+        let name = projectName(options: options, environment: environment, root: root, directory: projectDirectory, parser: &parser)
+        let (stack, inactive) = parser.stack(root, name: name, files: files)
+        guard parser.context.errors.isEmpty, let stack else { throw StackFileErrors(parser.context.errors) }
+        return LoadedStack(stack: stack, warnings: parser.context.warnings, inactiveServices: inactive)
+    }
+
+    static func resolveFiles(_ options: StackLoadOptions) throws(StackFileErrors) -> [String] {
+        func absolute(_ path: String) -> String {
+            let full = path.hasPrefix("/") ? path : options.workingDirectory + "/" + path
+            return (full as NSString).standardizingPath
+        }
+        if !options.files.isEmpty {
+            let files = options.files.map(absolute)
+            for file in files where !FileManager.default.fileExists(atPath: file) {
+                throw StackFileErrors([.error("stack file \(file) does not exist", at: nil)])
+            }
+            return files
+        }
+        for name in defaultFileNames {
+            let candidate = absolute(name)
+            if FileManager.default.fileExists(atPath: candidate) { return [candidate] }
+        }
+        throw StackFileErrors([
+            .error(
+                "no stack file in \(options.workingDirectory) (looked for \(defaultFileNames.joined(separator: ", "))); pass -f FILE",
+                at: nil)
+        ])
+    }
+
+    static func readFile(_ path: String) throws -> String {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw Diagnostic.error("\(path) is not UTF-8 text", at: nil)
+        }
+        return text
+    }
+
+    /// `-p`, then `COMPOSE_PROJECT_NAME`, then the file's `name:`, then the directory name;
+    /// normalized as Compose does (lowercase, `[a-z0-9_-]`).
+    static func projectName(
+        options: StackLoadOptions, environment: [String: String], root: YAMLNode, directory: String,
+        parser: inout StackParser
+    ) -> String {
+        let explicit = options.projectName ?? environment["COMPOSE_PROJECT_NAME"].flatMap { $0.isEmpty ? nil : $0 }
+        var raw = explicit ?? ((directory as NSString).lastPathComponent)
+        if explicit == nil, let node = root["name"] {
+            if let value = parser.string(node, "name") { raw = value }
+        }
+        let normalized = normalizeProjectName(raw)
+        if normalized.isEmpty {
+            parser.context.errors.append(
+                .error(
+                    "project name '\(raw)' has no usable characters (use lowercase letters, digits, '-' and '_'); pass -p NAME",
+                    at: root["name"]?.location))
+        }
+        return normalized
+    }
+
+    public static func normalizeProjectName(_ raw: String) -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789_-")
+        let lowered = raw.lowercased().filter { allowed.contains($0) }
+        return String(lowered.drop { $0 == "_" || $0 == "-" })
+    }
+
+    /// Compose's merge of an override file: mappings merge key by key; list-valued keys that
+    /// accumulate (ports, volumes, env_file…) concatenate; environment and labels merge as
+    /// maps whichever form they are in; anything else is replaced.
+    static func mergeNodes(_ base: YAMLNode, _ override: YAMLNode, key: String) -> YAMLNode {
+        if ["environment", "labels", "args"].contains(key) {
+            let merged = mapForm(base) + mapForm(override)
+            var entries: [YAMLEntry] = []
+            for entry in merged {
+                entries.removeAll { $0.key == entry.key }
+                entries.append(entry)
+            }
+            return YAMLNode(.mapping(entries), at: override.location)
+        }
+        switch (base.kind, override.kind) {
+        case (.mapping(let left), .mapping(let right)):
+            var entries = left
+            for entry in right {
+                if let index = entries.firstIndex(where: { $0.key == entry.key }) {
+                    entries[index].value = mergeNodes(entries[index].value, entry.value, key: entry.key)
+                } else {
+                    entries.append(entry)
+                }
+            }
+            return YAMLNode(.mapping(entries), at: override.location)
+        case (.sequence(let left), .sequence(let right))
+        where ["ports", "expose", "volumes", "env_file", "profiles", "extra_hosts", "dns"].contains(key):
+            return YAMLNode(.sequence(left + right), at: override.location)
+        default:
+            return override
+        }
+    }
+
+    /// `environment:`/`labels:` in either form, as mapping entries (`KEY` alone → null value).
+    static func mapForm(_ node: YAMLNode) -> [YAMLEntry] {
+        if let entries = node.mapping { return entries }
+        guard let items = node.sequence else { return [] }
+        return items.compactMap { item in
+            guard let text = item.scalar else { return nil }
+            let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let value =
+                parts.count == 2
+                ? YAMLNode(.scalar(String(parts[1]), .string), at: item.location)
+                : YAMLNode(.scalar("", .null), at: item.location)
+            return YAMLEntry(key: String(parts[0]), keyLocation: item.location, value: value)
+        }
+    }
+}
+
+/// Diagnostics collected while loading.
+struct LoadContext {
+    var errors: [Diagnostic] = []
+    var warnings: [Diagnostic] = []
+    private var reportedUnset: Set<String> = []
+
+    /// Interpolates every scalar value (keys are left alone, as in Compose).
+    mutating func interpolate(_ node: YAMLNode, with interpolator: Interpolator) -> YAMLNode {
+        switch node.kind {
+        case .scalar(let text, let tag):
+            guard text.contains("$") else { return node }
+            do {
+                let (value, unset) = try interpolator.interpolate(text)
+                for variable in unset where reportedUnset.insert(variable).inserted {
+                    warnings.append(.warning("variable \(variable) is not set; using an empty string", at: node.location))
+                }
+                return YAMLNode(.scalar(value, tag == .null ? .null : (value == text ? tag : .string)), at: node.location)
+            } catch {
+                switch error {
+                case .required(let variable, let message):
+                    errors.append(.error("\(message) (variable \(variable))", at: node.location))
+                case .invalid(let problem):
+                    errors.append(.error("invalid interpolation in '\(text)': \(problem)", at: node.location))
+                }
+            }
+            return node
+        case .mapping(let entries):
+            return YAMLNode(
+                .mapping(entries.map { YAMLEntry(key: $0.key, keyLocation: $0.keyLocation, value: interpolate($0.value, with: interpolator)) }),
+                at: node.location)
+        case .sequence(let items):
+            return YAMLNode(.sequence(items.map { interpolate($0, with: interpolator) }), at: node.location)
+        }
+    }
+}
