@@ -1,14 +1,21 @@
 import ArgumentParser
+import DevEnvCore
+import StateStore
 
 struct Down: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Remove the project's containers and network; volumes only with --volumes.")
 
     @OptionGroup var project: ProjectOptions
-    @Flag(help: "Also remove the project's named volumes.") var volumes = false
+    @Flag(name: [.customShort("v"), .long], help: "Also remove the project's named volumes and generated secrets.")
+    var volumes = false
+    @Option(name: .shortAndLong, help: "Seconds to wait for each container to stop.") var timeout: Int?
+    @Flag(help: "Print one JSON event per line.") var json = false
 
     func run() async throws {
-        _ = try await connectEngine()
-        throw CLIError.notYetAvailable("down", issue: 4)
+        let stack = try project.projectOnly()
+        let engine = try await connectEngine()
+        let orchestrator = Orchestrator(engine: engine, stack: stack, store: try StateStore(), progress: ProgressPrinter(json: json))
+        try await runInterruptibly { try await orchestrator.down(removeVolumes: volumes, timeout: timeout) }
     }
 }

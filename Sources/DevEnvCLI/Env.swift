@@ -1,14 +1,55 @@
 import ArgumentParser
+import DevEnvCore
+import Foundation
+import StateStore
 
 struct Env: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Variables a host process needs to reach the stack.")
+        abstract: "Variables a host process needs to reach the stack.",
+        discussion: """
+            Without SERVICE: DATABASE_URL and PG* for the first PostgreSQL service, REDIS_URL for the first Redis,
+            and <SERVICE>_URL for each of them, with the ports published on this machine.
+            With SERVICE: that service's environment, with x-devenv values filled in.
+            Generated secrets appear in the output: this is the command that shows them.
+            """)
 
     @OptionGroup var project: ProjectOptions
-    @Option(help: "dotenv or json.") var format: String = "dotenv"
-    @Argument var service: String?
+    @Option(help: "dotenv or json.") var format: OutputFormat = .dotenv
+    @Argument(help: "A service whose environment to print.") var service: String?
+
+    enum OutputFormat: String, ExpressibleByArgument { case dotenv, json }
 
     func run() async throws {
-        throw CLIError.notYetAvailable("env", issue: 4)
+        let stack = try project.loadStack().stack
+        let store = try StateStore()
+        let variables: [String: String]
+        if let service {
+            guard let definition = stack.service(service) else {
+                throw CLIError(message: "no service '\(service)' in the stack", exitCode: 2)
+            }
+            do {
+                variables = try TemplateResolver(stack: stack, store: store).environment(of: definition)
+            } catch let error as TemplateResolver.Failure {
+                throw CLIError(message: error.message, exitCode: 2)
+            }
+        } else {
+            let engine = try await connectEngine()
+            variables = try await HostEnvironment(engine: engine, stack: stack, store: store).variables()
+        }
+        switch format {
+        case .json:
+            try Output(json: true).printJSON(variables)
+        case .dotenv:
+            for (key, value) in variables.sorted(by: { $0.key < $1.key }) { print("\(key)=\(Self.dotenvQuoted(value))") }
+        }
+    }
+
+    /// Quotes a value when a dotenv reader would otherwise change it.
+    static func dotenvQuoted(_ value: String) -> String {
+        let plain = value.allSatisfy { $0.isLetter || $0.isNumber || "-_./:@%+=,".contains($0) }
+        guard !plain || value.isEmpty else { return value }
+        let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+        return "\"\(escaped)\""
     }
 }

@@ -1,15 +1,53 @@
 import ArgumentParser
+import DevEnvCore
+import DockerEngine
+import Foundation
 
 struct Exec: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a command in a running service.")
+        abstract: "Run a command in a running service and exit with its exit code.",
+        discussion: "Output streams as it comes; standard input is not forwarded (use -T in scripts, as with compose).")
 
     @OptionGroup var project: ProjectOptions
-    @Argument var service: String
-    @Argument(parsing: .postTerminator) var command: [String] = []
+    @Flag(name: .customShort("T"), help: "No TTY (the default; accepted for compose compatibility).") var noTTY = false
+    @Option(name: [.customShort("w"), .long], help: "Working directory in the container.") var workdir: String?
+    @Option(name: [.customShort("u"), .long], help: "User in the container.") var user: String?
+    @Option(name: [.customShort("e"), .customLong("env")], help: "KEY=VALUE (repeatable).") var env: [String] = []
+    @Argument(help: "The service.") var service: String
+    @Argument(parsing: .captureForPassthrough, help: "The command, after --.") var command: [String] = []
 
     func run() async throws {
-        _ = try await connectEngine()
-        throw CLIError.notYetAvailable("exec", issue: 4)
+        let arguments = command.first == "--" ? Array(command.dropFirst()) : command
+        guard !arguments.isEmpty else { throw CLIError(message: "no command given: devenv exec \(service) -- CMD…", exitCode: 2) }
+        let stack = try project.projectOnly()
+        let engine = try await connectEngine()
+        let container = try await engine.listContainers(
+            all: false, labels: [ProjectLabel.project: stack.name, ProjectLabel.service: service]
+        ).first
+        guard let container else {
+            throw CLIError(message: "service '\(service)' of \(stack.name) is not running; start it with 'devenv up \(service)'")
+        }
+        let writer = LineWriter()
+        let config = ExecConfig(cmd: arguments, env: env.isEmpty ? nil : env, workingDir: workdir, user: user)
+        let exitCode = try await runInterruptibly { () -> Int in
+            let id = try await engine.createExec(container: container.Id, config: config)
+            for try await frame in try await engine.startExec(id, tty: false) {
+                let handle = frame.stream == .stderr ? FileHandle.standardError : FileHandle.standardOutput
+                writer.raw(frame.payload, to: handle)
+            }
+            var inspect = try await engine.inspectExec(id)
+            while inspect.Running {
+                try await Task.sleep(for: .milliseconds(20))
+                inspect = try await engine.inspectExec(id)
+            }
+            return inspect.ExitCode ?? 1
+        }
+        if exitCode != 0 { throw CommandFailure(exitCode: Int32(truncatingIfNeeded: exitCode)) }
+    }
+}
+
+extension LineWriter {
+    func raw(_ data: Data, to handle: FileHandle) {
+        handle.write(data)
     }
 }

@@ -1,16 +1,64 @@
 import ArgumentParser
+import DevEnvCore
+import DockerEngine
+import Foundation
 
 struct Logs: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Show service logs.")
+    static let configuration = CommandConfiguration(abstract: "Show service logs, prefixed with the service name.")
 
     @OptionGroup var project: ProjectOptions
-    @Flag(help: "Keep streaming.") var follow = false
+    @Flag(name: [.customShort("f"), .long], help: "Keep streaming new lines.") var follow = false
     @Option(help: "Lines from the end of each log.") var tail: Int?
-    @Argument var services: [String] = []
+    @Flag(name: [.customShort("t"), .long], help: "Show timestamps.") var timestamps = false
+    @Argument(help: "Services (default: all).") var services: [String] = []
 
     func run() async throws {
-        _ = try await connectEngine()
-        throw CLIError.notYetAvailable("logs", issue: 4)
+        let stack = try project.projectOnly()
+        let engine = try await connectEngine()
+        let containers = try await engine.listContainers(all: true, labels: [ProjectLabel.project: stack.name])
+            .filter { services.isEmpty || services.contains($0.Labels?[ProjectLabel.service] ?? "") }
+            .sorted { ($0.Labels?[ProjectLabel.service] ?? "") < ($1.Labels?[ProjectLabel.service] ?? "") }
+        if containers.isEmpty {
+            throw CLIError(message: "no containers for \(services.isEmpty ? "project \(stack.name)" : services.joined(separator: ", ")); is it up?")
+        }
+        let width = containers.map { ($0.Labels?[ProjectLabel.service] ?? "").count }.max() ?? 0
+        let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        let writer = LineWriter()
+        let options = DockerClient.LogOptions(follow: follow, timestamps: timestamps, tail: tail)
+        try await runInterruptibly {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, container) in containers.enumerated() {
+                    let service = container.Labels?[ProjectLabel.service] ?? container.Id
+                    var prefix = service.padding(toLength: width, withPad: " ", startingAt: 0) + " | "
+                    if color { prefix = "\u{1B}[\(31 + index % 6)m\(prefix)\u{1B}[0m" }
+                    group.addTask {
+                        let tty = try await engine.inspectContainer(container.Id).Config?.Tty ?? false
+                        var pending: [ContainerStream: String] = [:]
+                        for try await frame in try await engine.logs(container.Id, options: options, tty: tty) {
+                            var text = (pending[frame.stream] ?? "") + frame.text
+                            while let newline = text.firstIndex(of: "\n") {
+                                writer.write(prefix + text[..<newline], to: frame.stream)
+                                text = String(text[text.index(after: newline)...])
+                            }
+                            pending[frame.stream] = text
+                        }
+                        for (stream, rest) in pending where !rest.isEmpty { writer.write(prefix + rest, to: stream) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+}
+
+/// Whole lines to stdout or stderr, never interleaved mid-line.
+final class LineWriter: Sendable {
+    private let lock = NSLock()
+
+    func write(_ line: String, to stream: ContainerStream) {
+        lock.withLock {
+            let handle = stream == .stderr ? FileHandle.standardError : FileHandle.standardOutput
+            handle.write(Data((line + "\n").utf8))
+        }
     }
 }

@@ -1,16 +1,47 @@
 import ArgumentParser
+import DevEnvCore
 import DockerEngine
 import Foundation
+import StateStore
 
-/// `-f FILE` and `-p NAME`, shared by every command that works on a stack.
+/// `-f FILE`, `-p NAME` and `--profile`, shared by every command that works on a stack.
 struct ProjectOptions: ParsableArguments {
     @Option(name: .customShort("f"), help: "Stack file (repeatable; later files override earlier ones).")
     var files: [String] = []
 
     @Option(
-        name: .customShort("p"),
-        help: "Project name (default: COMPOSE_PROJECT_NAME, the file's name:, or the directory).")
+        name: .customShort("p"), help: "Project name (default: COMPOSE_PROJECT_NAME, the file's name:, or the directory).")
     var projectName: String?
+
+    @Option(name: .customLong("profile"), help: "Enable services of this profile (repeatable).")
+    var profiles: [String] = []
+
+    /// Loads and validates the stack; warnings go to stderr, errors end the command with exit 2
+    /// before the engine is touched.
+    func loadStack() throws -> LoadedStack {
+        do {
+            let loaded = try StackLoader.load(StackLoadOptions(files: files, projectName: projectName, profiles: profiles))
+            for warning in loaded.warnings { printError(warning.description) }
+            return loaded
+        } catch {
+            for diagnostic in error.diagnostics { printError(diagnostic.description) }
+            throw CommandFailure(exitCode: 2)
+        }
+    }
+
+    /// The project name for commands that need only the name (`down`, `status`, `logs`): from
+    /// the stack file when there is one, else `-p`.
+    func projectOnly() throws -> Stack {
+        if files.isEmpty, let projectName,
+            !StackLoader.defaultFileNames.contains(where: { FileManager.default.fileExists(atPath: $0) })
+        {
+            let name = StackLoader.normalizeProjectName(projectName)
+            return Stack(
+                name: name, services: [], volumes: [], networks: [],
+                workingDirectory: FileManager.default.currentDirectoryPath, files: [])
+        }
+        return try loadStack().stack
+    }
 }
 
 /// The engine from `DOCKER_HOST`/`DOCKER_API_VERSION`, checked with `/_ping` so that an
@@ -19,4 +50,38 @@ func connectEngine() async throws -> DockerClient {
     let client = try DockerClient.fromEnvironment()
     _ = try await client.apiVersion()
     return client
+}
+
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// Runs `work` so that Ctrl-C cancels it promptly (exit 130); a second Ctrl-C exits at once.
+func runInterruptibly<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
+    let task = Task { try await work() }
+    signal(SIGINT, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    let interrupts = Mutexed(0)
+    source.setEventHandler {
+        interrupts.update { $0 += 1 }
+        if interrupts.value > 1 { Foundation.exit(130) }
+        task.cancel()
+    }
+    source.resume()
+    defer { source.cancel() }
+    do {
+        return try await task.value
+    } catch {
+        if task.isCancelled { throw CLIError(message: "interrupted", exitCode: 130) }
+        throw error
+    }
+}
+
+/// A small lock-protected box for state shared with signal handlers and printers.
+final class Mutexed<Value>: @unchecked Sendable {
+    private var stored: Value
+    private let lock = NSLock()
+    init(_ value: Value) { stored = value }
+    var value: Value { lock.withLock { stored } }
+    func update<R>(_ body: (inout Value) -> R) -> R { lock.withLock { body(&stored) } }
 }

@@ -1,16 +1,57 @@
 import ArgumentParser
+import DevEnvCore
+import Foundation
+import StateStore
 
 struct Up: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Start or converge the stack, wait healthy, provision, seed.")
+        abstract: "Start or converge the stack, wait until it is healthy.",
+        discussion: """
+            Builds or pulls missing images, creates the project network and volumes, and starts
+            services in parallel along depends_on. A second up with nothing changed touches nothing.
+            Ctrl-C stops waiting (exit 130); started containers keep running and a new up converges.
+            """)
 
     @OptionGroup var project: ProjectOptions
     @Flag(help: "Do not load sample data.") var noSeed = false
     @Flag(help: "Print one JSON event per line.") var json = false
+    @Flag(help: "Remove containers of services no longer in the file.") var removeOrphans = false
+    @Flag(help: "Rebuild images that have a build: section.") var build = false
+    @Option(help: "Seconds a service may take to become healthy.") var timeout: Double = 300
     @Argument(help: "Services to start (with their dependencies).") var services: [String] = []
 
     func run() async throws {
-        _ = try await connectEngine()
-        throw CLIError.notYetAvailable("up", issue: 4)
+        let stack = try project.loadStack().stack
+        let engine = try await connectEngine()
+        let store = try StateStore()
+        let printer = ProgressPrinter(json: json)
+        let orchestrator = Orchestrator(engine: engine, stack: stack, store: store, progress: printer)
+        let options = UpOptions(services: services, removeOrphans: removeOrphans, build: build, readinessTimeout: timeout)
+        let started = Date()
+        do {
+            let summary = try await runInterruptibly { try await orchestrator.up(options) }
+            if !json {
+                let elapsed = String(format: "%.2f", Date().timeIntervalSince(started))
+                var parts: [String] = []
+                if !summary.created.isEmpty { parts.append("\(summary.created.count) created") }
+                if !summary.recreated.isEmpty { parts.append("\(summary.recreated.count) recreated") }
+                if !summary.started.isEmpty { parts.append("\(summary.started.count) started") }
+                if !summary.unchanged.isEmpty { parts.append("\(summary.unchanged.count) up to date") }
+                printError("devenv: \(stack.name) is up in \(elapsed)s: \(parts.joined(separator: ", "))")
+            }
+        } catch let failure as UpFailure {
+            for service in failure.failures {
+                printError("devenv: \(service.description)")
+                for line in service.logTail { printError("  \(service.service) | \(line)") }
+            }
+            if let first = failure.failures.first {
+                printError("devenv: fix '\(first.service)' and run 'devenv up' again; 'devenv logs \(first.service)' shows more")
+            }
+            throw CommandFailure(exitCode: 1)
+        } catch let failure as ServiceFailure {
+            printError("devenv: \(failure.description)")
+            for line in failure.logTail { printError("  \(failure.service) | \(line)") }
+            throw CommandFailure(exitCode: 1)
+        }
     }
 }

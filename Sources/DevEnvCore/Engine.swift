@@ -1,4 +1,5 @@
 import DockerEngine
+import Foundation
 
 /// What core services need of a container engine. `DockerClient` is the real one; unit
 /// tests substitute their own.
@@ -10,6 +11,33 @@ public protocol ContainerEngine: Sendable {
     func info() async throws -> SystemInfo
     /// The API version in use after negotiation.
     func apiVersion() async throws -> String
+
+    func imageIfPresent(_ name: String) async throws -> ImageInspect?
+    func buildImage(context tar: Data, options: DockerClient.BuildOptions) async throws -> AsyncThrowingStream<ProgressEvent, any Error>
+    func pullImage(_ reference: String) async throws -> AsyncThrowingStream<ProgressEvent, any Error>
+
+    func listContainers(all: Bool, labels: [String: String?]) async throws -> [ContainerSummary]
+    func inspectContainer(_ id: String) async throws -> ContainerInspect
+    func createContainer(name: String?, config: ContainerConfig) async throws -> ContainerCreateResponse
+    func startContainer(_ id: String) async throws
+    func stopContainer(_ id: String, timeout seconds: Int) async throws
+    func removeContainer(_ id: String, force: Bool, volumes: Bool) async throws
+    func waitContainer(_ id: String, condition: String) async throws -> ContainerWaitResponse
+    func logs(_ id: String, options: DockerClient.LogOptions, tty: Bool) async throws -> AsyncThrowingStream<OutputFrame, any Error>
+    func exec(container: String, config: ExecConfig) async throws -> ExecResult
+    func createExec(container: String, config: ExecConfig) async throws -> String
+    func startExec(_ id: String, tty: Bool) async throws -> AsyncThrowingStream<OutputFrame, any Error>
+    func inspectExec(_ id: String) async throws -> ExecInspect
+
+    func listNetworks(labels: [String: String?]) async throws -> [NetworkInspect]
+    func createNetwork(_ spec: NetworkCreate) async throws -> String
+    func removeNetwork(_ id: String) async throws
+    func connectNetwork(_ network: String, container: String, aliases: [String]) async throws
+    func listVolumes(labels: [String: String?]) async throws -> [VolumeInspect]
+    func createVolume(_ spec: VolumeCreate) async throws -> VolumeInspect
+    func inspectVolume(_ name: String) async throws -> VolumeInspect
+    func inspectNetwork(_ id: String) async throws -> NetworkInspect
+    func removeVolume(_ name: String, force: Bool) async throws
 }
 
 extension DockerClient: ContainerEngine {

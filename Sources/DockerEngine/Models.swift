@@ -121,6 +121,7 @@ public struct HostConfig: Codable, Sendable, Equatable {
     public var RestartPolicy: RestartPolicy?
     public var AutoRemove: Bool?
     public var Init: Bool?
+    public var ExtraHosts: [String]?
 
     public init() {}
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Which stream a frame of a multiplexed log/attach/exec stream belongs to.
-public enum OutputStream: UInt8, Sendable, Codable {
+public enum ContainerStream: UInt8, Sendable, Codable {
     case stdin = 0
     case stdout = 1
     case stderr = 2
@@ -11,10 +11,10 @@ public enum OutputStream: UInt8, Sendable, Codable {
 
 /// One frame of container output.
 public struct OutputFrame: Sendable, Equatable {
-    public var stream: OutputStream
+    public var stream: ContainerStream
     public var payload: Data
 
-    public init(stream: OutputStream, payload: Data) {
+    public init(stream: ContainerStream, payload: Data) {
         self.stream = stream
         self.payload = payload
     }
@@ -43,7 +43,7 @@ public struct MultiplexedStreamDemuxer: Sendable {
         var offset = buffer.startIndex
         while buffer.endIndex - offset >= 8 {
             let kind = buffer[offset]
-            guard let stream = OutputStream(rawValue: kind),
+            guard let stream = ContainerStream(rawValue: kind),
                 buffer[offset + 1] == 0, buffer[offset + 2] == 0, buffer[offset + 3] == 0
             else {
                 throw DockerEngineError(

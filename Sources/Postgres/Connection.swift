@@ -252,3 +252,29 @@ func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<Unsafe
     defer { duplicated.forEach { free($0) } }
     return duplicated.map { UnsafePointer($0) }.withUnsafeBufferPointer { body($0.baseAddress) }
 }
+
+/// What `PQpingParams` says about a server, without logging in.
+public enum PostgresPing: Sendable, Equatable {
+    /// Accepting connections.
+    case ok
+    /// Up but refusing connections (starting up, shutting down, too many clients).
+    case rejecting
+    /// Nothing answered.
+    case noResponse
+    /// The parameters were unusable.
+    case noAttempt
+
+    /// Pings the server described by libpq keyword parameters.
+    public static func check(parameters: [String: String]) -> PostgresPing {
+        let pairs = parameters.sorted { $0.key < $1.key }
+        let status = withCStrings(pairs.map(\.key)) { keys in
+            withCStrings(pairs.map(\.value)) { values in PQpingParams(keys, values, 0) }
+        }
+        switch status {
+        case PQPING_OK: return .ok
+        case PQPING_REJECT: return .rejecting
+        case PQPING_NO_RESPONSE: return .noResponse
+        default: return .noAttempt
+        }
+    }
+}

@@ -11,6 +11,18 @@ public struct Stack: Sendable, Codable, Equatable {
     public var workingDirectory: String
     public var files: [String]
 
+    public init(
+        name: String, services: [Service], volumes: [NamedVolume], networks: [NamedNetwork], workingDirectory: String,
+        files: [String]
+    ) {
+        self.name = name
+        self.services = services
+        self.volumes = volumes
+        self.networks = networks
+        self.workingDirectory = workingDirectory
+        self.files = files
+    }
+
     public func service(_ name: String) -> Service? { services.first { $0.name == name } }
 
     enum CodingKeys: String, CodingKey {

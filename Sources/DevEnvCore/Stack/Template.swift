@@ -102,6 +102,19 @@ public struct TemplateResolver: Sendable {
         try Template.render(template, resolve: resolve)
     }
 
+    /// The service's environment with its `x-devenv.env` rendered (those win over `environment:`).
+    public func environment(of service: Service) throws -> [String: String] {
+        var environment = service.environment
+        for (key, template) in (service.devenv?.env ?? [:]).sorted(by: { $0.key < $1.key }) {
+            do {
+                environment[key] = try render(template)
+            } catch {
+                throw Failure(message: "service '\(service.name)': x-devenv.env.\(key): \(error)")
+            }
+        }
+        return environment
+    }
+
     /// Looks `path` up in the settings: the first component may name the setting (`postgres`,
     /// `redis`) or be left out; lists of named objects are indexed by their `name`.
     static func declaredValue(_ settings: [String: JSONValue], _ path: [String]) -> String? {

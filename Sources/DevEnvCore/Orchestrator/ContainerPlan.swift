@@ -1,0 +1,126 @@
+import Crypto
+import DockerEngine
+import Foundation
+
+/// Labels devenv puts on what it creates. The `com.docker.compose.*` ones mean what they mean
+/// to Compose, so `docker compose ps` sees devenv's projects.
+public enum ProjectLabel {
+    public static let project = "com.docker.compose.project"
+    public static let service = "com.docker.compose.service"
+    public static let configHash = "com.docker.compose.config-hash"
+    public static let containerNumber = "com.docker.compose.container-number"
+    public static let oneoff = "com.docker.compose.oneoff"
+    public static let workingDir = "com.docker.compose.project.working_dir"
+    public static let configFiles = "com.docker.compose.project.config_files"
+    public static let network = "com.docker.compose.network"
+    public static let volume = "com.docker.compose.volume"
+    public static let managed = "dev.devenv.managed"
+    public static let imageID = "dev.devenv.image-id"
+}
+
+/// Everything `up` needs to create one service's container, and the hash that tells whether
+/// an existing container still matches.
+public struct ContainerPlan: Sendable {
+    public var service: String
+    public var containerName: String
+    public var config: ContainerConfig
+    /// Networks beyond the first (connected after create), with aliases.
+    public var extraNetworks: [(name: String, aliases: [String])]
+    public var configHash: String
+
+    /// Builds the plan. `environment` is the service's environment with `x-devenv.env` filled in;
+    /// `imageID` is the local image's ID, so a rebuilt image changes the hash.
+    public static func make(
+        service: Service, stack: Stack, environment: [String: String], imageID: String
+    ) -> ContainerPlan {
+        var config = ContainerConfig(image: service.imageReference(project: stack.name))
+        config.Cmd = service.command
+        config.Entrypoint = service.entrypoint
+        config.Env = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        config.WorkingDir = service.workingDir
+        config.User = service.user
+        config.Hostname = service.hostname
+        config.StopSignal = service.stopSignal
+        config.StopTimeout = service.stopGracePeriod.map { Int($0.rounded(.up)) }
+        config.Tty = service.tty ? true : nil
+        config.OpenStdin = service.stdinOpen ? true : nil
+        var exposed: [String: EmptyObject] = [:]
+        for port in service.expose { exposed[port.contains("/") ? port : "\(port)/tcp"] = EmptyObject() }
+        for port in service.ports { exposed["\(port.target)/\(port.protocol)"] = EmptyObject() }
+        config.ExposedPorts = exposed.isEmpty ? nil : exposed
+        if let check = service.healthcheck {
+            func nanos(_ seconds: Double?) -> Int64? { seconds.map { Int64($0 * 1_000_000_000) } }
+            config.Healthcheck = HealthConfig(
+                test: check.test, interval: nanos(check.interval), timeout: nanos(check.timeout), retries: check.retries,
+                startPeriod: nanos(check.startPeriod))
+        }
+
+        var host = HostConfig()
+        var bindings: [String: [PortBinding]] = [:]
+        for port in service.ports {
+            bindings["\(port.target)/\(port.protocol)", default: []].append(
+                PortBinding(hostIP: port.hostIP, hostPort: port.published.map(String.init) ?? ""))
+        }
+        host.PortBindings = bindings.isEmpty ? nil : bindings
+        var binds: [String] = []
+        var mounts: [Mount] = []
+        for volume in service.volumes {
+            switch volume.type {
+            case .bind:
+                binds.append("\(volume.source ?? ""):\(volume.target)\(volume.readOnly ? ":ro" : "")")
+            case .volume:
+                let engineName = volume.source.flatMap { name in stack.volumes.first { $0.name == name }?.engineName }
+                mounts.append(Mount(type: "volume", source: engineName, target: volume.target, readOnly: volume.readOnly))
+            case .tmpfs:
+                mounts.append(Mount(type: "tmpfs", source: nil, target: volume.target))
+            }
+        }
+        host.Binds = binds.isEmpty ? nil : binds
+        host.Mounts = mounts.isEmpty ? nil : mounts
+        if let restart = service.restart, restart != "no" {
+            let parts = restart.split(separator: ":")
+            host.RestartPolicy = RestartPolicy(name: String(parts[0]), maximumRetryCount: parts.count > 1 ? Int(parts[1]) : nil)
+        }
+        host.Init = service.initProcess
+        host.ExtraHosts = service.extraHosts.isEmpty ? nil : service.extraHosts
+
+        // The first network is given at create; the others are connected before start.
+        let networks = service.networks.keys.sorted { ($0 == "default" ? "" : $0) < ($1 == "default" ? "" : $1) }
+        func engineName(_ network: String) -> String {
+            stack.networks.first { $0.name == network }?.engineName ?? "\(stack.name)_\(network)"
+        }
+        let first = networks.first ?? "default"
+        host.NetworkMode = engineName(first)
+        config.NetworkingConfig = NetworkingConfig(endpoints: [
+            engineName(first): EndpointSettings(aliases: [service.name] + (service.networks[first] ?? []))
+        ])
+        let extra = networks.dropFirst().map { (name: engineName($0), aliases: [service.name] + (service.networks[$0] ?? [])) }
+        config.HostConfig = host
+
+        var labels = service.labels
+        labels[ProjectLabel.project] = stack.name
+        labels[ProjectLabel.service] = service.name
+        labels[ProjectLabel.containerNumber] = "1"
+        labels[ProjectLabel.oneoff] = "False"
+        labels[ProjectLabel.workingDir] = stack.workingDirectory
+        labels[ProjectLabel.configFiles] = stack.files.joined(separator: ",")
+        labels[ProjectLabel.managed] = "true"
+        labels[ProjectLabel.imageID] = imageID
+        config.Labels = labels
+
+        // The hash covers the whole container definition (labels included, except the hash
+        // itself and the file list, which may be spelled differently for the same stack).
+        var hashed = config
+        hashed.Labels?[ProjectLabel.configFiles] = nil
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var material = (try? encoder.encode(hashed)) ?? Data()
+        material.append(contentsOf: extra.map { "\($0.name)=\($0.aliases.joined(separator: ","))" }.joined(separator: ";").utf8)
+        let hash = SHA256.hash(data: material).map { String(format: "%02x", $0) }.joined()
+        config.Labels?[ProjectLabel.configHash] = hash
+
+        return ContainerPlan(
+            service: service.name, containerName: service.containerName ?? "\(stack.name)-\(service.name)-1", config: config,
+            extraNetworks: extra, configHash: hash)
+    }
+}

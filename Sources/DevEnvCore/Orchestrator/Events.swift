@@ -1,0 +1,74 @@
+import Foundation
+
+/// One step of `up`/`down` for one service (or the project). `--json` prints these, one per line.
+public struct OrchestratorEvent: Sendable, Codable, Equatable {
+    public enum Status: String, Sendable, Codable {
+        case building, built, buildOutput = "build-output", pulling, pulled
+        case creating, created, recreating, starting, started, waiting, healthy, completed
+        case upToDate = "up-to-date"
+        case failed, stopping, stopped, removing, removed, orphan, warning, done
+    }
+
+    /// `nil` for project-wide events (network, volumes, summary).
+    public var service: String?
+    public var status: Status
+    public var message: String?
+    /// Seconds since the command started.
+    public var elapsed: Double
+
+    public init(service: String?, status: Status, message: String? = nil, elapsed: Double) {
+        self.service = service
+        self.status = status
+        self.message = message
+        self.elapsed = elapsed
+    }
+}
+
+/// Receives progress events; the CLI renders them (live lines, plain lines or JSON).
+public protocol ProgressSink: Sendable {
+    func emit(_ event: OrchestratorEvent)
+}
+
+/// Discards events (library use, tests).
+public struct SilentProgress: ProgressSink {
+    public init() {}
+    public func emit(_ event: OrchestratorEvent) {}
+}
+
+/// A service that could not be brought up: why, and the last lines it logged.
+public struct ServiceFailure: Error, Sendable, CustomStringConvertible {
+    public var service: String
+    public var reason: String
+    public var logTail: [String]
+
+    public init(service: String, reason: String, logTail: [String] = []) {
+        self.service = service
+        self.reason = reason
+        self.logTail = logTail
+    }
+
+    public var description: String { "service '\(service)' \(reason)" }
+}
+
+/// `up` ended with failed services (the others were left running).
+public struct UpFailure: Error, Sendable, CustomStringConvertible {
+    public var failures: [ServiceFailure]
+
+    public var description: String {
+        failures.map(\.description).joined(separator: "; ")
+    }
+}
+
+/// A problem that is not one service's: a taken port, a name in use, an unknown service.
+public struct OrchestratorError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    /// 2 for problems with what the user asked (unknown service), 1 otherwise.
+    public var exitCode: Int32
+
+    public init(_ message: String, exitCode: Int32 = 1) {
+        self.message = message
+        self.exitCode = exitCode
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,680 @@
+import DockerEngine
+import Foundation
+import StateStore
+
+/// Options of `devenv up`.
+public struct UpOptions: Sendable {
+    /// Only these services and what they depend on; all when empty.
+    public var services: [String]
+    public var removeOrphans: Bool
+    /// Rebuild images with `build:` even when present.
+    public var build: Bool
+    /// How long one service may take to become healthy or complete, in seconds.
+    public var readinessTimeout: Double
+
+    public init(services: [String] = [], removeOrphans: Bool = false, build: Bool = false, readinessTimeout: Double = 300) {
+        self.services = services
+        self.removeOrphans = removeOrphans
+        self.build = build
+        self.readinessTimeout = readinessTimeout
+    }
+}
+
+/// What `up` did, per service.
+public struct UpSummary: Sendable, Codable, Equatable {
+    public var created: [String] = []
+    public var recreated: [String] = []
+    public var started: [String] = []
+    public var unchanged: [String] = []
+    public var orphans: [String] = []
+
+    /// Nothing was created, recreated or started.
+    public var changedNothing: Bool { created.isEmpty && recreated.isEmpty && started.isEmpty }
+}
+
+/// One row of `devenv status`.
+public struct ServiceStatus: Sendable, Codable, Equatable {
+    public struct Port: Sendable, Codable, Equatable {
+        public var hostIP: String?
+        public var hostPort: Int?
+        public var containerPort: Int
+        public var `protocol`: String
+    }
+    public var service: String
+    public var container: String
+    public var image: String
+    public var state: String
+    /// `healthy`, `unhealthy`, `starting`, or empty without a healthcheck.
+    public var health: String
+    public var ports: [Port]
+}
+
+/// Converges the engine to a stack: builds or pulls images, creates the project's network and
+/// volumes, and starts services in parallel along the dependency graph, each as soon as its
+/// `depends_on` conditions hold.
+public final class Orchestrator: Sendable {
+    let engine: any ContainerEngine
+    let stack: Stack
+    let store: StateStore?
+    let progress: any ProgressSink
+    let clock = ContinuousClock()
+    let startedAt: ContinuousClock.Instant
+
+    public init(engine: any ContainerEngine, stack: Stack, store: StateStore?, progress: any ProgressSink = SilentProgress()) {
+        self.engine = engine
+        self.stack = stack
+        self.store = store
+        self.progress = progress
+        startedAt = ContinuousClock().now
+    }
+
+    var projectFilter: [String: String?] { [ProjectLabel.project: stack.name] }
+
+    func emit(_ service: String?, _ status: OrchestratorEvent.Status, _ message: String? = nil) {
+        let elapsed = clock.now - startedAt
+        progress.emit(
+            OrchestratorEvent(
+                service: service, status: status, message: message,
+                elapsed: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+    }
+
+    // MARK: selection
+
+    /// The named services and everything they depend on, in dependency order.
+    func selectedServices(_ names: [String]) throws -> [Service] {
+        for name in names where stack.service(name) == nil {
+            throw OrchestratorError(
+                "no service '\(name)' in the stack (services: \(stack.services.map(\.name).joined(separator: ", ")))", exitCode: 2)
+        }
+        var wanted = Set(names.isEmpty ? stack.services.map(\.name) : names)
+        var frontier = Array(wanted)
+        while let name = frontier.popLast() {
+            for dependency in stack.service(name)?.dependsOn ?? [] where stack.service(dependency.service) != nil {
+                if wanted.insert(dependency.service).inserted { frontier.append(dependency.service) }
+            }
+        }
+        // Topological order (the loader already refused cycles).
+        var ordered: [Service] = []
+        var done: Set<String> = []
+        func visit(_ service: Service) {
+            guard !done.contains(service.name) else { return }
+            done.insert(service.name)
+            for dependency in service.dependsOn { if let next = stack.service(dependency.service), wanted.contains(next.name) { visit(next) } }
+            ordered.append(service)
+        }
+        for service in stack.services where wanted.contains(service.name) { visit(service) }
+        return ordered
+    }
+
+    // MARK: up
+
+    public func up(_ options: UpOptions = UpOptions()) async throws -> UpSummary {
+        let services = try selectedServices(options.services)
+        var summary = UpSummary()
+
+        let existingContainers = try await engine.listContainers(all: true, labels: projectFilter)
+        var existing: [String: ContainerSummary] = [:]
+        var duplicates: [ContainerSummary] = []
+        for container in existingContainers {
+            guard let service = container.Labels?[ProjectLabel.service] else { continue }
+            if existing[service] == nil { existing[service] = container } else { duplicates.append(container) }
+        }
+        let declared = Set(stack.services.map(\.name))
+        let orphans = existing.filter { !declared.contains($0.key) && !isInactive($0.key) }
+        summary.orphans = orphans.keys.sorted()
+        for name in summary.orphans {
+            emit(name, .orphan, options.removeOrphans ? "removing" : "not in the stack file; remove with --remove-orphans")
+        }
+
+        let images = try await ensureImages(services, force: options.build)
+        guard let store else { throw OrchestratorError("up needs the state store for generated values") }
+        let resolver = TemplateResolver(stack: stack, store: store)
+        var plans: [String: ContainerPlan] = [:]
+        for service in services {
+            let environment: [String: String]
+            do {
+                environment = try resolver.environment(of: service)
+            } catch {
+                throw OrchestratorError("\(error)", exitCode: 2)
+            }
+            plans[service.name] = ContainerPlan.make(
+                service: service, stack: stack, environment: environment, imageID: images[service.name] ?? "")
+        }
+        try checkPorts(services, plans: plans, existing: existing)
+        try await ensureNetworksAndVolumes(services)
+
+        for container in duplicates { try? await engine.removeContainer(container.Id, force: true, volumes: false) }
+        if options.removeOrphans {
+            for (_, container) in orphans { try await removeContainer(container) }
+        }
+
+        try? store.saveProject(ProjectRecord(name: stack.name, workingDirectory: stack.workingDirectory, files: stack.files))
+
+        let outcomes = ConvergeOutcomes()
+        let waits = ReadinessWaits()
+        var tasks: [String: Task<String, any Error>] = [:]
+        for service in services {
+            let dependencies = service.dependsOn.compactMap { dependency in
+                tasks[dependency.service].map { (dependency, $0) }
+            }
+            let plan = plans[service.name]!
+            let current = existing[service.name]
+            tasks[service.name] = Task {
+                for (dependency, task) in dependencies {
+                    let id: String
+                    do {
+                        id = try await task.value
+                    } catch {
+                        throw ServiceFailure(service: service.name, reason: "was not started: '\(dependency.service)' failed")
+                    }
+                    guard let dependencyService = self.stack.service(dependency.service) else { continue }
+                    switch dependency.condition {
+                    case .started: break
+                    case .healthy:
+                        if await !waits.isDone("healthy:\(dependency.service)") {
+                            self.emit(service.name, .waiting, "for \(dependency.service) to be healthy")
+                        }
+                        try await waits.once("healthy:\(dependency.service)") {
+                            try await self.waitReady(dependencyService, id: id, timeout: options.readinessTimeout, requireCheck: true)
+                        }
+                    case .completedSuccessfully:
+                        if await !waits.isDone("completed:\(dependency.service)") {
+                            self.emit(service.name, .waiting, "for \(dependency.service) to complete")
+                        }
+                        try await waits.once("completed:\(dependency.service)") {
+                            try await self.waitCompleted(dependencyService, id: id, timeout: options.readinessTimeout)
+                        }
+                    }
+                }
+                let (id, change) = try await self.converge(service, plan: plan, current: current)
+                await outcomes.record(service.name, change)
+                return id
+            }
+        }
+
+        // Every started service is also waited for on its own, so `up` ends with all ready.
+        let startTasks = tasks
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for service in services {
+                    let task = startTasks[service.name]!
+                    group.addTask {
+                        do {
+                            let id = try await task.value
+                            try await waits.once(self.ownReadinessKey(service)) {
+                                try await self.waitOwnReadiness(service, id: id, timeout: options.readinessTimeout)
+                            }
+                        } catch let failure as ServiceFailure {
+                            self.emit(service.name, .failed, failure.reason)
+                            await outcomes.fail(failure)
+                        } catch is CancellationError {
+                            await outcomes.fail(ServiceFailure(service: service.name, reason: "was interrupted"))
+                        } catch {
+                            let failure = ServiceFailure(service: service.name, reason: "failed: \(error)")
+                            self.emit(service.name, .failed, failure.reason)
+                            await outcomes.fail(failure)
+                        }
+                    }
+                }
+            }
+        } onCancel: {
+            for task in startTasks.values { task.cancel() }
+        }
+        try Task.checkCancellation()
+
+        let changes = await outcomes.changes
+        for (service, change) in changes.sorted(by: { $0.key < $1.key }) {
+            switch change {
+            case .created: summary.created.append(service)
+            case .recreated: summary.recreated.append(service)
+            case .started: summary.started.append(service)
+            case .unchanged: summary.unchanged.append(service)
+            }
+        }
+        let failures = await outcomes.failures
+        if !failures.isEmpty {
+            // The root causes first: services that failed only because a dependency did come last.
+            let ordered = failures.sorted { ($0.reason.hasPrefix("was not started") ? 1 : 0) < ($1.reason.hasPrefix("was not started") ? 1 : 0) }
+            throw UpFailure(failures: ordered)
+        }
+        emit(nil, .done, summary.changedNothing ? "nothing to do: every service is up to date" : nil)
+        return summary
+    }
+
+    func isInactive(_ service: String) -> Bool { false }
+
+    enum Change: Sendable { case created, recreated, started, unchanged }
+
+    /// Makes the service's container match the plan and run; returns its ID.
+    func converge(_ service: Service, plan: ContainerPlan, current: ContainerSummary?) async throws -> (String, Change) {
+        if let current, current.Labels?[ProjectLabel.configHash] == plan.configHash {
+            if current.State == "running" {
+                emit(service.name, .upToDate)
+                return (current.Id, .unchanged)
+            }
+            // A one-shot that finished successfully has done its work.
+            if current.State == "exited", service.restart == nil || service.restart == "no",
+                try await engine.inspectContainer(current.Id).State.ExitCode == 0, service.healthcheck == nil
+            {
+                emit(service.name, .upToDate, "completed earlier")
+                return (current.Id, .unchanged)
+            }
+            emit(service.name, .starting)
+            try await engine.startContainer(current.Id)
+            emit(service.name, .started)
+            return (current.Id, .started)
+        }
+        let change: Change
+        if let current {
+            emit(service.name, .recreating)
+            try await removeContainer(current, timeout: service.stopGracePeriod)
+            change = .recreated
+        } else {
+            emit(service.name, .creating)
+            change = .created
+        }
+        let id: String
+        do {
+            id = try await engine.createContainer(name: plan.containerName, config: plan.config).Id
+        } catch let error as DockerEngineError where error.isConflict {
+            throw ServiceFailure(
+                service: service.name,
+                reason: "cannot be created: the container name \(plan.containerName) is in use by a container this project does not own; remove it or set container_name")
+        }
+        for network in plan.extraNetworks {
+            try await engine.connectNetwork(network.name, container: id, aliases: network.aliases)
+        }
+        emit(service.name, .starting)
+        do {
+            try await engine.startContainer(id)
+        } catch let error as DockerEngineError {
+            throw ServiceFailure(service: service.name, reason: "could not start: \(error.message)")
+        }
+        emit(service.name, .started)
+        return (id, change)
+    }
+
+    func removeContainer(_ container: ContainerSummary, timeout: Double? = nil) async throws {
+        do {
+            if container.State == "running" {
+                try await engine.stopContainer(container.Id, timeout: Int(timeout ?? 10))
+            }
+            try await engine.removeContainer(container.Id, force: true, volumes: false)
+        } catch let error as DockerEngineError where error.isNotFound {
+            return
+        }
+    }
+
+    // MARK: images
+
+    /// Builds or pulls what is missing; returns each service's image ID.
+    func ensureImages(_ services: [Service], force: Bool) async throws -> [String: String] {
+        var ids: [String: String] = [:]
+        for service in services {
+            let reference = service.imageReference(project: stack.name)
+            if let build = service.build {
+                if !force, let image = try await engine.imageIfPresent(reference) {
+                    ids[service.name] = image.Id
+                    continue
+                }
+                ids[service.name] = try await buildImage(service, build, reference)
+                continue
+            }
+            let policy = service.pullPolicy ?? "missing"
+            if policy != "always", let image = try await engine.imageIfPresent(reference) {
+                ids[service.name] = image.Id
+                continue
+            }
+            guard policy != "never" else {
+                throw ServiceFailure(service: service.name, reason: "needs image \(reference), which is not present (pull_policy: never)")
+            }
+            emit(service.name, .pulling, reference)
+            do {
+                for try await event in try await engine.pullImage(reference) {
+                    if let status = event.status, event.progressDetail?.total == nil {
+                        emit(service.name, .pulling, [event.id, status].compactMap { $0 }.joined(separator: ": "))
+                    }
+                }
+            } catch let error as DockerEngineError {
+                throw ServiceFailure(
+                    service: service.name, reason: "needs image \(reference), which is not present and could not be pulled: \(error.message)")
+            }
+            guard let image = try await engine.imageIfPresent(reference) else {
+                throw ServiceFailure(service: service.name, reason: "pulled \(reference) but the engine does not have it")
+            }
+            emit(service.name, .pulled, reference)
+            ids[service.name] = image.Id
+        }
+        return ids
+    }
+
+    func buildImage(_ service: Service, _ build: Build, _ reference: String) async throws -> String {
+        emit(service.name, .building, reference)
+        let ignore = DockerIgnore(contextDirectory: build.context)
+        let context: Data
+        do {
+            context = try TarArchive.directory(at: URL(fileURLWithPath: build.context)) { ignore.excludes($0) }.data()
+        } catch {
+            throw ServiceFailure(service: service.name, reason: "cannot read build context \(build.context): \(error)")
+        }
+        var last: [String] = []
+        do {
+            for try await event in try await engine.buildImage(
+                context: context,
+                options: DockerClient.BuildOptions(
+                    tags: [reference], dockerfile: build.dockerfile, buildArgs: build.args,
+                    labels: [ProjectLabel.project: stack.name, ProjectLabel.service: service.name], target: build.target))
+            {
+                guard let text = event.stream?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { continue }
+                last = Array((last + [text]).suffix(20))
+                emit(service.name, .buildOutput, text)
+            }
+        } catch let error as DockerEngineError {
+            throw ServiceFailure(service: service.name, reason: "image build failed: \(error.message)", logTail: last)
+        }
+        guard let image = try await engine.imageIfPresent(reference) else {
+            throw ServiceFailure(service: service.name, reason: "built \(reference) but the engine does not have it")
+        }
+        emit(service.name, .built, reference)
+        return image.Id
+    }
+
+    // MARK: ports, networks, volumes
+
+    /// Refuses to start anything when a published port is taken by someone else.
+    func checkPorts(_ services: [Service], plans: [String: ContainerPlan], existing: [String: ContainerSummary]) throws {
+        var problems: [String] = []
+        var claimed: [String: String] = [:]
+        for service in services {
+            let current = existing[service.name]
+            let keeps = current?.State == "running" && current?.Labels?[ProjectLabel.configHash] == plans[service.name]?.configHash
+            for port in service.ports {
+                guard let published = port.published else { continue }
+                let key = "\(port.hostIP):\(published)/\(port.protocol)"
+                if let other = claimed[key] {
+                    problems.append("port \(published) on \(port.hostIP) is published by both '\(other)' and '\(service.name)'")
+                    continue
+                }
+                claimed[key] = service.name
+                // Held by this project's own container for this service: fine, it stays or is replaced.
+                if current?.Ports?.contains(where: { $0.PublicPort == published }) == true { continue }
+                if keeps { continue }
+                if !PortCheck.isFree(hostIP: port.hostIP, port: published, protocol: port.protocol) {
+                    let holder = existing.values.first { $0.Ports?.contains { $0.PublicPort == published } == true }
+                        .map { "container \($0.Names.first?.dropFirst() ?? "")" }
+                        ?? PortCheck.holder(ofTCPPort: published).map { "process \($0)" }
+                    problems.append(
+                        "port \(published) on \(port.hostIP) for service '\(service.name)' is already in use"
+                            + (holder.map { " by \($0)" } ?? "") + "; stop it or change the published port")
+                }
+            }
+        }
+        if !problems.isEmpty { throw OrchestratorError(problems.joined(separator: "\n")) }
+    }
+
+    func ensureNetworksAndVolumes(_ services: [Service]) async throws {
+        let usedNetworks = Set(services.flatMap { $0.networks.keys })
+        let existingNetworks = Set(try await engine.listNetworks(labels: projectFilter).map(\.Name))
+        for network in stack.networks where usedNetworks.contains(network.name) {
+            if network.external {
+                do {
+                    _ = try await engine.inspectNetwork(network.engineName)
+                } catch let error as DockerEngineError where error.isNotFound {
+                    throw OrchestratorError("external network \(network.engineName) does not exist; create it first")
+                }
+                continue
+            }
+            guard !existingNetworks.contains(network.engineName) else { continue }
+            var spec = NetworkCreate(
+                name: network.engineName, driver: network.driver ?? "bridge",
+                labels: [ProjectLabel.project: stack.name, ProjectLabel.network: network.name, ProjectLabel.managed: "true"])
+            spec.Attachable = true
+            do {
+                _ = try await engine.createNetwork(spec)
+                emit(nil, .created, "network \(network.engineName)")
+            } catch let error as DockerEngineError where error.isConflict {
+                continue  // created meanwhile by a concurrent up
+            }
+        }
+        let usedVolumes = Set(services.flatMap { $0.volumes.compactMap { $0.type == .volume ? $0.source : nil } })
+        let existingVolumes = Set(try await engine.listVolumes(labels: projectFilter).map(\.Name))
+        for volume in stack.volumes where usedVolumes.contains(volume.name) {
+            if volume.external {
+                do {
+                    _ = try await engine.inspectVolume(volume.engineName)
+                } catch let error as DockerEngineError where error.isNotFound {
+                    throw OrchestratorError("external volume \(volume.engineName) does not exist; create it first")
+                }
+                continue
+            }
+            guard !existingVolumes.contains(volume.engineName) else { continue }
+            var labels = volume.labels
+            labels[ProjectLabel.project] = stack.name
+            labels[ProjectLabel.volume] = volume.name
+            labels[ProjectLabel.managed] = "true"
+            _ = try await engine.createVolume(VolumeCreate(name: volume.engineName, labels: labels))
+            emit(nil, .created, "volume \(volume.engineName)")
+        }
+    }
+
+    // MARK: readiness
+
+    /// Services devenv can probe natively, and on which container port.
+    func nativeProbe(for service: Service) -> (kind: String, port: Int)? {
+        let image = service.imageReference(project: stack.name).lowercased()
+        let settings = service.devenv?.settings ?? [:]
+        if settings["postgres"] != nil || image.contains("postgres") || image.contains("postgis") { return ("postgres", 5432) }
+        if settings["redis"] != nil || image.hasPrefix("redis") || image.contains("/redis") { return ("redis", 6379) }
+        return nil
+    }
+
+    func ownReadinessKey(_ service: Service) -> String {
+        if service.healthcheck.map({ !$0.disabled }) == true || nativeProbe(for: service) != nil {
+            return "healthy:\(service.name)"
+        }
+        return "started:\(service.name)"
+    }
+
+    /// After start: healthy if it can be checked, otherwise merely not crashed at once.
+    func waitOwnReadiness(_ service: Service, id: String, timeout: Double) async throws {
+        guard ownReadinessKey(service).hasPrefix("healthy:") else { return }
+        try await waitReady(service, id: id, timeout: timeout, requireCheck: false)
+        emit(service.name, .healthy)
+    }
+
+    /// Polls the container until its healthcheck passes or a native probe answers.
+    func waitReady(_ service: Service, id: String, timeout: Double, requireCheck: Bool) async throws {
+        let hasHealthcheck = service.healthcheck.map { !$0.disabled } ?? false
+        let probe = nativeProbe(for: service)
+        if requireCheck && probe == nil {
+            let image = try? await engine.inspectContainer(id).Config?.Healthcheck
+            if !hasHealthcheck && (image?.Test == nil || image?.Test?.first == "NONE") {
+                throw ServiceFailure(
+                    service: service.name,
+                    reason: "has no healthcheck, but a service depends on it with condition service_healthy; add a healthcheck")
+            }
+        }
+        let deadline = clock.now + .seconds(timeout)
+        var delay = Duration.milliseconds(50)
+        while true {
+            try Task.checkCancellation()
+            let container = try await engine.inspectContainer(id)
+            let state = container.State
+            if !state.Running && state.Status != "created" && state.Status != "restarting" {
+                throw await exitFailure(service, id: id, state: state)
+            }
+            switch state.Health?.Status {
+            case "healthy": return
+            case "unhealthy":
+                let output = state.Health?.Log?.last?.Output?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+                throw ServiceFailure(
+                    service: service.name, reason: "is unhealthy" + (output.isEmpty ? "" : ": \(output)"),
+                    logTail: await logTail(id))
+            default: break
+            }
+            if let probe, state.Running, let host = probeAddress(container, probe.port) {
+                let ready =
+                    probe.kind == "postgres"
+                    ? await ReadinessProbe.postgres(host: host.0, port: host.1)
+                    : await ReadinessProbe.redis(host: host.0, port: host.1)
+                if ready { return }
+            } else if probe == nil && !hasHealthcheck && state.Health == nil && state.Running {
+                return  // nothing to check: running is ready
+            }
+            guard clock.now < deadline else {
+                throw ServiceFailure(
+                    service: service.name, reason: "did not become healthy within \(Int(timeout))s", logTail: await logTail(id))
+            }
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, .milliseconds(500))
+        }
+    }
+
+    /// Where the host reaches a container port: the container's address on a local engine,
+    /// else a port published on loopback.
+    func probeAddress(_ container: ContainerInspect, _ port: Int) -> (String, Int)? {
+        if engine.endpointDescription.hasPrefix("unix://"),
+            let address = container.NetworkSettings?.Networks?.values.compactMap({ $0.IPAddress }).first(where: { !$0.isEmpty })
+        {
+            return (address, port)
+        }
+        if let binding = container.NetworkSettings?.Ports?["\(port)/tcp"]??.first, let hostPort = binding.HostPort.flatMap(Int.init) {
+            let ip = binding.HostIp.flatMap { $0.isEmpty || $0 == "0.0.0.0" ? nil : $0 } ?? "127.0.0.1"
+            return (ip, hostPort)
+        }
+        return nil
+    }
+
+    func waitCompleted(_ service: Service, id: String, timeout: Double) async throws {
+        let result = try await withThrowingTaskGroup(of: ContainerWaitResponse?.self) { group in
+            group.addTask { try await self.engine.waitContainer(id, condition: "not-running") }
+            group.addTask {
+                try await Task.sleep(for: .seconds(timeout))
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        guard let result else {
+            throw ServiceFailure(service: service.name, reason: "did not complete within \(Int(timeout))s", logTail: await logTail(id))
+        }
+        if result.StatusCode != 0 {
+            throw ServiceFailure(service: service.name, reason: "exited with code \(result.StatusCode)", logTail: await logTail(id))
+        }
+        emit(service.name, .completed)
+    }
+
+    func exitFailure(_ service: Service, id: String, state: ContainerState) async -> ServiceFailure {
+        let reason: String
+        if state.OOMKilled == true {
+            reason = "was killed for lack of memory (OOM)"
+        } else if let error = state.Error, !error.isEmpty {
+            reason = "could not run: \(error)"
+        } else {
+            reason = "exited with code \(state.ExitCode ?? -1)"
+        }
+        return ServiceFailure(service: service.name, reason: reason, logTail: await logTail(id))
+    }
+
+    /// The last lines a container logged.
+    public func logTail(_ id: String, lines: Int = 20) async -> [String] {
+        var text = ""
+        do {
+            for try await frame in try await engine.logs(id, options: DockerClient.LogOptions(tail: lines), tty: false) {
+                text += frame.text
+            }
+        } catch {
+            return []
+        }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }.suffix(lines)
+    }
+
+    // MARK: down and status
+
+    /// Stops and removes the project's containers and networks; volumes (and the project's
+    /// generated secrets) only with `removeVolumes`.
+    public func down(removeVolumes: Bool, timeout: Int? = nil) async throws {
+        let containers = try await engine.listContainers(all: true, labels: projectFilter)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for container in containers {
+                group.addTask {
+                    let name = container.Labels?[ProjectLabel.service] ?? container.Id
+                    let grace = timeout.map(Double.init) ?? self.stack.service(name)?.stopGracePeriod
+                    if container.State == "running" { self.emit(name, .stopping) }
+                    do {
+                        if container.State == "running" {
+                            try await self.engine.stopContainer(container.Id, timeout: Int(grace ?? 10))
+                        }
+                        try await self.engine.removeContainer(container.Id, force: true, volumes: removeVolumes)
+                    } catch let error as DockerEngineError where error.isNotFound {}
+                    self.emit(name, .removed)
+                }
+            }
+            try await group.waitForAll()
+        }
+        for network in try await engine.listNetworks(labels: projectFilter) {
+            do {
+                try await engine.removeNetwork(network.Id)
+                emit(nil, .removed, "network \(network.Name)")
+            } catch let error as DockerEngineError where error.isNotFound {}
+        }
+        if removeVolumes {
+            for volume in try await engine.listVolumes(labels: projectFilter) {
+                do {
+                    try await engine.removeVolume(volume.Name, force: false)
+                    emit(nil, .removed, "volume \(volume.Name)")
+                } catch let error as DockerEngineError where error.isNotFound {}
+            }
+            try store?.deleteProject(named: stack.name)
+        }
+        emit(nil, .done)
+    }
+
+    /// The project's containers as `devenv status` shows them.
+    public func status() async throws -> [ServiceStatus] {
+        try await engine.listContainers(all: true, labels: projectFilter).map { container in
+            let status = container.Status.lowercased()
+            let health =
+                status.contains("(healthy)")
+                ? "healthy" : status.contains("(unhealthy)") ? "unhealthy" : status.contains("health: starting") ? "starting" : ""
+            let ports = (container.Ports ?? []).map {
+                ServiceStatus.Port(hostIP: $0.IP, hostPort: $0.PublicPort, containerPort: $0.PrivatePort, protocol: $0.Type)
+            }.sorted { ($0.containerPort, $0.hostIP ?? "") < ($1.containerPort, $1.hostIP ?? "") }
+            return ServiceStatus(
+                service: container.Labels?[ProjectLabel.service] ?? "", container: String(container.Names.first?.dropFirst() ?? ""),
+                image: container.Image, state: container.State, health: health, ports: ports)
+        }.sorted { $0.service < $1.service }
+    }
+}
+
+/// Shares one readiness wait per key among every service waiting on it.
+actor ReadinessWaits {
+    private var tasks: [String: Task<Void, any Error>] = [:]
+    private var finished: Set<String> = []
+
+    func isDone(_ key: String) -> Bool { finished.contains(key) }
+
+    func once(_ key: String, _ work: @escaping @Sendable () async throws -> Void) async throws {
+        let task = tasks[key] ?? Task { try await work() }
+        tasks[key] = task
+        try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
+        }
+        finished.insert(key)
+    }
+}
+
+/// What happened to each service during one `up`.
+actor ConvergeOutcomes {
+    private(set) var changes: [String: Orchestrator.Change] = [:]
+    private(set) var failures: [ServiceFailure] = []
+
+    func record(_ service: String, _ change: Orchestrator.Change) { changes[service] = change }
+
+    func fail(_ failure: ServiceFailure) {
+        if !failures.contains(where: { $0.service == failure.service }) { failures.append(failure) }
+    }
+}
