@@ -7,7 +7,7 @@ struct Logs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show service logs, prefixed with the service name.")
 
     @OptionGroup var project: ProjectOptions
-    @Flag(name: [.customShort("f"), .long], help: "Keep streaming new lines.") var follow = false
+    @Flag(help: "Keep streaming new lines (-f is the stack file, as in every command).") var follow = false
     @Option(help: "Lines from the end of each log.") var tail: Int?
     @Flag(name: [.customShort("t"), .long], help: "Show timestamps.") var timestamps = false
     @Argument(help: "Services (default: all).") var services: [String] = []

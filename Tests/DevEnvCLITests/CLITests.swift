@@ -58,13 +58,23 @@ import Testing
         )
     }
 
+    /// A valid stack file, so commands get as far as the engine.
+    static let stackFile: String = {
+        let directory = NSTemporaryDirectory() + "devenv-cli-stack-\(UUID().uuidString.prefix(8))"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/compose.yaml"
+        try? "services:\n  web:\n    image: debian:bookworm-slim\n".write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }()
+
     /// Every command that touches the engine fails with one line naming the socket.
     @Test(arguments: [
         ["doctor"], ["up"], ["down"], ["status"], ["ps", "--json"], ["logs", "web"], ["exec", "web", "--", "true"],
-        ["psql"], ["test", "--", "true"], ["gc"],
+        ["env"], ["psql"], ["test", "--", "true"], ["gc"],
     ])
     func engineCommandsNameAnUnreachableSocket(arguments: [String]) throws {
-        let result = try devenv(arguments, ["DOCKER_HOST": "unix:///nonexistent.sock"])
+        let withFile = ["doctor", "gc", "psql", "test"].contains(arguments[0]) ? arguments : [arguments[0], "-f", Self.stackFile] + arguments.dropFirst()
+        let result = try devenv(withFile, ["DOCKER_HOST": "unix:///nonexistent.sock"])
         #expect(result.status == 1)
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1)
@@ -73,7 +83,7 @@ import Testing
     }
 
     @Test func aBadDockerHostIsAUsageError() throws {
-        let result = try devenv(["status"], ["DOCKER_HOST": "ssh://me@host"])
+        let result = try devenv(["status", "-f", Self.stackFile], ["DOCKER_HOST": "ssh://me@host"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("fix DOCKER_HOST"))
     }
@@ -89,6 +99,57 @@ import Testing
         ] {
             #expect(help.stdout.contains("  \(noun)"), "help lists \(noun)")
         }
+    }
+}
+
+@Suite struct StackFileCLITests {
+    func devenv(_ arguments: [String], in directory: String) throws -> ProcessResult {
+        try runProcess(
+            devenvExecutable(), arguments,
+            environment: [
+                "XDG_STATE_HOME": NSTemporaryDirectory() + "devenv-cli-\(UUID().uuidString)",
+                "DOCKER_HOST": "unix:///nonexistent.sock", "PWD": directory,
+            ], currentDirectory: directory)
+    }
+
+    func project(_ text: String) throws -> String {
+        let directory = NSTemporaryDirectory() + "devenv-cfg-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try text.write(toFile: directory + "/compose.yaml", atomically: true, encoding: .utf8)
+        return directory
+    }
+
+    /// Bad files fail with exit 2 and file:line:col before any engine is contacted (the engine
+    /// here does not exist, so reaching it would say so instead).
+    @Test func badFilesAreUsageErrorsWithLocations() throws {
+        let directory = try project("services:\n  web:\n    image: x\n    ports: 80\n  db:\n    image: postgres:15\n    depends_on: [cache]\n")
+        for command in ["up", "config", "down", "status", "env"] {
+            let result = try devenv([command], in: directory)
+            #expect(result.status == 2, "\(command)")
+            #expect(result.stderr.contains("/compose.yaml:4:12: error: services.web.ports must be a list, found a number"))
+            #expect(result.stderr.contains("/compose.yaml:7:18: error: service 'db' depends on 'cache'"))
+            #expect(!result.stderr.contains("nonexistent.sock"))
+        }
+    }
+
+    @Test func configPrintsTheNormalizedStack() throws {
+        let directory = try project("name: shop\nservices:\n  web:\n    image: nginx\n    ports: [\"8080:80\"]\n    environment: [A=1]\n")
+        let yaml = try devenv(["config"], in: directory)
+        #expect(yaml.status == 0)
+        #expect(yaml.stdout.contains("host_ip: 127.0.0.1"))
+        #expect(yaml.stdout.contains("name: shop"))
+        let json = try devenv(["config", "--json"], in: directory)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let services = try #require(object["services"] as? [[String: Any]])
+        #expect(services.first?["environment"] as? [String: String] == ["A": "1"])
+        #expect(try devenv(["config", "--services"], in: directory).stdout == "web\n")
+    }
+
+    @Test func warningsGoToStderrAndDoNotFail() throws {
+        let directory = try project("services:\n  web:\n    image: nginx\n    colour: blue\n")
+        let result = try devenv(["config", "--services"], in: directory)
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("compose.yaml:4:5: warning: unknown key 'colour' in services.web (ignored)"))
     }
 }
 

@@ -19,10 +19,11 @@ public struct ProcessResult: Sendable {
 /// Runs an executable to the end with `environment` laid over this process's environment
 /// (a `nil` value removes the variable).
 public func runProcess(
-    _ executable: URL, _ arguments: [String], environment: [String: String?] = [:]
+    _ executable: URL, _ arguments: [String], environment: [String: String?] = [:], currentDirectory: String? = nil
 ) throws -> ProcessResult {
     let process = Process()
     process.executableURL = executable
+    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
     process.arguments = arguments
     var merged = ProcessInfo.processInfo.environment
     for (key, value) in environment { merged[key] = value }
