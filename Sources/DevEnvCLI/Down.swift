@@ -15,7 +15,8 @@ struct Down: AsyncParsableCommand {
     func run() async throws {
         let stack = try project.projectOnly()
         let engine = try await connectEngine()
-        let orchestrator = Orchestrator(engine: engine, stack: stack, store: try StateStore(), progress: ProgressPrinter(json: json))
+        let orchestrator = Orchestrator(
+            engine: engine, stack: stack, store: try StateStore(), progress: ProgressPrinter(json: json))
         try await runInterruptibly { try await orchestrator.down(removeVolumes: volumes, timeout: timeout) }
     }
 }

@@ -40,7 +40,9 @@ struct Env: AsyncParsableCommand {
         case .json:
             try Output(json: true).printJSON(variables)
         case .dotenv:
-            for (key, value) in variables.sorted(by: { $0.key < $1.key }) { print("\(key)=\(Self.dotenvQuoted(value))") }
+            for (key, value) in variables.sorted(by: { $0.key < $1.key }) {
+                print("\(key)=\(Self.dotenvQuoted(value))")
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+import DevEnvCore
 import DockerEngine
 import Foundation
 import Postgres
@@ -29,6 +30,12 @@ struct ErrorReport {
             self.init(line: Self.lowercasingFirst(error.description), exitCode: error.code == .invalidArgument ? 2 : 1)
         case let error as StateStoreError:
             self.init(line: Self.lowercasingFirst(error.message), exitCode: 1)
+        case let error as OrchestratorError:
+            self.init(line: error.message, exitCode: error.exitCode)
+        case let error as ServiceFailure:
+            self.init(line: error.description, exitCode: 1)
+        case let error as TemplateResolver.Failure:
+            self.init(line: error.message, exitCode: 2)
         case is CancellationError:
             self.init(line: "interrupted", exitCode: 130)
         default:

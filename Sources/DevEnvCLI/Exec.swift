@@ -18,14 +18,17 @@ struct Exec: AsyncParsableCommand {
 
     func run() async throws {
         let arguments = command.first == "--" ? Array(command.dropFirst()) : command
-        guard !arguments.isEmpty else { throw CLIError(message: "no command given: devenv exec \(service) -- CMD…", exitCode: 2) }
+        guard !arguments.isEmpty else {
+            throw CLIError(message: "no command given: devenv exec \(service) -- CMD…", exitCode: 2)
+        }
         let stack = try project.projectOnly()
         let engine = try await connectEngine()
         let container = try await engine.listContainers(
             all: false, labels: [ProjectLabel.project: stack.name, ProjectLabel.service: service]
         ).first
         guard let container else {
-            throw CLIError(message: "service '\(service)' of \(stack.name) is not running; start it with 'devenv up \(service)'")
+            throw CLIError(
+                message: "service '\(service)' of \(stack.name) is not running; start it with 'devenv up \(service)'")
         }
         let writer = LineWriter()
         let config = ExecConfig(cmd: arguments, env: env.isEmpty ? nil : env, workingDir: workdir, user: user)

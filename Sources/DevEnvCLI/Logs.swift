@@ -19,7 +19,10 @@ struct Logs: AsyncParsableCommand {
             .filter { services.isEmpty || services.contains($0.Labels?[ProjectLabel.service] ?? "") }
             .sorted { ($0.Labels?[ProjectLabel.service] ?? "") < ($1.Labels?[ProjectLabel.service] ?? "") }
         if containers.isEmpty {
-            throw CLIError(message: "no containers for \(services.isEmpty ? "project \(stack.name)" : services.joined(separator: ", ")); is it up?")
+            throw CLIError(
+                message:
+                    "no containers for \(services.isEmpty ? "project \(stack.name)" : services.joined(separator: ", ")); is it up?"
+            )
         }
         let width = containers.map { ($0.Labels?[ProjectLabel.service] ?? "").count }.max() ?? 0
         let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil

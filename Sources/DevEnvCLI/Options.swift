@@ -10,7 +10,8 @@ struct ProjectOptions: ParsableArguments {
     var files: [String] = []
 
     @Option(
-        name: .customShort("p"), help: "Project name (default: COMPOSE_PROJECT_NAME, the file's name:, or the directory).")
+        name: .customShort("p"),
+        help: "Project name (default: COMPOSE_PROJECT_NAME, the file's name:, or the directory).")
     var projectName: String?
 
     @Option(name: .customLong("profile"), help: "Enable services of this profile (repeatable).")
@@ -20,7 +21,8 @@ struct ProjectOptions: ParsableArguments {
     /// before the engine is touched.
     func loadStack() throws -> LoadedStack {
         do {
-            let loaded = try StackLoader.load(StackLoadOptions(files: files, projectName: projectName, profiles: profiles))
+            let loaded = try StackLoader.load(
+                StackLoadOptions(files: files, projectName: projectName, profiles: profiles))
             for warning in loaded.warnings { printError(warning.description) }
             return loaded
         } catch {

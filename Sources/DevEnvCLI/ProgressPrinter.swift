@@ -28,7 +28,8 @@ final class ProgressPrinter: ProgressSink, @unchecked Sendable {
                 // Build output is long; plain logs keep it, prefixed, so CI logs show what failed.
                 let who = event.service ?? "project"
                 let what = event.status.rawValue + (event.message.map { ": \($0)" } ?? "")
-                FileHandle.standardError.write(Data("\(who) \(what) (\(String(format: "%.1f", event.elapsed))s)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("\(who) \(what) (\(String(format: "%.1f", event.elapsed))s)\n".utf8))
             case .live:
                 redraw(with: event)
             }
@@ -53,7 +54,8 @@ final class ProgressPrinter: ProgressSink, @unchecked Sendable {
             case "failed": mark = paint("✘", 31)
             default: mark = paint("…", 33)
             }
-            output += "\u{1B}[2K\(mark) \(line.service.padding(toLength: width, withPad: " ", startingAt: 0))  \(line.text)"
+            output +=
+                "\u{1B}[2K\(mark) \(line.service.padding(toLength: width, withPad: " ", startingAt: 0))  \(line.text)"
             output += String(format: " %.1fs\n", event.elapsed)
         }
         drawn = lines.count

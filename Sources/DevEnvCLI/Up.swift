@@ -26,7 +26,8 @@ struct Up: AsyncParsableCommand {
         let store = try StateStore()
         let printer = ProgressPrinter(json: json)
         let orchestrator = Orchestrator(engine: engine, stack: stack, store: store, progress: printer)
-        let options = UpOptions(services: services, removeOrphans: removeOrphans, build: build, readinessTimeout: timeout)
+        let options = UpOptions(
+            services: services, removeOrphans: removeOrphans, build: build, readinessTimeout: timeout)
         let started = Date()
         do {
             let summary = try await runInterruptibly { try await orchestrator.up(options) }
@@ -45,7 +46,9 @@ struct Up: AsyncParsableCommand {
                 for line in service.logTail { printError("  \(service.service) | \(line)") }
             }
             if let first = failure.failures.first {
-                printError("devenv: fix '\(first.service)' and run 'devenv up' again; 'devenv logs \(first.service)' shows more")
+                printError(
+                    "devenv: fix '\(first.service)' and run 'devenv up' again; 'devenv logs \(first.service)' shows more"
+                )
             }
             throw CommandFailure(exitCode: 1)
         } catch let failure as ServiceFailure {

@@ -13,7 +13,9 @@ public protocol ContainerEngine: Sendable {
     func apiVersion() async throws -> String
 
     func imageIfPresent(_ name: String) async throws -> ImageInspect?
-    func buildImage(context tar: Data, options: DockerClient.BuildOptions) async throws -> AsyncThrowingStream<ProgressEvent, any Error>
+    func buildImage(
+        context tar: Data, options: DockerClient.BuildOptions
+    ) async throws -> AsyncThrowingStream<ProgressEvent, any Error>
     func pullImage(_ reference: String) async throws -> AsyncThrowingStream<ProgressEvent, any Error>
 
     func listContainers(all: Bool, labels: [String: String?]) async throws -> [ContainerSummary]
@@ -23,7 +25,9 @@ public protocol ContainerEngine: Sendable {
     func stopContainer(_ id: String, timeout seconds: Int) async throws
     func removeContainer(_ id: String, force: Bool, volumes: Bool) async throws
     func waitContainer(_ id: String, condition: String) async throws -> ContainerWaitResponse
-    func logs(_ id: String, options: DockerClient.LogOptions, tty: Bool) async throws -> AsyncThrowingStream<OutputFrame, any Error>
+    func logs(
+        _ id: String, options: DockerClient.LogOptions, tty: Bool
+    ) async throws -> AsyncThrowingStream<OutputFrame, any Error>
     func exec(container: String, config: ExecConfig) async throws -> ExecResult
     func createExec(container: String, config: ExecConfig) async throws -> String
     func startExec(_ id: String, tty: Bool) async throws -> AsyncThrowingStream<OutputFrame, any Error>

@@ -63,7 +63,8 @@ import Testing
         let directory = NSTemporaryDirectory() + "devenv-cli-stack-\(UUID().uuidString.prefix(8))"
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/compose.yaml"
-        try? "services:\n  web:\n    image: debian:bookworm-slim\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try? "services:\n  web:\n    image: debian:bookworm-slim\n".write(
+            toFile: path, atomically: true, encoding: .utf8)
         return path
     }()
 
@@ -73,7 +74,9 @@ import Testing
         ["env"], ["psql"], ["test", "--", "true"], ["gc"],
     ])
     func engineCommandsNameAnUnreachableSocket(arguments: [String]) throws {
-        let withFile = ["doctor", "gc", "psql", "test"].contains(arguments[0]) ? arguments : [arguments[0], "-f", Self.stackFile] + arguments.dropFirst()
+        let withFile =
+            ["doctor", "gc", "psql", "test"].contains(arguments[0])
+            ? arguments : [arguments[0], "-f", Self.stackFile] + arguments.dropFirst()
         let result = try devenv(withFile, ["DOCKER_HOST": "unix:///nonexistent.sock"])
         #expect(result.status == 1)
         let lines = result.stderr.split(separator: "\n")
@@ -122,18 +125,21 @@ import Testing
     /// Bad files fail with exit 2 and file:line:col before any engine is contacted (the engine
     /// here does not exist, so reaching it would say so instead).
     @Test func badFilesAreUsageErrorsWithLocations() throws {
-        let directory = try project("services:\n  web:\n    image: x\n    ports: 80\n  db:\n    image: postgres:15\n    depends_on: [cache]\n")
+        let directory = try project(
+            "services:\n  web:\n    image: x\n    ports: 80\n  db:\n    image: postgres:15\n    depends_on: [cache]\n")
         for command in ["up", "config", "down", "status", "env"] {
             let result = try devenv([command], in: directory)
             #expect(result.status == 2, "\(command)")
-            #expect(result.stderr.contains("/compose.yaml:4:12: error: services.web.ports must be a list, found a number"))
+            #expect(
+                result.stderr.contains("/compose.yaml:4:12: error: services.web.ports must be a list, found a number"))
             #expect(result.stderr.contains("/compose.yaml:7:18: error: service 'db' depends on 'cache'"))
             #expect(!result.stderr.contains("nonexistent.sock"))
         }
     }
 
     @Test func configPrintsTheNormalizedStack() throws {
-        let directory = try project("name: shop\nservices:\n  web:\n    image: nginx\n    ports: [\"8080:80\"]\n    environment: [A=1]\n")
+        let directory = try project(
+            "name: shop\nservices:\n  web:\n    image: nginx\n    ports: [\"8080:80\"]\n    environment: [A=1]\n")
         let yaml = try devenv(["config"], in: directory)
         #expect(yaml.status == 0)
         #expect(yaml.stdout.contains("host_ip: 127.0.0.1"))

@@ -23,7 +23,8 @@ struct ProjectDirectory {
     ) throws(StackFileErrors) -> LoadedStack {
         try StackLoader.load(
             StackLoadOptions(
-                files: files, projectName: project, workingDirectory: path, environment: environment, profiles: profiles))
+                files: files, projectName: project, workingDirectory: path, environment: environment, profiles: profiles
+            ))
     }
 
     /// The errors of a load that must fail.
@@ -153,7 +154,10 @@ struct ProjectDirectory {
         let db = try #require(stack.service("db"))
         #expect(db.environment["POSTGRES_PASSWORD"] == "devpass")
         #expect(db.ports == [PortMapping(target: 5432, published: nil, hostIP: "127.0.0.1", protocol: "tcp")])
-        #expect(db.volumes == [VolumeMount(type: .volume, source: "pgdata", target: "/var/lib/postgresql/data", readOnly: false)])
+        #expect(
+            db.volumes == [
+                VolumeMount(type: .volume, source: "pgdata", target: "/var/lib/postgresql/data", readOnly: false)
+            ])
         #expect(db.healthcheck?.test == ["CMD-SHELL", "pg_isready -U postgres"])
         #expect(db.healthcheck?.interval == 1)
         #expect(stack.volumes.map(\.engineName) == ["dials_pgdata"])
@@ -188,21 +192,21 @@ struct ProjectDirectory {
     @Test func laterFilesOverrideEarlierOnes() throws {
         let project = try ProjectDirectory([
             "compose.yaml": """
-                services:
-                  web:
-                    image: app:1
-                    environment: [A=1, B=1]
-                    ports: ["8000:8000"]
-                    command: run --old
-                """,
+            services:
+              web:
+                image: app:1
+                environment: [A=1, B=1]
+                ports: ["8000:8000"]
+                command: run --old
+            """,
             "compose.override.yaml": """
-                services:
-                  web:
-                    image: app:2
-                    environment: { B: "2", C: "3" }
-                    ports: ["127.0.0.1:9000:9000"]
-                    command: ["run", "--new"]
-                """,
+            services:
+              web:
+                image: app:2
+                environment: { B: "2", C: "3" }
+                ports: ["127.0.0.1:9000:9000"]
+                command: ["run", "--new"]
+            """,
         ])
         let web = try project.load(["compose.yaml", "compose.override.yaml"]).stack.services[0]
         #expect(web.image == "app:2")
@@ -213,7 +217,8 @@ struct ProjectDirectory {
 
     @Test func envFilesAndEnvironment() throws {
         let project = try ProjectDirectory([
-            "compose.yaml": "services:\n  a:\n    image: x\n    env_file: [app.env]\n    environment:\n      B: override\n      FROM_HOST:\n",
+            "compose.yaml":
+                "services:\n  a:\n    image: x\n    env_file: [app.env]\n    environment:\n      B: override\n      FROM_HOST:\n",
             "app.env": "A=1\nB=from-file\n",
         ])
         let service = try project.load(environment: ["FROM_HOST": "h"]).stack.services[0]
@@ -245,56 +250,64 @@ struct ProjectDirectory {
     @Test func longSyntaxAndExposureWarning() throws {
         let project = try ProjectDirectory([
             "compose.yaml": """
-                services:
-                  a:
-                    image: x
-                    ports:
-                      - target: 80
-                        published: 8080
-                      - "0.0.0.0:81:81"
-                    volumes:
-                      - ./data:/data:ro
-                      - type: tmpfs
-                        target: /tmp
-                """
+            services:
+              a:
+                image: x
+                ports:
+                  - target: 80
+                    published: 8080
+                  - "0.0.0.0:81:81"
+                volumes:
+                  - ./data:/data:ro
+                  - type: tmpfs
+                    target: /tmp
+            """
         ])
         let loaded = try project.load()
         let service = loaded.stack.services[0]
         #expect(service.ports[0] == PortMapping(target: 80, published: 8080, hostIP: "127.0.0.1", protocol: "tcp"))
-        #expect(service.volumes[0] == VolumeMount(type: .bind, source: project.path + "/data", target: "/data", readOnly: true))
+        #expect(
+            service.volumes[0]
+                == VolumeMount(type: .bind, source: project.path + "/data", target: "/data", readOnly: true))
         #expect(service.volumes[1].type == .tmpfs)
         #expect(loaded.warnings.contains { $0.message.contains("0.0.0.0") && $0.location?.line == 7 })
     }
 
     @Test func unknownKeysAreWarningsWithTheirPlace() throws {
-        let project = try ProjectDirectory(["compose.yaml": "services:\n  a:\n    image: x\n    colour: blue\n    deploy: {}\nfoo: 1\n"])
+        let project = try ProjectDirectory([
+            "compose.yaml": "services:\n  a:\n    image: x\n    colour: blue\n    deploy: {}\nfoo: 1\n"
+        ])
         let warnings = try project.load().warnings
-        #expect(warnings.map(\.description).contains { $0.hasSuffix("compose.yaml:4:5: warning: unknown key 'colour' in services.a (ignored)") })
+        #expect(
+            warnings.map(\.description).contains {
+                $0.hasSuffix("compose.yaml:4:5: warning: unknown key 'colour' in services.a (ignored)")
+            })
         #expect(warnings.contains { $0.message.contains("deploy is not supported") && $0.location?.line == 5 })
-        #expect(warnings.contains { $0.message.contains("'foo'") && $0.location?.line == 6 && $0.location?.column == 1 })
+        #expect(
+            warnings.contains { $0.message.contains("'foo'") && $0.location?.line == 6 && $0.location?.column == 1 })
     }
 
     @Test func everyErrorIsReportedWithFileLineAndColumn() throws {
         let project = try ProjectDirectory([
             "compose.yaml": """
-                services:
-                  web:
-                    image: x
-                    ports: 5432
-                    depends_on: [nowhere]
-                  noimage:
-                    command: true
-                  a:
-                    image: x
-                    depends_on: [b]
-                  b:
-                    image: x
-                    depends_on: { a: { condition: service_healthy } }
-                  env:
-                    image: "${NEEDED:?set NEEDED to the tag}"
-                    volumes: ["undeclared:/data"]
-                    healthcheck: { test: [WRONG], interval: soon }
-                """
+            services:
+              web:
+                image: x
+                ports: 5432
+                depends_on: [nowhere]
+              noimage:
+                command: true
+              a:
+                image: x
+                depends_on: [b]
+              b:
+                image: x
+                depends_on: { a: { condition: service_healthy } }
+              env:
+                image: "${NEEDED:?set NEEDED to the tag}"
+                volumes: ["undeclared:/data"]
+                healthcheck: { test: [WRONG], interval: soon }
+            """
         ])
         let errors = project.errors()
         let file = project.path + "/compose.yaml"
@@ -303,10 +316,18 @@ struct ProjectDirectory {
         let rest = project.errors(environment: ["NEEDED": "x"]).map(\.description)
         #expect(rest.contains("\(file):4:12: error: services.web.ports must be a list, found a number"))
         #expect(rest.contains("\(file):6:3: error: service 'noimage' needs 'image' or 'build'"))
-        #expect(rest.contains("\(file):16:15: error: volume 'undeclared' is not declared under the top-level 'volumes:'"))
-        #expect(rest.contains("\(file):17:27: error: services.env.healthcheck.test as a list must start with CMD, CMD-SHELL or NONE"))
-        #expect(rest.contains("\(file):17:45: error: services.env.healthcheck.interval must be a duration such as 30s, 1m30s or 500ms, found a string"))
-        #expect(rest.contains("\(file):5:18: error: service 'web' depends on 'nowhere', which is not a service of this stack"))
+        #expect(
+            rest.contains("\(file):16:15: error: volume 'undeclared' is not declared under the top-level 'volumes:'"))
+        #expect(
+            rest.contains(
+                "\(file):17:27: error: services.env.healthcheck.test as a list must start with CMD, CMD-SHELL or NONE"))
+        #expect(
+            rest.contains(
+                "\(file):17:45: error: services.env.healthcheck.interval must be a duration such as 30s, 1m30s or 500ms, found a string"
+            ))
+        #expect(
+            rest.contains(
+                "\(file):5:18: error: service 'web' depends on 'nowhere', which is not a service of this stack"))
         #expect(rest.contains("\(file):13:19: error: depends_on forms a cycle: a -> b -> a"))
         #expect(rest.count == 7)
     }
@@ -324,7 +345,8 @@ struct ProjectDirectory {
         var text = "a: &a [\"x\", \"x\", \"x\", \"x\", \"x\", \"x\", \"x\", \"x\", \"x\", \"x\"]\n"
         for level in 1...7 {
             let previous = level == 1 ? "a" : "l\(level - 1)"
-            text += "l\(level): &l\(level) [" + Array(repeating: "*\(previous)", count: 10).joined(separator: ", ") + "]\n"
+            text +=
+                "l\(level): &l\(level) [" + Array(repeating: "*\(previous)", count: 10).joined(separator: ", ") + "]\n"
         }
         text += "services:\n  a:\n    image: x\n"
         let project = try ProjectDirectory(["compose.yaml": text])
@@ -400,7 +422,9 @@ struct ProjectDirectory {
     }
 
     @Test func badTemplateSyntaxIsAFileError() throws {
-        let project = try ProjectDirectory(["compose.yaml": "services:\n  a:\n    image: x\n    x-devenv:\n      env:\n        A: \"{{ db.password\"\n"])
+        let project = try ProjectDirectory([
+            "compose.yaml": "services:\n  a:\n    image: x\n    x-devenv:\n      env:\n        A: \"{{ db.password\"\n"
+        ])
         let errors = project.errors()
         #expect(errors.first?.message.contains("'{{' without a closing '}}'") == true)
         #expect(errors.first?.location?.line == 6)

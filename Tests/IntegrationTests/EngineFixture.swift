@@ -10,9 +10,9 @@ struct EngineFixture {
     let project: String
     var labels: [String: String] { ["com.docker.compose.project": project, "dev.devenv.test": "integration"] }
 
-    init() async throws {
+    init(project name: String? = nil) async throws {
         client = try DockerClient.fromEnvironment()
-        project = "devenv-it-" + UUID().uuidString.prefix(8).lowercased()
+        project = name ?? "devenv-it-" + UUID().uuidString.prefix(8).lowercased()
         do {
             _ = try await client.ping()
         } catch {
@@ -42,6 +42,9 @@ struct EngineFixture {
         }
         for volume in (try? await client.listVolumes(labels: filter)) ?? [] {
             try? await client.removeVolume(volume.Name, force: true)
+        }
+        for image in (try? await client.listImages(labels: filter)) ?? [] {
+            try? await client.removeImage(image.Id, force: true)
         }
     }
 

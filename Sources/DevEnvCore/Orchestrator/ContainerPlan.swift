@@ -51,7 +51,8 @@ public struct ContainerPlan: Sendable {
         if let check = service.healthcheck {
             func nanos(_ seconds: Double?) -> Int64? { seconds.map { Int64($0 * 1_000_000_000) } }
             config.Healthcheck = HealthConfig(
-                test: check.test, interval: nanos(check.interval), timeout: nanos(check.timeout), retries: check.retries,
+                test: check.test, interval: nanos(check.interval), timeout: nanos(check.timeout),
+                retries: check.retries,
                 startPeriod: nanos(check.startPeriod))
         }
 
@@ -70,7 +71,8 @@ public struct ContainerPlan: Sendable {
                 binds.append("\(volume.source ?? ""):\(volume.target)\(volume.readOnly ? ":ro" : "")")
             case .volume:
                 let engineName = volume.source.flatMap { name in stack.volumes.first { $0.name == name }?.engineName }
-                mounts.append(Mount(type: "volume", source: engineName, target: volume.target, readOnly: volume.readOnly))
+                mounts.append(
+                    Mount(type: "volume", source: engineName, target: volume.target, readOnly: volume.readOnly))
             case .tmpfs:
                 mounts.append(Mount(type: "tmpfs", source: nil, target: volume.target))
             }
@@ -79,7 +81,8 @@ public struct ContainerPlan: Sendable {
         host.Mounts = mounts.isEmpty ? nil : mounts
         if let restart = service.restart, restart != "no" {
             let parts = restart.split(separator: ":")
-            host.RestartPolicy = RestartPolicy(name: String(parts[0]), maximumRetryCount: parts.count > 1 ? Int(parts[1]) : nil)
+            host.RestartPolicy = RestartPolicy(
+                name: String(parts[0]), maximumRetryCount: parts.count > 1 ? Int(parts[1]) : nil)
         }
         host.Init = service.initProcess
         host.ExtraHosts = service.extraHosts.isEmpty ? nil : service.extraHosts
@@ -94,7 +97,9 @@ public struct ContainerPlan: Sendable {
         config.NetworkingConfig = NetworkingConfig(endpoints: [
             engineName(first): EndpointSettings(aliases: [service.name] + (service.networks[first] ?? []))
         ])
-        let extra = networks.dropFirst().map { (name: engineName($0), aliases: [service.name] + (service.networks[$0] ?? [])) }
+        let extra = networks.dropFirst().map {
+            (name: engineName($0), aliases: [service.name] + (service.networks[$0] ?? []))
+        }
         config.HostConfig = host
 
         var labels = service.labels
@@ -115,12 +120,14 @@ public struct ContainerPlan: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var material = (try? encoder.encode(hashed)) ?? Data()
-        material.append(contentsOf: extra.map { "\($0.name)=\($0.aliases.joined(separator: ","))" }.joined(separator: ";").utf8)
+        material.append(
+            contentsOf: extra.map { "\($0.name)=\($0.aliases.joined(separator: ","))" }.joined(separator: ";").utf8)
         let hash = SHA256.hash(data: material).map { String(format: "%02x", $0) }.joined()
         config.Labels?[ProjectLabel.configHash] = hash
 
         return ContainerPlan(
-            service: service.name, containerName: service.containerName ?? "\(stack.name)-\(service.name)-1", config: config,
+            service: service.name, containerName: service.containerName ?? "\(stack.name)-\(service.name)-1",
+            config: config,
             extraNetworks: extra, configHash: hash)
     }
 }

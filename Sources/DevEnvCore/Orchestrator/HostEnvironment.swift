@@ -22,14 +22,18 @@ public struct HostEnvironment: Sendable {
         var firstPostgres = true
         var firstRedis = true
         for service in stack.services {
-            guard let container = containers.first(where: { $0.Labels?[ProjectLabel.service] == service.name }) else { continue }
-            let prefix = service.name.uppercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: ".", with: "_")
+            guard let container = containers.first(where: { $0.Labels?[ProjectLabel.service] == service.name }) else {
+                continue
+            }
+            let prefix = service.name.uppercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(
+                of: ".", with: "_")
             let environment = (try? resolver.environment(of: service)) ?? service.environment
             if Self.isPostgres(service, project: stack.name), let (host, port) = Self.published(container, 5432) {
                 let user = environment["POSTGRES_USER"] ?? "postgres"
                 let password = environment["POSTGRES_PASSWORD"] ?? ""
                 let database = environment["POSTGRES_DB"] ?? user
-                let url = "postgresql://\(Self.escape(user)):\(Self.escape(password))@\(Self.hostPart(host)):\(port)/\(Self.escape(database))"
+                let url =
+                    "postgresql://\(Self.escape(user)):\(Self.escape(password))@\(Self.hostPart(host)):\(port)/\(Self.escape(database))"
                 variables["\(prefix)_URL"] = url
                 if firstPostgres {
                     firstPostgres = false
@@ -42,7 +46,9 @@ public struct HostEnvironment: Sendable {
                 }
             } else if Self.isRedis(service, project: stack.name), let (host, port) = Self.published(container, 6379) {
                 let declared = TemplateResolver.declaredValue(service.devenv?.settings ?? [:], ["redis", "password"])
-                let password = declared == nil ? nil : try? resolver.resolve(Template.Reference(service: service.name, path: ["password"]))
+                let password =
+                    declared == nil
+                    ? nil : try? resolver.resolve(Template.Reference(service: service.name, path: ["password"]))
                 let auth = password.map { ":\(Self.escape($0))@" } ?? ""
                 let url = "redis://\(auth)\(Self.hostPart(host)):\(port)/0"
                 variables["\(prefix)_URL"] = url
@@ -56,11 +62,13 @@ public struct HostEnvironment: Sendable {
     }
 
     static func isPostgres(_ service: Service, project: String) -> Bool {
-        service.devenv?.settings["postgres"] != nil || service.imageReference(project: project).lowercased().contains("postgres")
+        service.devenv?.settings["postgres"] != nil
+            || service.imageReference(project: project).lowercased().contains("postgres")
     }
 
     static func isRedis(_ service: Service, project: String) -> Bool {
-        service.devenv?.settings["redis"] != nil || service.imageReference(project: project).lowercased().hasPrefix("redis")
+        service.devenv?.settings["redis"] != nil
+            || service.imageReference(project: project).lowercased().hasPrefix("redis")
     }
 
     /// The host address and port where `containerPort` is published.

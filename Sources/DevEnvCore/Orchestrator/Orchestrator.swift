@@ -12,7 +12,9 @@ public struct UpOptions: Sendable {
     /// How long one service may take to become healthy or complete, in seconds.
     public var readinessTimeout: Double
 
-    public init(services: [String] = [], removeOrphans: Bool = false, build: Bool = false, readinessTimeout: Double = 300) {
+    public init(
+        services: [String] = [], removeOrphans: Bool = false, build: Bool = false, readinessTimeout: Double = 300
+    ) {
         self.services = services
         self.removeOrphans = removeOrphans
         self.build = build
@@ -60,7 +62,9 @@ public final class Orchestrator: Sendable {
     let clock = ContinuousClock()
     let startedAt: ContinuousClock.Instant
 
-    public init(engine: any ContainerEngine, stack: Stack, store: StateStore?, progress: any ProgressSink = SilentProgress()) {
+    public init(
+        engine: any ContainerEngine, stack: Stack, store: StateStore?, progress: any ProgressSink = SilentProgress()
+    ) {
         self.engine = engine
         self.stack = stack
         self.store = store
@@ -84,7 +88,8 @@ public final class Orchestrator: Sendable {
     func selectedServices(_ names: [String]) throws -> [Service] {
         for name in names where stack.service(name) == nil {
             throw OrchestratorError(
-                "no service '\(name)' in the stack (services: \(stack.services.map(\.name).joined(separator: ", ")))", exitCode: 2)
+                "no service '\(name)' in the stack (services: \(stack.services.map(\.name).joined(separator: ", ")))",
+                exitCode: 2)
         }
         var wanted = Set(names.isEmpty ? stack.services.map(\.name) : names)
         var frontier = Array(wanted)
@@ -99,7 +104,9 @@ public final class Orchestrator: Sendable {
         func visit(_ service: Service) {
             guard !done.contains(service.name) else { return }
             done.insert(service.name)
-            for dependency in service.dependsOn { if let next = stack.service(dependency.service), wanted.contains(next.name) { visit(next) } }
+            for dependency in service.dependsOn {
+                if let next = stack.service(dependency.service), wanted.contains(next.name) { visit(next) }
+            }
             ordered.append(service)
         }
         for service in stack.services where wanted.contains(service.name) { visit(service) }
@@ -123,7 +130,9 @@ public final class Orchestrator: Sendable {
         let orphans = existing.filter { !declared.contains($0.key) && !isInactive($0.key) }
         summary.orphans = orphans.keys.sorted()
         for name in summary.orphans {
-            emit(name, .orphan, options.removeOrphans ? "removing" : "not in the stack file; remove with --remove-orphans")
+            emit(
+                name, .orphan,
+                options.removeOrphans ? "removing" : "not in the stack file; remove with --remove-orphans")
         }
 
         let images = try await ensureImages(services, force: options.build)
@@ -148,7 +157,8 @@ public final class Orchestrator: Sendable {
             for (_, container) in orphans { try await removeContainer(container) }
         }
 
-        try? store.saveProject(ProjectRecord(name: stack.name, workingDirectory: stack.workingDirectory, files: stack.files))
+        try? store.saveProject(
+            ProjectRecord(name: stack.name, workingDirectory: stack.workingDirectory, files: stack.files))
 
         let outcomes = ConvergeOutcomes()
         let waits = ReadinessWaits()
@@ -165,25 +175,17 @@ public final class Orchestrator: Sendable {
                     do {
                         id = try await task.value
                     } catch {
-                        throw ServiceFailure(service: service.name, reason: "was not started: '\(dependency.service)' failed")
+                        throw ServiceFailure(
+                            service: service.name, reason: "was not started: '\(dependency.service)' failed")
                     }
                     guard let dependencyService = self.stack.service(dependency.service) else { continue }
-                    switch dependency.condition {
-                    case .started: break
-                    case .healthy:
-                        if await !waits.isDone("healthy:\(dependency.service)") {
-                            self.emit(service.name, .waiting, "for \(dependency.service) to be healthy")
-                        }
-                        try await waits.once("healthy:\(dependency.service)") {
-                            try await self.waitReady(dependencyService, id: id, timeout: options.readinessTimeout, requireCheck: true)
-                        }
-                    case .completedSuccessfully:
-                        if await !waits.isDone("completed:\(dependency.service)") {
-                            self.emit(service.name, .waiting, "for \(dependency.service) to complete")
-                        }
-                        try await waits.once("completed:\(dependency.service)") {
-                            try await self.waitCompleted(dependencyService, id: id, timeout: options.readinessTimeout)
-                        }
+                    do {
+                        try await self.waitForCondition(
+                            dependency, of: dependencyService, id: id, for: service, waits: waits,
+                            timeout: options.readinessTimeout)
+                    } catch let failure as ServiceFailure where failure.service == dependency.service {
+                        throw ServiceFailure(
+                            service: service.name, reason: "was not started: '\(dependency.service)' failed")
                     }
                 }
                 let (id, change) = try await self.converge(service, plan: plan, current: current)
@@ -234,7 +236,9 @@ public final class Orchestrator: Sendable {
         let failures = await outcomes.failures
         if !failures.isEmpty {
             // The root causes first: services that failed only because a dependency did come last.
-            let ordered = failures.sorted { ($0.reason.hasPrefix("was not started") ? 1 : 0) < ($1.reason.hasPrefix("was not started") ? 1 : 0) }
+            let ordered = failures.sorted {
+                ($0.reason.hasPrefix("was not started") ? 1 : 0) < ($1.reason.hasPrefix("was not started") ? 1 : 0)
+            }
             throw UpFailure(failures: ordered)
         }
         emit(nil, .done, summary.changedNothing ? "nothing to do: every service is up to date" : nil)
@@ -245,8 +249,34 @@ public final class Orchestrator: Sendable {
 
     enum Change: Sendable { case created, recreated, started, unchanged }
 
+    /// Waits until `dependency`'s condition holds for `dependent` (one shared wait per service).
+    func waitForCondition(
+        _ dependency: Dependency, of target: Service, id: String, for dependent: Service, waits: ReadinessWaits,
+        timeout: Double
+    ) async throws {
+        switch dependency.condition {
+        case .started:
+            return
+        case .healthy:
+            if await !waits.isDone("healthy:\(target.name)") {
+                emit(dependent.name, .waiting, "for \(target.name) to be healthy")
+            }
+            try await waits.once("healthy:\(target.name)") {
+                try await self.waitReady(target, id: id, timeout: timeout, requireCheck: true)
+            }
+        case .completedSuccessfully:
+            if await !waits.isDone("completed:\(target.name)") {
+                emit(dependent.name, .waiting, "for \(target.name) to complete")
+            }
+            try await waits.once("completed:\(target.name)") {
+                try await self.waitCompleted(target, id: id, timeout: timeout)
+            }
+        }
+    }
+
     /// Makes the service's container match the plan and run; returns its ID.
-    func converge(_ service: Service, plan: ContainerPlan, current: ContainerSummary?) async throws -> (String, Change) {
+    func converge(_ service: Service, plan: ContainerPlan, current: ContainerSummary?) async throws -> (String, Change)
+    {
         if let current, current.Labels?[ProjectLabel.configHash] == plan.configHash {
             if current.State == "running" {
                 emit(service.name, .upToDate)
@@ -279,7 +309,9 @@ public final class Orchestrator: Sendable {
         } catch let error as DockerEngineError where error.isConflict {
             throw ServiceFailure(
                 service: service.name,
-                reason: "cannot be created: the container name \(plan.containerName) is in use by a container this project does not own; remove it or set container_name")
+                reason:
+                    "cannot be created: the container name \(plan.containerName) is in use by a container this project does not own; remove it or set container_name"
+            )
         }
         for network in plan.extraNetworks {
             try await engine.connectNetwork(network.name, container: id, aliases: network.aliases)
@@ -326,7 +358,9 @@ public final class Orchestrator: Sendable {
                 continue
             }
             guard policy != "never" else {
-                throw ServiceFailure(service: service.name, reason: "needs image \(reference), which is not present (pull_policy: never)")
+                throw ServiceFailure(
+                    service: service.name, reason: "needs image \(reference), which is not present (pull_policy: never)"
+                )
             }
             emit(service.name, .pulling, reference)
             do {
@@ -337,10 +371,12 @@ public final class Orchestrator: Sendable {
                 }
             } catch let error as DockerEngineError {
                 throw ServiceFailure(
-                    service: service.name, reason: "needs image \(reference), which is not present and could not be pulled: \(error.message)")
+                    service: service.name,
+                    reason: "needs image \(reference), which is not present and could not be pulled: \(error.message)")
             }
             guard let image = try await engine.imageIfPresent(reference) else {
-                throw ServiceFailure(service: service.name, reason: "pulled \(reference) but the engine does not have it")
+                throw ServiceFailure(
+                    service: service.name, reason: "pulled \(reference) but the engine does not have it")
             }
             emit(service.name, .pulled, reference)
             ids[service.name] = image.Id
@@ -363,9 +399,12 @@ public final class Orchestrator: Sendable {
                 context: context,
                 options: DockerClient.BuildOptions(
                     tags: [reference], dockerfile: build.dockerfile, buildArgs: build.args,
-                    labels: [ProjectLabel.project: stack.name, ProjectLabel.service: service.name], target: build.target))
+                    labels: [ProjectLabel.project: stack.name, ProjectLabel.service: service.name], target: build.target
+                ))
             {
-                guard let text = event.stream?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { continue }
+                guard let text = event.stream?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
+                    continue
+                }
                 last = Array((last + [text]).suffix(20))
                 emit(service.name, .buildOutput, text)
             }
@@ -382,17 +421,21 @@ public final class Orchestrator: Sendable {
     // MARK: ports, networks, volumes
 
     /// Refuses to start anything when a published port is taken by someone else.
-    func checkPorts(_ services: [Service], plans: [String: ContainerPlan], existing: [String: ContainerSummary]) throws {
+    func checkPorts(_ services: [Service], plans: [String: ContainerPlan], existing: [String: ContainerSummary]) throws
+    {
         var problems: [String] = []
         var claimed: [String: String] = [:]
         for service in services {
             let current = existing[service.name]
-            let keeps = current?.State == "running" && current?.Labels?[ProjectLabel.configHash] == plans[service.name]?.configHash
+            let keeps =
+                current?.State == "running"
+                && current?.Labels?[ProjectLabel.configHash] == plans[service.name]?.configHash
             for port in service.ports {
                 guard let published = port.published else { continue }
                 let key = "\(port.hostIP):\(published)/\(port.protocol)"
                 if let other = claimed[key] {
-                    problems.append("port \(published) on \(port.hostIP) is published by both '\(other)' and '\(service.name)'")
+                    problems.append(
+                        "port \(published) on \(port.hostIP) is published by both '\(other)' and '\(service.name)'")
                     continue
                 }
                 claimed[key] = service.name
@@ -400,7 +443,8 @@ public final class Orchestrator: Sendable {
                 if current?.Ports?.contains(where: { $0.PublicPort == published }) == true { continue }
                 if keeps { continue }
                 if !PortCheck.isFree(hostIP: port.hostIP, port: published, protocol: port.protocol) {
-                    let holder = existing.values.first { $0.Ports?.contains { $0.PublicPort == published } == true }
+                    let holder =
+                        existing.values.first { $0.Ports?.contains { $0.PublicPort == published } == true }
                         .map { "container \($0.Names.first?.dropFirst() ?? "")" }
                         ?? PortCheck.holder(ofTCPPort: published).map { "process \($0)" }
                     problems.append(
@@ -427,7 +471,9 @@ public final class Orchestrator: Sendable {
             guard !existingNetworks.contains(network.engineName) else { continue }
             var spec = NetworkCreate(
                 name: network.engineName, driver: network.driver ?? "bridge",
-                labels: [ProjectLabel.project: stack.name, ProjectLabel.network: network.name, ProjectLabel.managed: "true"])
+                labels: [
+                    ProjectLabel.project: stack.name, ProjectLabel.network: network.name, ProjectLabel.managed: "true",
+                ])
             spec.Attachable = true
             do {
                 _ = try await engine.createNetwork(spec)
@@ -463,7 +509,9 @@ public final class Orchestrator: Sendable {
     func nativeProbe(for service: Service) -> (kind: String, port: Int)? {
         let image = service.imageReference(project: stack.name).lowercased()
         let settings = service.devenv?.settings ?? [:]
-        if settings["postgres"] != nil || image.contains("postgres") || image.contains("postgis") { return ("postgres", 5432) }
+        if settings["postgres"] != nil || image.contains("postgres") || image.contains("postgis") {
+            return ("postgres", 5432)
+        }
         if settings["redis"] != nil || image.hasPrefix("redis") || image.contains("/redis") { return ("redis", 6379) }
         return nil
     }
@@ -491,7 +539,9 @@ public final class Orchestrator: Sendable {
             if !hasHealthcheck && (image?.Test == nil || image?.Test?.first == "NONE") {
                 throw ServiceFailure(
                     service: service.name,
-                    reason: "has no healthcheck, but a service depends on it with condition service_healthy; add a healthcheck")
+                    reason:
+                        "has no healthcheck, but a service depends on it with condition service_healthy; add a healthcheck"
+                )
             }
         }
         let deadline = clock.now + .seconds(timeout)
@@ -523,7 +573,8 @@ public final class Orchestrator: Sendable {
             }
             guard clock.now < deadline else {
                 throw ServiceFailure(
-                    service: service.name, reason: "did not become healthy within \(Int(timeout))s", logTail: await logTail(id))
+                    service: service.name, reason: "did not become healthy within \(Int(timeout))s",
+                    logTail: await logTail(id))
             }
             try await Task.sleep(for: delay)
             delay = min(delay * 2, .milliseconds(500))
@@ -534,11 +585,15 @@ public final class Orchestrator: Sendable {
     /// else a port published on loopback.
     func probeAddress(_ container: ContainerInspect, _ port: Int) -> (String, Int)? {
         if engine.endpointDescription.hasPrefix("unix://"),
-            let address = container.NetworkSettings?.Networks?.values.compactMap({ $0.IPAddress }).first(where: { !$0.isEmpty })
+            let address = container.NetworkSettings?.Networks?.values.compactMap({ $0.IPAddress }).first(where: {
+                !$0.isEmpty
+            })
         {
             return (address, port)
         }
-        if let binding = container.NetworkSettings?.Ports?["\(port)/tcp"]??.first, let hostPort = binding.HostPort.flatMap(Int.init) {
+        if let binding = container.NetworkSettings?.Ports?["\(port)/tcp"]??.first,
+            let hostPort = binding.HostPort.flatMap(Int.init)
+        {
             let ip = binding.HostIp.flatMap { $0.isEmpty || $0 == "0.0.0.0" ? nil : $0 } ?? "127.0.0.1"
             return (ip, hostPort)
         }
@@ -557,10 +612,12 @@ public final class Orchestrator: Sendable {
             return first
         }
         guard let result else {
-            throw ServiceFailure(service: service.name, reason: "did not complete within \(Int(timeout))s", logTail: await logTail(id))
+            throw ServiceFailure(
+                service: service.name, reason: "did not complete within \(Int(timeout))s", logTail: await logTail(id))
         }
         if result.StatusCode != 0 {
-            throw ServiceFailure(service: service.name, reason: "exited with code \(result.StatusCode)", logTail: await logTail(id))
+            throw ServiceFailure(
+                service: service.name, reason: "exited with code \(result.StatusCode)", logTail: await logTail(id))
         }
         emit(service.name, .completed)
     }
@@ -581,13 +638,15 @@ public final class Orchestrator: Sendable {
     public func logTail(_ id: String, lines: Int = 20) async -> [String] {
         var text = ""
         do {
-            for try await frame in try await engine.logs(id, options: DockerClient.LogOptions(tail: lines), tty: false) {
+            for try await frame in try await engine.logs(id, options: DockerClient.LogOptions(tail: lines), tty: false)
+            {
                 text += frame.text
             }
         } catch {
             return []
         }
-        return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }.suffix(lines)
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
+            .suffix(lines)
     }
 
     // MARK: down and status
@@ -637,12 +696,15 @@ public final class Orchestrator: Sendable {
             let status = container.Status.lowercased()
             let health =
                 status.contains("(healthy)")
-                ? "healthy" : status.contains("(unhealthy)") ? "unhealthy" : status.contains("health: starting") ? "starting" : ""
+                ? "healthy"
+                : status.contains("(unhealthy)") ? "unhealthy" : status.contains("health: starting") ? "starting" : ""
             let ports = (container.Ports ?? []).map {
-                ServiceStatus.Port(hostIP: $0.IP, hostPort: $0.PublicPort, containerPort: $0.PrivatePort, protocol: $0.Type)
+                ServiceStatus.Port(
+                    hostIP: $0.IP, hostPort: $0.PublicPort, containerPort: $0.PrivatePort, protocol: $0.Type)
             }.sorted { ($0.containerPort, $0.hostIP ?? "") < ($1.containerPort, $1.hostIP ?? "") }
             return ServiceStatus(
-                service: container.Labels?[ProjectLabel.service] ?? "", container: String(container.Names.first?.dropFirst() ?? ""),
+                service: container.Labels?[ProjectLabel.service] ?? "",
+                container: String(container.Names.first?.dropFirst() ?? ""),
                 image: container.Image, state: container.State, health: health, ports: ports)
         }.sorted { $0.service < $1.service }
     }

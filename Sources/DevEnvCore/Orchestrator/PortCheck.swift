@@ -33,14 +33,17 @@ public enum PortCheck {
                 inodes.insert(String(fields[9]))
             }
         }
-        guard !inodes.isEmpty, let pids = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        guard !inodes.isEmpty, let pids = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else {
+            return nil
+        }
         for pid in pids where Int(pid) != nil {
             guard let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else { continue }
             for fd in fds {
                 guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
                     target.hasPrefix("socket:["), inodes.contains(String(target.dropFirst(8).dropLast()))
                 else { continue }
-                let name = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?
+                let name =
+                    (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?
                     .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
                 return "\(name) (pid \(pid))"
             }

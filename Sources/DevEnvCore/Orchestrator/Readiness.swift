@@ -7,7 +7,9 @@ public enum ReadinessProbe {
     /// PostgreSQL accepts connections at host:port (`PQping`, no login).
     public static func postgres(host: String, port: Int) async -> Bool {
         await offPool {
-            PostgresPing.check(parameters: ["host": host, "port": String(port), "connect_timeout": "1", "dbname": "postgres"]) == .ok
+            PostgresPing.check(parameters: [
+                "host": host, "port": String(port), "connect_timeout": "1", "dbname": "postgres",
+            ]) == .ok
         }
     }
 
@@ -15,7 +17,9 @@ public enum ReadinessProbe {
     /// not `-LOADING` (still reading its data).
     public static func redis(host: String, port: Int) async -> Bool {
         await offPool {
-            guard let reply = respExchange(host: host, port: port, request: "PING\r\n", timeout: 1) else { return false }
+            guard let reply = respExchange(host: host, port: port, request: "PING\r\n", timeout: 1) else {
+                return false
+            }
             return reply.hasPrefix("+PONG") || reply.hasPrefix("-NOAUTH") || reply.hasPrefix("-WRONGPASS")
         }
     }

@@ -108,7 +108,8 @@ public struct Interpolator: Sendable {
         }
         let op = chars[index]
         guard op == "-" || op == "?" || op == "+" else {
-            throw .invalid("'${\(variable)\(colon ? ":" : "")\(op)…}' is not a supported expression (use :- - :? ? :+ +)")
+            throw .invalid(
+                "'${\(variable)\(colon ? ":" : "")\(op)…}' is not a supported expression (use :- - :? ? :+ +)")
         }
         index += 1
         let value = lookup(variable)
@@ -124,7 +125,9 @@ public struct Interpolator: Sendable {
             return argument
         case "?":
             if isSet { return value ?? "" }
-            throw .required(variable: variable, message: argument.isEmpty ? "required variable \(variable) is missing a value" : argument)
+            throw .required(
+                variable: variable,
+                message: argument.isEmpty ? "required variable \(variable) is missing a value" : argument)
         default:  // "+"
             if isSet {
                 unset.append(contentsOf: argumentUnset)
@@ -164,7 +167,8 @@ public enum DotEnv {
             guard let equals = line.firstIndex(of: "=") else {
                 let key = line.trimmingCharacters(in: .whitespaces)
                 guard isValidKey(key) else {
-                    throw .error("'\(key)' is not KEY=VALUE", at: SourceLocation(file: file, line: lineNumber, column: 1))
+                    throw .error(
+                        "'\(key)' is not KEY=VALUE", at: SourceLocation(file: file, line: lineNumber, column: 1))
                 }
                 entries.append(Entry(key: key, value: nil, line: lineNumber))
                 continue
@@ -172,7 +176,8 @@ public enum DotEnv {
             let key = line[..<equals].trimmingCharacters(in: .whitespaces)
             guard isValidKey(key) else {
                 throw .error(
-                    "'\(key)' is not a valid variable name", at: SourceLocation(file: file, line: lineNumber, column: 1))
+                    "'\(key)' is not a valid variable name", at: SourceLocation(file: file, line: lineNumber, column: 1)
+                )
             }
             let rest = line[line.index(after: equals)...].drop { $0 == " " || $0 == "\t" }
             let value: String

@@ -45,7 +45,8 @@ public enum StackLoader {
         let dotEnvPath = projectDirectory + "/.env"
         if FileManager.default.fileExists(atPath: dotEnvPath) {
             do {
-                for entry in try DotEnv.parse(try readFile(dotEnvPath), file: dotEnvPath) where environment[entry.key] == nil {
+                for entry in try DotEnv.parse(try readFile(dotEnvPath), file: dotEnvPath)
+                where environment[entry.key] == nil {
                     if let value = entry.value { environment[entry.key] = value }
                 }
             } catch let diagnostic as Diagnostic {
@@ -69,20 +70,26 @@ public enum StackLoader {
             }
             guard let root else { continue }  // an empty file adds nothing
             guard root.mapping != nil else {
-                throw StackFileErrors([.error("a stack file must be a mapping, found \(root.typeName)", at: root.location)])
+                throw StackFileErrors([
+                    .error("a stack file must be a mapping, found \(root.typeName)", at: root.location)
+                ])
             }
             let interpolated = context.interpolate(root, with: interpolator)
             merged = merged.map { mergeNodes($0, interpolated, key: "") } ?? interpolated
         }
         guard let root = merged else {
-            throw StackFileErrors([.error("the stack file is empty", at: SourceLocation(file: files[0], line: 1, column: 1))])
+            throw StackFileErrors([
+                .error("the stack file is empty", at: SourceLocation(file: files[0], line: 1, column: 1))
+            ])
         }
         guard context.errors.isEmpty else { throw StackFileErrors(context.errors) }
 
         var parser = StackParser(
             context: context, projectDirectory: projectDirectory, environment: environment,
-            enabledProfiles: Set(options.profiles + (environment["COMPOSE_PROFILES"] ?? "").split(separator: ",").map(String.init)))
-        let name = projectName(options: options, environment: environment, root: root, directory: projectDirectory, parser: &parser)
+            enabledProfiles: Set(
+                options.profiles + (environment["COMPOSE_PROFILES"] ?? "").split(separator: ",").map(String.init)))
+        let name = projectName(
+            options: options, environment: environment, root: root, directory: projectDirectory, parser: &parser)
         let (stack, inactive) = parser.stack(root, name: name, files: files)
         guard parser.context.errors.isEmpty, let stack else { throw StackFileErrors(parser.context.errors) }
         return LoadedStack(stack: stack, warnings: parser.context.warnings, inactiveServices: inactive)
@@ -208,9 +215,11 @@ struct LoadContext {
             do {
                 let (value, unset) = try interpolator.interpolate(text)
                 for variable in unset where reportedUnset.insert(variable).inserted {
-                    warnings.append(.warning("variable \(variable) is not set; using an empty string", at: node.location))
+                    warnings.append(
+                        .warning("variable \(variable) is not set; using an empty string", at: node.location))
                 }
-                return YAMLNode(.scalar(value, tag == .null ? .null : (value == text ? tag : .string)), at: node.location)
+                return YAMLNode(
+                    .scalar(value, tag == .null ? .null : (value == text ? tag : .string)), at: node.location)
             } catch {
                 switch error {
                 case .required(let variable, let message):
@@ -222,7 +231,11 @@ struct LoadContext {
             return node
         case .mapping(let entries):
             return YAMLNode(
-                .mapping(entries.map { YAMLEntry(key: $0.key, keyLocation: $0.keyLocation, value: interpolate($0.value, with: interpolator)) }),
+                .mapping(
+                    entries.map {
+                        YAMLEntry(
+                            key: $0.key, keyLocation: $0.keyLocation, value: interpolate($0.value, with: interpolator))
+                    }),
                 at: node.location)
         case .sequence(let items):
             return YAMLNode(.sequence(items.map { interpolate($0, with: interpolator) }), at: node.location)

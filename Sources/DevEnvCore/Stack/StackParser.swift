@@ -98,7 +98,9 @@ struct StackParser {
 
     static func parseDuration(_ text: String) -> Double? {
         if let plain = Double(text) { return plain }
-        let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000_001), ("µs", 0.000_001), ("ns", 1e-9), ("h", 3600), ("m", 60), ("s", 1)]
+        let units: [(String, Double)] = [
+            ("ms", 0.001), ("us", 0.000_001), ("µs", 0.000_001), ("ns", 1e-9), ("h", 3600), ("m", 60), ("s", 1),
+        ]
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))
         guard !rest.isEmpty else { return nil }
         var total = 0.0
@@ -144,12 +146,16 @@ struct StackParser {
         return (full as NSString).standardizingPath
     }
 
-    mutating func warnUnknownKeys(_ entries: [YAMLEntry], known: Set<String>, ignored: Set<String> = [], in what: String) {
+    mutating func warnUnknownKeys(
+        _ entries: [YAMLEntry], known: Set<String>, ignored: Set<String> = [], in what: String
+    ) {
         for entry in entries where !known.contains(entry.key) && !entry.key.hasPrefix("x-") {
             if ignored.contains(entry.key) {
-                context.warnings.append(.warning("\(what).\(entry.key) is not supported by devenv and is ignored", at: entry.keyLocation))
+                context.warnings.append(
+                    .warning("\(what).\(entry.key) is not supported by devenv and is ignored", at: entry.keyLocation))
             } else {
-                context.warnings.append(.warning("unknown key '\(entry.key)' in \(what) (ignored)", at: entry.keyLocation))
+                context.warnings.append(
+                    .warning("unknown key '\(entry.key)' in \(what) (ignored)", at: entry.keyLocation))
             }
         }
     }
@@ -165,10 +171,19 @@ struct StackParser {
             if let items = node.mapping {
                 for item in items {
                     let settings = item.value.isNull ? [] : (item.value.mapping ?? [])
-                    if !item.value.isNull && item.value.mapping == nil { expect("volumes.\(item.key)", "a mapping", item.value) }
-                    let external = settings.first { $0.key == "external" }.flatMap { bool($0.value, "volumes.\(item.key).external") } ?? false
-                    let explicitName = settings.first { $0.key == "name" }.flatMap { string($0.value, "volumes.\(item.key).name") }
-                    let labels = settings.first { $0.key == "labels" }.map { keyValues($0.value, "volumes.\(item.key).labels") } ?? []
+                    if !item.value.isNull && item.value.mapping == nil {
+                        expect("volumes.\(item.key)", "a mapping", item.value)
+                    }
+                    let external =
+                        settings.first { $0.key == "external" }.flatMap {
+                            bool($0.value, "volumes.\(item.key).external")
+                        } ?? false
+                    let explicitName = settings.first { $0.key == "name" }.flatMap {
+                        string($0.value, "volumes.\(item.key).name")
+                    }
+                    let labels =
+                        settings.first { $0.key == "labels" }.map { keyValues($0.value, "volumes.\(item.key).labels") }
+                        ?? []
                     volumes.append(
                         NamedVolume(
                             name: item.key, external: external,
@@ -185,9 +200,16 @@ struct StackParser {
             if let items = node.mapping {
                 for item in items {
                     let settings = item.value.mapping ?? []
-                    let external = settings.first { $0.key == "external" }.flatMap { bool($0.value, "networks.\(item.key).external") } ?? false
-                    let explicitName = settings.first { $0.key == "name" }.flatMap { string($0.value, "networks.\(item.key).name") }
-                    let driver = settings.first { $0.key == "driver" }.flatMap { string($0.value, "networks.\(item.key).driver") }
+                    let external =
+                        settings.first { $0.key == "external" }.flatMap {
+                            bool($0.value, "networks.\(item.key).external")
+                        } ?? false
+                    let explicitName = settings.first { $0.key == "name" }.flatMap {
+                        string($0.value, "networks.\(item.key).name")
+                    }
+                    let driver = settings.first { $0.key == "driver" }.flatMap {
+                        string($0.value, "networks.\(item.key).driver")
+                    }
                     networks.append(
                         NamedNetwork(
                             name: item.key, external: external,
@@ -198,7 +220,8 @@ struct StackParser {
             }
         }
         if !networks.contains(where: { $0.name == "default" }) {
-            networks.insert(NamedNetwork(name: "default", external: false, engineName: "\(name)_default", driver: nil), at: 0)
+            networks.insert(
+                NamedNetwork(name: "default", external: false, engineName: "\(name)_default", driver: nil), at: 0)
         }
 
         var services: [Service] = []
@@ -229,14 +252,20 @@ struct StackParser {
 
         validateDependencies(services, inactive: inactive, nodes: serviceNodes)
         return (
-            Stack(name: name, services: services, volumes: volumes, networks: networks, workingDirectory: projectDirectory, files: files),
+            Stack(
+                name: name, services: services, volumes: volumes, networks: networks,
+                workingDirectory: projectDirectory, files: files),
             inactive
         )
     }
 
     static func isValidServiceName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, CharacterSet.alphanumerics.contains(first), first.isASCII else { return false }
-        return name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
+        guard let first = name.unicodeScalars.first, CharacterSet.alphanumerics.contains(first), first.isASCII else {
+            return false
+        }
+        return name.unicodeScalars.allSatisfy {
+            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0))
+        }
     }
 
     /// Unknown or inactive dependencies, and cycles, each reported where they are written.
@@ -253,7 +282,9 @@ struct StackParser {
                     inactive.contains(dependency.service)
                     ? "service '\(service.name)' depends on '\(dependency.service)', which is in a profile that is not enabled; pass --profile"
                     : "service '\(service.name)' depends on '\(dependency.service)', which is not a service of this stack"
-                if dependency.required { context.errors.append(.error(message, at: location(of: dependency.service, in: service.name))) }
+                if dependency.required {
+                    context.errors.append(.error(message, at: location(of: dependency.service, in: service.name)))
+                }
             }
         }
         // Depth-first search for a cycle; report it once, at the edge that closes it.
@@ -282,7 +313,9 @@ struct StackParser {
 
     // MARK: services
 
-    mutating func service(_ entry: YAMLEntry, project: String, volumes: [NamedVolume], networks: [NamedNetwork]) -> Service? {
+    mutating func service(
+        _ entry: YAMLEntry, project: String, volumes: [NamedVolume], networks: [NamedNetwork]
+    ) -> Service? {
         let name = entry.key
         let what = "services.\(name)"
         guard let entries = entry.value.mapping else {
@@ -303,19 +336,26 @@ struct StackParser {
             context.errors.append(.error("service '\(name)' needs 'image' or 'build'", at: entry.keyLocation))
         }
         if let value = node["command"], !value.isNull { service.command = commandLine(value, "\(what).command") }
-        if let value = node["entrypoint"], !value.isNull { service.entrypoint = commandLine(value, "\(what).entrypoint") }
+        if let value = node["entrypoint"], !value.isNull {
+            service.entrypoint = commandLine(value, "\(what).entrypoint")
+        }
 
         // env_file first, then environment: the later wins.
         if let value = node["env_file"] {
-            let files = value.sequence != nil ? stringList(value, "\(what).env_file") ?? [] : [string(value, "\(what).env_file")].compactMap { $0 }
+            let files =
+                value.sequence != nil
+                ? stringList(value, "\(what).env_file") ?? [] : [string(value, "\(what).env_file")].compactMap { $0 }
             for file in files {
                 let path = absolutePath(file)
                 if !path.hasPrefix(projectDirectory + "/") {
-                    context.warnings.append(.warning("env_file \(file) is outside the project directory", at: value.location))
+                    context.warnings.append(
+                        .warning("env_file \(file) is outside the project directory", at: value.location))
                 }
                 do {
                     for item in try DotEnv.parse(try StackLoader.readFile(path), file: path) {
-                        if let resolved = item.value ?? environment[item.key] { service.environment[item.key] = resolved }
+                        if let resolved = item.value ?? environment[item.key] {
+                            service.environment[item.key] = resolved
+                        }
                     }
                 } catch let diagnostic as Diagnostic {
                     context.errors.append(diagnostic)
@@ -326,7 +366,11 @@ struct StackParser {
         }
         if let value = node["environment"] {
             for (key, resolved) in keyValues(value, "\(what).environment") {
-                if let resolved { service.environment[key] = resolved } else { service.environment.removeValue(forKey: key) }
+                if let resolved {
+                    service.environment[key] = resolved
+                } else {
+                    service.environment.removeValue(forKey: key)
+                }
             }
         }
         if let value = node["labels"] {
@@ -343,7 +387,9 @@ struct StackParser {
         if let value = node["volumes"] {
             if let items = value.sequence {
                 for item in items {
-                    if let mount = volumeMount(item, "\(what).volumes", declared: volumes) { service.volumes.append(mount) }
+                    if let mount = volumeMount(item, "\(what).volumes", declared: volumes) {
+                        service.volumes.append(mount)
+                    }
                 }
             } else {
                 expect("\(what).volumes", "a list", value)
@@ -354,7 +400,10 @@ struct StackParser {
         if let value = node["profiles"] { service.profiles = stringList(value, "\(what).profiles") ?? [] }
         if let value = node["restart"] {
             service.restart = string(value, "\(what).restart")
-            if let policy = service.restart, !["no", "always", "unless-stopped", "on-failure"].contains(policy.split(separator: ":").first.map(String.init) ?? "") {
+            if let policy = service.restart,
+                !["no", "always", "unless-stopped", "on-failure"].contains(
+                    policy.split(separator: ":").first.map(String.init) ?? "")
+            {
                 error("\(what).restart must be no, always, unless-stopped or on-failure[:N], found '\(policy)'", value)
             }
         }
@@ -362,14 +411,18 @@ struct StackParser {
         if let value = node["user"] { service.user = string(value, "\(what).user") }
         if let value = node["pull_policy"] {
             service.pullPolicy = string(value, "\(what).pull_policy")
-            if let policy = service.pullPolicy, !["always", "never", "missing", "if_not_present", "build"].contains(policy) {
+            if let policy = service.pullPolicy,
+                !["always", "never", "missing", "if_not_present", "build"].contains(policy)
+            {
                 error("\(what).pull_policy must be always, never, missing or build, found '\(policy)'", value)
             }
         }
         if let value = node["container_name"] { service.containerName = string(value, "\(what).container_name") }
         if let value = node["hostname"] { service.hostname = string(value, "\(what).hostname") }
         if let value = node["stop_signal"] { service.stopSignal = string(value, "\(what).stop_signal") }
-        if let value = node["stop_grace_period"] { service.stopGracePeriod = duration(value, "\(what).stop_grace_period") }
+        if let value = node["stop_grace_period"] {
+            service.stopGracePeriod = duration(value, "\(what).stop_grace_period")
+        }
         if let value = node["tty"] { service.tty = bool(value, "\(what).tty") ?? false }
         if let value = node["stdin_open"] { service.stdinOpen = bool(value, "\(what).stdin_open") ?? false }
         if let value = node["init"] { service.initProcess = bool(value, "\(what).init") }
@@ -385,13 +438,16 @@ struct StackParser {
 
     mutating func build(_ node: YAMLNode, _ what: String) -> Build? {
         if let context = node.scalar, !node.isNull {
-            return checkedBuild(Build(context: absolutePath(context), dockerfile: "Dockerfile", args: [:], target: nil), node)
+            return checkedBuild(
+                Build(context: absolutePath(context), dockerfile: "Dockerfile", args: [:], target: nil), node)
         }
         guard let entries = node.mapping else {
             expect(what, "a path or a mapping with context", node)
             return nil
         }
-        warnUnknownKeys(entries, known: ["context", "dockerfile", "args", "target"], ignored: ["cache_from", "network", "labels", "shm_size"], in: what)
+        warnUnknownKeys(
+            entries, known: ["context", "dockerfile", "args", "target"],
+            ignored: ["cache_from", "network", "labels", "shm_size"], in: what)
         let contextPath = node["context"].flatMap { string($0, "\(what).context") } ?? "."
         var args: [String: String] = [:]
         if let value = node["args"] {
@@ -419,15 +475,22 @@ struct StackParser {
     /// Published ports bind 127.0.0.1 unless the file names an address.
     mutating func ports(_ node: YAMLNode, _ what: String) -> [PortMapping] {
         if let entries = node.mapping {
-            warnUnknownKeys(entries, known: ["target", "published", "host_ip", "protocol", "mode", "name", "app_protocol"], in: what)
-            guard let targetNode = node["target"], let target = int(targetNode, "\(what).target", range: 1...65535) else {
+            warnUnknownKeys(
+                entries, known: ["target", "published", "host_ip", "protocol", "mode", "name", "app_protocol"], in: what
+            )
+            guard let targetNode = node["target"], let target = int(targetNode, "\(what).target", range: 1...65535)
+            else {
                 if node["target"] == nil { error("\(what) needs a target port", node) }
                 return []
             }
             let published = node["published"].flatMap { int($0, "\(what).published", range: 0...65535) }
             let hostIP = node["host_ip"].flatMap { string($0, "\(what).host_ip") } ?? "127.0.0.1"
             warnIfExposed(hostIP, node)
-            return [PortMapping(target: target, published: published == 0 ? nil : published, hostIP: hostIP, protocol: node["protocol"]?.scalar ?? "tcp")]
+            return [
+                PortMapping(
+                    target: target, published: published == 0 ? nil : published, hostIP: hostIP,
+                    protocol: node["protocol"]?.scalar ?? "tcp")
+            ]
         }
         guard let text = node.scalar, !node.isNull else {
             expect("an item of \(what)", "\"[HOST_IP:][HOST_PORT:]CONTAINER_PORT\" or a mapping", node)
@@ -443,7 +506,10 @@ struct StackParser {
 
     private mutating func warnIfExposed(_ hostIP: String, _ node: YAMLNode) {
         if hostIP == "0.0.0.0" || hostIP == "::" {
-            context.warnings.append(.warning("a port published on \(hostIP) is reachable from the network, not only from this machine", at: node.location))
+            context.warnings.append(
+                .warning(
+                    "a port published on \(hostIP) is reachable from the network, not only from this machine",
+                    at: node.location))
         }
     }
 
@@ -484,7 +550,8 @@ struct StackParser {
         if let hosts, hosts.count != containers.count, hosts.count != 1 { return nil }
         return containers.enumerated().map { offset, target in
             let published = hosts.map { $0.count == 1 ? $0.lowerBound : $0.lowerBound + offset }
-            return PortMapping(target: target, published: published == 0 ? nil : published, hostIP: hostIP, protocol: proto)
+            return PortMapping(
+                target: target, published: published == 0 ? nil : published, hostIP: hostIP, protocol: proto)
         }
     }
 
@@ -493,8 +560,12 @@ struct StackParser {
     mutating func volumeMount(_ node: YAMLNode, _ what: String, declared: [NamedVolume]) -> VolumeMount? {
         var mount: VolumeMount
         if let entries = node.mapping {
-            warnUnknownKeys(entries, known: ["type", "source", "target", "read_only", "volume", "bind", "tmpfs", "consistency"], in: what)
-            guard let typeText = node["type"].flatMap({ string($0, "\(what).type") }), let kind = VolumeMount.Kind(rawValue: typeText) else {
+            warnUnknownKeys(
+                entries, known: ["type", "source", "target", "read_only", "volume", "bind", "tmpfs", "consistency"],
+                in: what)
+            guard let typeText = node["type"].flatMap({ string($0, "\(what).type") }),
+                let kind = VolumeMount.Kind(rawValue: typeText)
+            else {
                 error("\(what) needs type: volume, bind or tmpfs", node)
                 return nil
             }
@@ -523,13 +594,18 @@ struct StackParser {
                 var readOnly = false
                 if parts.count == 3 {
                     let options = parts[2].split(separator: ",")
-                    guard options.allSatisfy({ ["ro", "rw", "z", "Z", "cached", "delegated", "consistent", "nocopy"].contains($0) }) else {
+                    guard
+                        options.allSatisfy({
+                            ["ro", "rw", "z", "Z", "cached", "delegated", "consistent", "nocopy"].contains($0)
+                        })
+                    else {
                         error("'\(parts[2])' in \(what) is not a mount option (ro, rw)", node)
                         return nil
                     }
                     readOnly = options.contains("ro")
                 }
-                mount = VolumeMount(type: isPath ? .bind : .volume, source: source, target: parts[1], readOnly: readOnly)
+                mount = VolumeMount(
+                    type: isPath ? .bind : .volume, source: source, target: parts[1], readOnly: readOnly)
             }
         }
         guard mount.target.hasPrefix("/") else {
@@ -544,7 +620,8 @@ struct StackParser {
             }
             mount.source = absolutePath(source)
             if !(mount.source ?? "").hasPrefix(projectDirectory + "/") && source.contains("..") {
-                context.warnings.append(.warning("bind mount source \(source) leaves the project directory", at: node.location))
+                context.warnings.append(
+                    .warning("bind mount source \(source) leaves the project directory", at: node.location))
             }
         case .volume:
             if let source = mount.source, !declared.contains(where: { $0.name == source }) {
@@ -573,7 +650,9 @@ struct StackParser {
             if let settings = entry.value.mapping {
                 warnUnknownKeys(settings, known: ["condition", "required", "restart"], in: "\(what).\(entry.key)")
                 if let value = entry.value["condition"] {
-                    guard let text = string(value, "\(what).\(entry.key).condition"), let parsed = Dependency.Condition(rawValue: text) else {
+                    guard let text = string(value, "\(what).\(entry.key).condition"),
+                        let parsed = Dependency.Condition(rawValue: text)
+                    else {
                         error(
                             "\(what).\(entry.key).condition must be service_started, service_healthy or service_completed_successfully",
                             value)
@@ -581,7 +660,9 @@ struct StackParser {
                     }
                     condition = parsed
                 }
-                if let value = entry.value["required"] { required = bool(value, "\(what).\(entry.key).required") ?? true }
+                if let value = entry.value["required"] {
+                    required = bool(value, "\(what).\(entry.key).required") ?? true
+                }
             } else if !entry.value.isNull {
                 expect("\(what).\(entry.key)", "a mapping with condition", entry.value)
             }
@@ -594,7 +675,9 @@ struct StackParser {
             expect(what, "a mapping", node)
             return nil
         }
-        warnUnknownKeys(entries, known: ["test", "interval", "timeout", "retries", "start_period", "start_interval", "disable"], in: what)
+        warnUnknownKeys(
+            entries, known: ["test", "interval", "timeout", "retries", "start_period", "start_interval", "disable"],
+            in: what)
         if let value = node["disable"], bool(value, "\(what).disable") == true { return Healthcheck(test: ["NONE"]) }
         var test: [String] = []
         if let value = node["test"] {
@@ -624,7 +707,8 @@ struct StackParser {
             names = items.compactMap { item in string(item, "an item of \(what).networks").map { ($0, item, []) } }
         } else if let entries = node.mapping {
             names = entries.map { entry in
-                let aliases = entry.value["aliases"].flatMap { stringList($0, "\(what).networks.\(entry.key).aliases") } ?? []
+                let aliases =
+                    entry.value["aliases"].flatMap { stringList($0, "\(what).networks.\(entry.key).aliases") } ?? []
                 return (entry.key, entry.value, aliases)
             }
         } else {
@@ -662,9 +746,11 @@ struct StackParser {
         switch node.kind {
         case .scalar(_, .null): return .null
         case .scalar(let text, .bool): return .bool(["true", "yes", "on"].contains(text.lowercased()))
-        case .scalar(let text, .int), .scalar(let text, .float): return Double(text).map(JSONValue.number) ?? .string(text)
+        case .scalar(let text, .int), .scalar(let text, .float):
+            return Double(text).map(JSONValue.number) ?? .string(text)
         case .scalar(let text, .string): return .string(text)
-        case .mapping(let entries): return .object(Dictionary(entries.map { ($0.key, json($0.value)) }, uniquingKeysWith: { $1 }))
+        case .mapping(let entries):
+            return .object(Dictionary(entries.map { ($0.key, json($0.value)) }, uniquingKeysWith: { $1 }))
         case .sequence(let items): return .array(items.map(json))
         }
     }

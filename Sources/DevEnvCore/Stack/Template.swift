@@ -84,7 +84,8 @@ public struct TemplateResolver: Sendable {
 
     public func resolve(_ reference: Template.Reference) throws -> String {
         guard let service = stack.service(reference.service) else {
-            throw Failure(message: "{{ \(reference.key) }} names service '\(reference.service)', which is not in the stack")
+            throw Failure(
+                message: "{{ \(reference.key) }} names service '\(reference.service)', which is not in the stack")
         }
         let declared = Self.declaredValue(service.devenv?.settings ?? [:], reference.path)
         if let declared, declared != "generated" { return declared }

@@ -137,7 +137,8 @@ public enum YAMLReader {
             .composer(let context, let problem, let mark, _):
             let prefix = context.map { "\($0.text) " } ?? ""
             return .error(
-                "not valid YAML: \(prefix)\(problem)", at: SourceLocation(file: file, line: mark.line, column: mark.column))
+                "not valid YAML: \(prefix)\(problem)",
+                at: SourceLocation(file: file, line: mark.line, column: mark.column))
         case .reader(let problem, _, _, _):
             return .error("not readable as YAML: \(problem)", at: SourceLocation(file: file, line: 1, column: 1))
         default:
@@ -185,7 +186,8 @@ public enum YAMLReader {
                     for source in sources {
                         let converted = try convert(source, file: file, budget: &budget, depth: depth + 1)
                         guard let entries = converted.mapping else {
-                            throw .error("'<<' merges mappings only, found \(converted.typeName)", at: converted.location)
+                            throw .error(
+                                "'<<' merges mappings only, found \(converted.typeName)", at: converted.location)
                         }
                         for entry in entries where !merged.contains(where: { $0.key == entry.key }) {
                             merged.append(entry)

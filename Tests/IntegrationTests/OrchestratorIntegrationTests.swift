@@ -1,0 +1,332 @@
+import DockerEngine
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+/// `devenv up/down/status/env/exec` as a user runs them, against the real engine.
+struct DevenvProject {
+    let fixture: EngineFixture
+    let directory: String
+    let state: String
+
+    var name: String { fixture.project }
+
+    /// A copy of a stack under Tests/IntegrationTests/stacks (or the given files) in a fresh directory.
+    init(stack: String? = nil, files: [String: String] = [:]) async throws {
+        fixture = try await EngineFixture()
+        directory = NSTemporaryDirectory() + "devenv-it-\(fixture.project)"
+        state = directory + "-state"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if let stack {
+            let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+                "stacks/\(stack)")
+            for item in try FileManager.default.contentsOfDirectory(atPath: source.path) {
+                try FileManager.default.copyItem(atPath: source.path + "/" + item, toPath: directory + "/" + item)
+            }
+        }
+        for (name, text) in files { try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8) }
+    }
+
+    var environment: [String: String?] { ["XDG_STATE_HOME": state, "NO_COLOR": "1"] }
+
+    func devenv(_ arguments: [String], environment extra: [String: String?] = [:]) throws -> ProcessResult {
+        try runProcess(
+            devenvExecutable(), arguments.prefix(1) + ["-p", name] + arguments.dropFirst(),
+            environment: environment.merging(extra) { $1 }, currentDirectory: directory)
+    }
+
+    /// Starts `devenv ARGS` without waiting for it.
+    func spawn(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = devenvExecutable()
+        process.arguments = arguments.prefix(1) + ["-p", name] + arguments.dropFirst()
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var merged = ProcessInfo.processInfo.environment
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Container ID by service.
+    func containers() async throws -> [String: String] {
+        let list = try await fixture.client.listContainers(all: true, labels: ["com.docker.compose.project": name])
+        var byService: [String: String] = [:]
+        for container in list {
+            let service = container.Labels?["com.docker.compose.service"] ?? "?"
+            #expect(byService[service] == nil, "two containers for \(service)")
+            byService[service] = container.Id
+        }
+        return byService
+    }
+
+    func statusRows() throws -> [[String: Any]] {
+        let result = try devenv(["status", "--json"])
+        return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]) ?? []
+    }
+
+    /// Runs `body`, then removes everything of the project, whether the body passed or not.
+    func run(_ body: (DevenvProject) async throws -> Void) async throws {
+        do {
+            try await body(self)
+        } catch {
+            await cleanUp()
+            throw error
+        }
+        await cleanUp()
+    }
+
+    func cleanUp() async {
+        _ = try? devenv(["down", "--volumes", "--timeout", "1"])
+        await fixture.cleanUp()
+        try? FileManager.default.removeItem(atPath: directory)
+        try? FileManager.default.removeItem(atPath: state)
+    }
+}
+
+@Suite(.serialized) struct OrchestratorIntegrationTests {
+    static let dialsServices = [
+        "backend", "beat", "csc-bulk", "csc-priority", "db", "ecal-bulk", "ecal-priority", "frontend", "redis-cache",
+        "redis-etl",
+    ]
+
+    @Test func dialsStackComesUpHealthyAndConverges() async throws {
+        try await DevenvProject(stack: "dials").run { project in
+            let first = try project.devenv(["up"])
+            #expect(first.status == 0, "\(first.stderr)")
+            #expect(first.stderr.contains("10 created"))
+
+            let rows = try project.statusRows()
+            #expect(rows.compactMap { $0["service"] as? String } == Self.dialsServices)
+            #expect(rows.allSatisfy { $0["state"] as? String == "running" })
+            let backend = try #require(rows.first { $0["service"] as? String == "backend" })
+            #expect(backend["health"] as? String == "healthy")
+            let db = try #require(rows.first { $0["service"] as? String == "db" })
+            let port = try #require((db["ports"] as? [[String: Any]])?.first)
+            #expect(port["host_ip"] as? String == "127.0.0.1")
+            #expect(port["container_port"] as? Int == 5432)
+
+            // Nothing changed: nothing is touched.
+            let ids = try await project.containers()
+            let second = try project.devenv(["up"])
+            #expect(second.status == 0)
+            #expect(second.stderr.contains("10 up to date"))
+            #expect(try await project.containers() == ids)
+
+            // One service's environment changes: exactly that one is recreated.
+            let changed = try project.devenv(["up"], environment: ["BACKEND_LOG_LEVEL": "debug"])
+            #expect(changed.status == 0, "\(changed.stderr)")
+            #expect(changed.stderr.contains("1 recreated, 9 up to date"))
+            let after = try await project.containers()
+            #expect(after["backend"] != ids["backend"])
+            #expect(after.filter { $0.key != "backend" } == ids.filter { $0.key != "backend" })
+            let logs = try project.devenv(["logs", "backend"])
+            #expect(logs.stdout.contains("backend | backend ready (log level debug)"))
+
+            // The generated values reached the containers and work.
+            let ping = try project.devenv([
+                "exec", "redis-etl", "--", "sh", "-c", "redis-cli -a \"$REDIS_PASSWORD\" --no-auth-warning ping",
+            ])
+            #expect(ping.stdout == "PONG\n")
+            let worker = try project.devenv(["exec", "csc-bulk", "--", "sh", "-c", "echo $CELERY_BROKER_URL"])
+            let redisPassword = try project.devenv(["exec", "redis-etl", "--", "sh", "-c", "echo $REDIS_PASSWORD"])
+                .stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(redisPassword.count >= 24)
+            #expect(worker.stdout == "redis://:\(redisPassword)@redis-etl:6379/0\n")
+            #expect(try project.devenv(["exec", "db", "--", "sh", "-c", "exit 4"]).status == 4)
+
+            // The profile service is off until asked for.
+            #expect(try await project.containers()["flower"] == nil)
+            let monitoring = try project.devenv(["up", "--profile", "monitoring", "flower"])
+            #expect(monitoring.status == 0, "\(monitoring.stderr)")
+            #expect(try await project.containers()["flower"] != nil)
+        }
+    }
+
+    @Test func namedVolumesOutliveDownButNotDownVolumes() async throws {
+        try await DevenvProject(stack: "dials").run { project in
+            #expect(try project.devenv(["up", "db"]).status == 0)
+            let env = try project.devenv(["env", "--format", "json"])
+            let variables = try #require(
+                try JSONSerialization.jsonObject(with: Data(env.stdout.utf8)) as? [String: String])
+            let url = try #require(variables["DATABASE_URL"])
+            #expect(
+                url.hasPrefix("postgresql://dials:") && url.contains("@127.0.0.1:") && url.hasSuffix("/dials_tracker"))
+            try PostgresConnection(url: url).executeScript(
+                "CREATE TABLE kept (note text); INSERT INTO kept VALUES ('survives down')")
+
+            let down = try project.devenv(["down"])
+            #expect(down.status == 0)
+            #expect(try await project.containers().isEmpty)
+            let volumes = try await project.fixture.client.listVolumes(labels: [
+                "com.docker.compose.project": project.name
+            ])
+            #expect(volumes.map(\.Name).contains("\(project.name)_pgdata"))
+
+            #expect(try project.devenv(["up", "db"]).status == 0)
+            let again = try #require(
+                try JSONSerialization.jsonObject(
+                    with: Data(try project.devenv(["env", "--format", "json"]).stdout.utf8))
+                    as? [String: String])
+            let connection = try PostgresConnection(url: try #require(again["DATABASE_URL"]))
+            #expect(try connection.execute("SELECT note FROM kept").scalar == "survives down")
+
+            #expect(try project.devenv(["down", "--volumes"]).status == 0)
+            #expect(
+                try await project.fixture.client.listVolumes(labels: ["com.docker.compose.project": project.name])
+                    .isEmpty)
+        }
+    }
+
+    static let small = """
+        services:
+          db:
+            image: postgres:15
+            environment: { POSTGRES_PASSWORD: pw }
+            healthcheck: { test: ["CMD", "pg_isready", "-U", "postgres"], interval: 1s, retries: 60 }
+          worker-a:
+            image: debian:bookworm-slim
+            command: ["sleep", "infinity"]
+            init: true
+            depends_on: { db: { condition: service_healthy } }
+          worker-b:
+            image: debian:bookworm-slim
+            command: ["sleep", "infinity"]
+            init: true
+            depends_on: { db: { condition: service_healthy } }
+        """
+
+    @Test func sigkillDuringUpConvergesWithoutDuplicates() async throws {
+        try await DevenvProject(files: ["compose.yaml": Self.small]).run { project in
+            // Bounded: five kills at different points of one cold up, then a clean up.
+            for delay in [0.05, 0.2, 0.4, 0.8, 1.5] {
+                let process = try project.spawn(["up"])
+                try await Task.sleep(for: .seconds(delay))
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                _ = try await project.containers()  // records an issue on any duplicate
+            }
+            let final = try project.devenv(["up"])
+            #expect(final.status == 0, "\(final.stderr)")
+            let rows = try project.statusRows()
+            #expect(rows.compactMap { $0["service"] as? String } == ["db", "worker-a", "worker-b"])
+            #expect(rows.allSatisfy { $0["state"] as? String == "running" })
+            #expect(try project.devenv(["up"]).stderr.contains("3 up to date"))
+        }
+    }
+
+    @Test func ctrlCStopsWaitingPromptlyAndAReUpConverges() async throws {
+        let stuck = """
+            services:
+              slow:
+                image: debian:bookworm-slim
+                command: ["sleep", "infinity"]
+                init: true
+                healthcheck: { test: ["CMD", "test", "-f", "/tmp/never"], interval: 1s, retries: 1000 }
+              waiter:
+                image: debian:bookworm-slim
+                command: ["sleep", "infinity"]
+                init: true
+                depends_on: { slow: { condition: service_healthy } }
+            """
+        try await DevenvProject(files: ["compose.yaml": stuck]).run { project in
+            let process = try project.spawn(["up"])
+            try await Task.sleep(for: .seconds(2))
+            let interrupted = Date()
+            kill(process.processIdentifier, SIGINT)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 130)
+            #expect(Date().timeIntervalSince(interrupted) < 10, "exit within seconds of Ctrl-C")
+            // Already-started containers keep running; the waiter was never created.
+            let containers = try await project.containers()
+            #expect(containers.keys.sorted() == ["slow"])
+            #expect(try await project.fixture.client.inspectContainer(containers["slow"]!).State.Running)
+
+            // The next up (with the healthcheck fixed) converges.
+            try Self.small.write(toFile: project.directory + "/unused.yaml", atomically: true, encoding: .utf8)
+            let fixed = stuck.replacingOccurrences(of: "/tmp/never", with: "/etc/hostname")
+            try fixed.write(toFile: project.directory + "/compose.yaml", atomically: true, encoding: .utf8)
+            let again = try project.devenv(["up"])
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(try await project.containers().keys.sorted() == ["slow", "waiter"])
+        }
+    }
+
+    @Test func aTakenPortIsNamedBeforeAnythingStarts() async throws {
+        // Hold a loopback port the way another program would.
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        listen(holder, 1)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(holder, $0, &length) }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let stack =
+            "services:\n  web:\n    image: debian:bookworm-slim\n    command: [sleep, infinity]\n    ports: [\"\(port):80\"]\n"
+        try await DevenvProject(files: ["compose.yaml": stack]).run { project in
+            let result = try project.devenv(["up"])
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("port \(port) on 127.0.0.1 for service 'web' is already in use by process "))
+            #expect(result.stderr.contains("(pid \(getpid()))"))
+            #expect(try await project.containers().isEmpty, "nothing was created")
+        }
+    }
+
+    @Test func aCrashingServiceEndsUpWithItsReasonAndLogs() async throws {
+        let stack = """
+            services:
+              broken:
+                image: debian:bookworm-slim
+                command: ["sh", "-c", "echo starting; echo 'fatal: no config' >&2; exit 3"]
+                healthcheck: { test: ["CMD", "true"], interval: 1s }
+              fine:
+                image: debian:bookworm-slim
+                command: ["sleep", "infinity"]
+                init: true
+              dependent:
+                image: debian:bookworm-slim
+                command: ["sleep", "infinity"]
+                depends_on: { broken: { condition: service_healthy } }
+            """
+        try await DevenvProject(files: ["compose.yaml": stack]).run { project in
+            let result = try project.devenv(["up"])
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("devenv: service 'broken' exited with code 3"))
+            #expect(result.stderr.contains("broken | fatal: no config"))
+            #expect(result.stderr.contains("service 'dependent' was not started: 'broken' failed"))
+            // The others are left running.
+            let rows = try project.statusRows()
+            #expect(rows.first { $0["service"] as? String == "fine" }?["state"] as? String == "running")
+        }
+    }
+
+    @Test func jsonEventsAreOnePerLine() async throws {
+        try await DevenvProject(files: [
+            "compose.yaml":
+                "services:\n  one:\n    image: debian:bookworm-slim\n    command: [sleep, infinity]\n    init: true\n"
+        ]).run { project in
+            let result = try project.devenv(["up", "--json"])
+            #expect(result.status == 0)
+            let events = result.stdout.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+            #expect(events.count == result.stdout.split(separator: "\n").count)
+            #expect(events.contains { $0["service"] as? String == "one" && $0["status"] as? String == "started" })
+            #expect(events.last?["status"] as? String == "done")
+        }
+    }
+}
