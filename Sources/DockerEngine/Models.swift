@@ -228,6 +228,20 @@ public struct ContainerSummary: Codable, Sendable {
     public var Status: String
     public var Labels: [String: String]?
     public var Ports: [Port]?
+
+    public init(
+        Id: String, Names: [String], Image: String, ImageID: String?, State: String, Status: String,
+        Labels: [String: String]?, Ports: [Port]?
+    ) {
+        self.Id = Id
+        self.Names = Names
+        self.Image = Image
+        self.ImageID = ImageID
+        self.State = State
+        self.Status = Status
+        self.Labels = Labels
+        self.Ports = Ports
+    }
 }
 
 public struct ContainerWaitResponse: Codable, Sendable {

@@ -202,8 +202,9 @@ struct DevenvProject {
 
     @Test func sigkillDuringUpConvergesWithoutDuplicates() async throws {
         try await DevenvProject(files: ["compose.yaml": Self.small]).run { project in
-            // Bounded: five kills at different points of one cold up, then a clean up.
-            for delay in [0.05, 0.2, 0.4, 0.8, 1.5] {
+            // Bounded: eight kills at fixed and random points of a cold up, then a clean up.
+            let delays = [0.05, 0.2, 0.5, 1.0] + (0..<4).map { _ in Double.random(in: 0.01...1.5) }
+            for delay in delays {
                 let process = try project.spawn(["up"])
                 try await Task.sleep(for: .seconds(delay))
                 kill(process.processIdentifier, SIGKILL)
@@ -216,6 +217,30 @@ struct DevenvProject {
             #expect(rows.compactMap { $0["service"] as? String } == ["db", "worker-a", "worker-b"])
             #expect(rows.allSatisfy { $0["state"] as? String == "running" })
             #expect(try project.devenv(["up"]).stderr.contains("3 up to date"))
+        }
+    }
+
+    @Test func duplicateProjectNetworksAreResolved() async throws {
+        try await DevenvProject(files: [
+            "compose.yaml":
+                "services:\n  one:\n    image: debian:bookworm-slim\n    command: [sleep, infinity]\n    init: true\n"
+        ]).run { project in
+            // What a killed up can leave: the engine finished its create after the next up listed.
+            for _ in 0..<2 {
+                var spec = NetworkCreate(
+                    name: "\(project.name)_default", labels: ["com.docker.compose.project": project.name])
+                spec.CheckDuplicate = false
+                _ = try await project.fixture.client.createNetwork(spec)
+            }
+            #expect(
+                try await project.fixture.client.listNetworks(labels: ["com.docker.compose.project": project.name])
+                    .count == 2)
+            let result = try project.devenv(["up"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let networks = try await project.fixture.client.listNetworks(labels: [
+                "com.docker.compose.project": project.name
+            ])
+            #expect(networks.count == 1)
         }
     }
 

@@ -130,4 +130,18 @@ public struct ContainerPlan: Sendable {
             config: config,
             extraNetworks: extra, configHash: hash)
     }
+
+    /// The plan with networks named by engine ID, so a duplicate network name cannot make the
+    /// engine refuse the container. The hash is unchanged: it describes the stack, not the IDs.
+    public func attached(to networkIDs: [String: String]) -> ContainerPlan {
+        var copy = self
+        if let mode = config.HostConfig?.NetworkMode, let id = networkIDs[mode] {
+            copy.config.HostConfig?.NetworkMode = id
+            if let endpoint = config.NetworkingConfig?.EndpointsConfig?[mode] {
+                copy.config.NetworkingConfig = NetworkingConfig(endpoints: [id: endpoint])
+            }
+        }
+        copy.extraNetworks = extraNetworks.map { (name: networkIDs[$0.name] ?? $0.name, aliases: $0.aliases) }
+        return copy
+    }
 }

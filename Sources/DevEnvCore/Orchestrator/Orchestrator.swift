@@ -150,7 +150,7 @@ public final class Orchestrator: Sendable {
                 service: service, stack: stack, environment: environment, imageID: images[service.name] ?? "")
         }
         try checkPorts(services, plans: plans, existing: existing)
-        try await ensureNetworksAndVolumes(services)
+        let networkIDs = try await ensureNetworksAndVolumes(services)
 
         for container in duplicates { try? await engine.removeContainer(container.Id, force: true, volumes: false) }
         if options.removeOrphans {
@@ -188,7 +188,8 @@ public final class Orchestrator: Sendable {
                             service: service.name, reason: "was not started: '\(dependency.service)' failed")
                     }
                 }
-                let (id, change) = try await self.converge(service, plan: plan, current: current)
+                let (id, change) = try await self.converge(
+                    service, plan: plan.attached(to: networkIDs), current: current)
                 await outcomes.record(service.name, change)
                 return id
             }
@@ -456,31 +457,37 @@ public final class Orchestrator: Sendable {
         if !problems.isEmpty { throw OrchestratorError(problems.joined(separator: "\n")) }
     }
 
-    func ensureNetworksAndVolumes(_ services: [Service]) async throws {
+    /// Creates what is missing; returns each network's engine ID by engine name.
+    func ensureNetworksAndVolumes(_ services: [Service]) async throws -> [String: String] {
         let usedNetworks = Set(services.flatMap { $0.networks.keys })
-        let existingNetworks = Set(try await engine.listNetworks(labels: projectFilter).map(\.Name))
+        var networkIDs: [String: String] = [:]
+        var existingNetworks = try await engine.listNetworks(labels: projectFilter)
         for network in stack.networks where usedNetworks.contains(network.name) {
             if network.external {
                 do {
-                    _ = try await engine.inspectNetwork(network.engineName)
+                    networkIDs[network.engineName] = try await engine.inspectNetwork(network.engineName).Id
                 } catch let error as DockerEngineError where error.isNotFound {
                     throw OrchestratorError("external network \(network.engineName) does not exist; create it first")
                 }
                 continue
             }
-            guard !existingNetworks.contains(network.engineName) else { continue }
-            var spec = NetworkCreate(
-                name: network.engineName, driver: network.driver ?? "bridge",
-                labels: [
-                    ProjectLabel.project: stack.name, ProjectLabel.network: network.name, ProjectLabel.managed: "true",
-                ])
-            spec.Attachable = true
-            do {
+            if !existingNetworks.contains(where: { $0.Name == network.engineName }) {
+                var spec = NetworkCreate(
+                    name: network.engineName, driver: network.driver ?? "bridge",
+                    labels: [
+                        ProjectLabel.project: stack.name, ProjectLabel.network: network.name,
+                        ProjectLabel.managed: "true",
+                    ])
+                spec.Attachable = true
                 _ = try await engine.createNetwork(spec)
                 emit(nil, .created, "network \(network.engineName)")
-            } catch let error as DockerEngineError where error.isConflict {
-                continue  // created meanwhile by a concurrent up
+                existingNetworks = try await engine.listNetworks(labels: projectFilter)
             }
+            // The engine allows two networks of one name (a killed up's create can land after the
+            // next up listed). Keep the lowest ID, which every concurrent up agrees on; drop the rest.
+            let same = existingNetworks.filter { $0.Name == network.engineName }.sorted { $0.Id < $1.Id }
+            networkIDs[network.engineName] = same.first?.Id
+            for duplicate in same.dropFirst() { try? await engine.removeNetwork(duplicate.Id) }
         }
         let usedVolumes = Set(services.flatMap { $0.volumes.compactMap { $0.type == .volume ? $0.source : nil } })
         let existingVolumes = Set(try await engine.listVolumes(labels: projectFilter).map(\.Name))
@@ -501,6 +508,7 @@ public final class Orchestrator: Sendable {
             _ = try await engine.createVolume(VolumeCreate(name: volume.engineName, labels: labels))
             emit(nil, .created, "volume \(volume.engineName)")
         }
+        return networkIDs
     }
 
     // MARK: readiness
