@@ -11,7 +11,7 @@ public struct DevEnvCommand: AsyncParsableCommand {
         subcommands: [
             Up.self, Down.self, Status.self, Logs.self, Exec.self, Env.self, Config.self,
             Provision.self, Seed.self, Sample.self, DB.self, Import.self, Render.self,
-            Doctor.self, Psql.self, TestCommand.self, GC.self, Version.self,
+            Doctor.self, Psql.self, Secrets.self, TestCommand.self, GC.self, Version.self,
         ])
 
     public init() {}

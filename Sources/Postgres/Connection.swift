@@ -100,6 +100,17 @@ public final class PostgresConnection {
         return String(cString: escaped)
     }
 
+    /// The SCRAM-SHA-256 verifier of `password` for `user`, computed here with
+    /// `PQencryptPasswordConn`, so `ALTER ROLE … PASSWORD` never carries the clear text.
+    public func encryptPassword(_ password: String, user: String) throws -> String {
+        let handle = try live()
+        guard let encrypted = PQencryptPasswordConn(handle, password, user, "scram-sha-256") else {
+            throw PostgresError(.query, "cannot encrypt a password: \(Self.lastMessage(handle))")
+        }
+        defer { PQfreemem(encrypted) }
+        return String(cString: encrypted)
+    }
+
     // MARK: COPY
 
     /// `COPY … FROM STDIN`: `produce` is called with a `write` function until it returns;

@@ -53,6 +53,17 @@ public final class StateStore: Sendable {
         """,
         // 2: ephemeral projects carry an expiry
         "ALTER TABLE projects ADD COLUMN expires_at REAL;",
+        // 3: what was provisioned into which container, so an unchanged re-up skips it
+        """
+        CREATE TABLE provision_marks (
+            project TEXT NOT NULL,
+            service TEXT NOT NULL,
+            container_id TEXT NOT NULL,
+            spec_digest TEXT NOT NULL,
+            at REAL NOT NULL,
+            PRIMARY KEY (project, service)
+        );
+        """,
     ]
 
     public static var schemaVersion: Int { migrations.count }
@@ -184,8 +195,33 @@ public final class StateStore: Sendable {
         try database.withLock { db in
             try db.transaction {
                 try db.query("DELETE FROM secrets WHERE project = ?", [.text(name)])
+                try db.query("DELETE FROM provision_marks WHERE project = ?", [.text(name)])
                 try db.query("DELETE FROM projects WHERE name = ?", [.text(name)])
             }
+        }
+    }
+
+    // MARK: provisioning marks
+
+    /// Whether `service`'s provisioning with `specDigest` was done into `containerID`.
+    public func isProvisioned(project: String, service: String, containerID: String, specDigest: String) throws -> Bool {
+        try database.withLock {
+            try $0.query(
+                "SELECT 1 FROM provision_marks WHERE project = ? AND service = ? AND container_id = ? AND spec_digest = ?",
+                [.text(project), .text(service), .text(containerID), .text(specDigest)]
+            ).isEmpty == false
+        }
+    }
+
+    public func markProvisioned(project: String, service: String, containerID: String, specDigest: String) throws {
+        _ = try database.withLock {
+            try $0.query(
+                """
+                INSERT INTO provision_marks (project, service, container_id, spec_digest, at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(project, service) DO UPDATE SET container_id = excluded.container_id,
+                    spec_digest = excluded.spec_digest, at = excluded.at
+                """,
+                [.text(project), .text(service), .text(containerID), .text(specDigest), .real(Date().timeIntervalSince1970)])
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import StateStore
 import TestSupport
 import Testing
 
@@ -38,7 +39,7 @@ import Testing
         #expect(engine["version"] as? String == "20.10.24")
         #expect(engine["storage_driver"] as? String == "overlay2")
         #expect(object["state_path"] as? String == state + "/devenv/state.db")
-        #expect(object["state_schema"] as? Int == 2)
+        #expect(object["state_schema"] as? Int == StateStore.schemaVersion)
         let libraries = try #require(object["libraries"] as? [String: String])
         #expect(Set(libraries.keys) == ["libcurl", "libpq", "sqlite"])
         #expect((object["disk"] as? [[String: Any]])?.first?["free_bytes"] is Int)

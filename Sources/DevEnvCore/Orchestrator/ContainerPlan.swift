@@ -16,6 +16,23 @@ public enum ProjectLabel {
     public static let volume = "com.docker.compose.volume"
     public static let managed = "dev.devenv.managed"
     public static let imageID = "dev.devenv.image-id"
+    /// On images devenv built: the digest of what went into the build.
+    public static let buildDigest = "dev.devenv.build-digest"
+}
+
+/// Runs redis-server with `requirepass` from `$REDIS_PASSWORD` read on stdin (`-`).
+let redisWrapper = """
+    conf=""; case "$1" in *.conf) conf=$1; shift ;; esac
+    { if [ -n "$conf" ]; then cat "$conf"; echo; fi; printf 'requirepass %s\\n' "$REDIS_PASSWORD"; } | exec docker-entrypoint.sh redis-server - "$@"
+    """
+
+/// The arguments after `redis-server` (a `.conf` first, options after), or `nil` when the
+/// command is something else (then devenv leaves it alone).
+func redisArguments(_ command: [String]?) -> [String]? {
+    guard let command, let first = command.first else { return [] }
+    if first == "redis-server" { return Array(command.dropFirst()) }
+    if first.hasPrefix("-") || first.hasSuffix(".conf") { return command }
+    return nil
 }
 
 /// Everything `up` needs to create one service's container, and the hash that tells whether
@@ -36,6 +53,14 @@ public struct ContainerPlan: Sendable {
         var config = ContainerConfig(image: service.imageReference(project: stack.name))
         config.Cmd = service.command
         config.Entrypoint = service.entrypoint
+        if service.devenv?.redis?.password != nil, service.entrypoint == nil,
+            let arguments = redisArguments(service.command)
+        {
+            // The password reaches redis-server as configuration on stdin (with the user's
+            // .conf, if any, in front), never on a command line the engine or `ps` shows.
+            config.Entrypoint = ["sh", "-c", redisWrapper, "devenv-redis"]
+            config.Cmd = arguments
+        }
         config.Env = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         config.WorkingDir = service.workingDir
         config.User = service.user

@@ -6,6 +6,7 @@ public struct OrchestratorEvent: Sendable, Codable, Equatable {
         case building, built, buildOutput = "build-output", pulling, pulled
         case creating, created, recreating, starting, started, waiting, healthy, completed
         case upToDate = "up-to-date"
+        case provisioning, provisioned
         case failed, stopping, stopped, removing, removed, orphan, warning, done
     }
 

@@ -29,36 +29,68 @@ public struct HostEnvironment: Sendable {
                 of: ".", with: "_")
             let environment = (try? resolver.environment(of: service)) ?? service.environment
             if Self.isPostgres(service, project: stack.name), let (host, port) = Self.published(container, 5432) {
-                let user = environment["POSTGRES_USER"] ?? "postgres"
-                let password = environment["POSTGRES_PASSWORD"] ?? ""
-                let database = environment["POSTGRES_DB"] ?? user
-                let url =
-                    "postgresql://\(Self.escape(user)):\(Self.escape(password))@\(Self.hostPart(host)):\(port)/\(Self.escape(database))"
-                variables["\(prefix)_URL"] = url
-                if firstPostgres {
+                for connection in try Self.databaseLogins(service, environment: environment, resolver: resolver) {
+                    let url = "postgresql://\(Self.escape(connection.user)):\(Self.escape(connection.password))@\(Self.hostPart(host)):\(port)/\(Self.escape(connection.database))"
+                    let name = connection.database.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }
+                    if connection.isDeclared { variables["\(String(name))_DATABASE_URL"] = url }
+                    guard firstPostgres else { continue }
                     firstPostgres = false
+                    variables["\(prefix)_URL"] = url
                     variables["DATABASE_URL"] = url
                     variables["PGHOST"] = host
                     variables["PGPORT"] = String(port)
-                    variables["PGUSER"] = user
-                    variables["PGPASSWORD"] = password
-                    variables["PGDATABASE"] = database
+                    variables["PGUSER"] = connection.user
+                    variables["PGPASSWORD"] = connection.password
+                    variables["PGDATABASE"] = connection.database
+                    variables["DJANGO_DATABASE_ENGINE"] = "django.db.backends.postgresql"
+                    variables["DJANGO_DATABASE_NAME"] = connection.database
+                    variables["DJANGO_DATABASE_USER"] = connection.user
+                    variables["DJANGO_DATABASE_PASSWORD"] = connection.password
+                    variables["DJANGO_DATABASE_HOST"] = host
+                    variables["DJANGO_DATABASE_PORT"] = String(port)
                 }
             } else if Self.isRedis(service, project: stack.name), let (host, port) = Self.published(container, 6379) {
-                let declared = TemplateResolver.declaredValue(service.devenv?.settings ?? [:], ["redis", "password"])
-                let password =
-                    declared == nil
-                    ? nil : try? resolver.resolve(Template.Reference(service: service.name, path: ["password"]))
+                let password = service.devenv?.redis?.password == nil ? nil : environment["REDIS_PASSWORD"]
                 let auth = password.map { ":\(Self.escape($0))@" } ?? ""
-                let url = "redis://\(auth)\(Self.hostPart(host)):\(port)/0"
-                variables["\(prefix)_URL"] = url
+                let base = "redis://\(auth)\(Self.hostPart(host)):\(port)"
+                variables["\(prefix)_URL"] = "\(base)/0"
+                for (name, number) in service.devenv?.redis?.databases ?? [:] {
+                    variables["\(prefix)_\(name.uppercased().replacingOccurrences(of: "-", with: "_"))_URL"] = "\(base)/\(number)"
+                }
                 if firstRedis {
                     firstRedis = false
-                    variables["REDIS_URL"] = url
+                    variables["REDIS_URL"] = "\(base)/0"
                 }
             }
         }
         return variables
+    }
+
+    public struct DatabaseLogin: Sendable {
+        public var database: String
+        public var user: String
+        public var password: String
+        /// From `x-devenv.postgres.databases` (rather than the image's `POSTGRES_*`).
+        public var isDeclared: Bool
+    }
+
+    /// Each declared database with its owner's credentials; without `x-devenv.postgres`, the
+    /// image's own database and superuser.
+    public static func databaseLogins(
+        _ service: Service, environment: [String: String], resolver: TemplateResolver
+    ) throws -> [DatabaseLogin] {
+        let adminUser = environment["POSTGRES_USER"] ?? "postgres"
+        let adminPassword = environment["POSTGRES_PASSWORD"] ?? ""
+        guard let spec = service.devenv?.postgres, !spec.databases.isEmpty else {
+            return [DatabaseLogin(database: environment["POSTGRES_DB"] ?? adminUser, user: adminUser, password: adminPassword, isDeclared: false)]
+        }
+        return try spec.databases.map { database in
+            guard let owner = database.owner, spec.roles.contains(where: { $0.name == owner && $0.login }) else {
+                return DatabaseLogin(database: database.name, user: adminUser, password: adminPassword, isDeclared: true)
+            }
+            let password = try resolver.resolve(Template.Reference(service: service.name, path: ["roles", owner, "password"]))
+            return DatabaseLogin(database: database.name, user: owner, password: password, isDeclared: true)
+        }
     }
 
     static func isPostgres(_ service: Service, project: String) -> Bool {
@@ -72,7 +104,7 @@ public struct HostEnvironment: Sendable {
     }
 
     /// The host address and port where `containerPort` is published.
-    static func published(_ container: ContainerSummary, _ containerPort: Int) -> (String, Int)? {
+    public static func published(_ container: ContainerSummary, _ containerPort: Int) -> (String, Int)? {
         guard let port = container.Ports?.first(where: { $0.PrivatePort == containerPort && $0.PublicPort != nil }),
             let published = port.PublicPort
         else { return nil }

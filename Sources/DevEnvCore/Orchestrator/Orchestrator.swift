@@ -1,4 +1,6 @@
+import Crypto
 import DockerEngine
+import Postgres
 import Foundation
 import StateStore
 
@@ -263,7 +265,7 @@ public final class Orchestrator: Sendable {
                 emit(dependent.name, .waiting, "for \(target.name) to be healthy")
             }
             try await waits.once("healthy:\(target.name)") {
-                try await self.waitReady(target, id: id, timeout: timeout, requireCheck: true)
+                try await self.becomeReady(target, id: id, timeout: timeout, requireCheck: true)
             }
         case .completedSuccessfully:
             if await !waits.isDone("completed:\(target.name)") {
@@ -346,11 +348,14 @@ public final class Orchestrator: Sendable {
         for service in services {
             let reference = service.imageReference(project: stack.name)
             if let build = service.build {
-                if !force, let image = try await engine.imageIfPresent(reference) {
+                let digest = BuildDigest.of(build)
+                if !force, let image = try await engine.imageIfPresent(reference),
+                    image.Config?.Labels?[ProjectLabel.buildDigest] == digest
+                {
                     ids[service.name] = image.Id
                     continue
                 }
-                ids[service.name] = try await buildImage(service, build, reference)
+                ids[service.name] = try await buildImage(service, build, reference, digest: digest)
                 continue
             }
             let policy = service.pullPolicy ?? "missing"
@@ -385,7 +390,7 @@ public final class Orchestrator: Sendable {
         return ids
     }
 
-    func buildImage(_ service: Service, _ build: Build, _ reference: String) async throws -> String {
+    func buildImage(_ service: Service, _ build: Build, _ reference: String, digest: String) async throws -> String {
         emit(service.name, .building, reference)
         let ignore = DockerIgnore(contextDirectory: build.context)
         let context: Data
@@ -525,7 +530,9 @@ public final class Orchestrator: Sendable {
     }
 
     func ownReadinessKey(_ service: Service) -> String {
-        if service.healthcheck.map({ !$0.disabled }) == true || nativeProbe(for: service) != nil {
+        if service.healthcheck.map({ !$0.disabled }) == true || nativeProbe(for: service) != nil
+            || service.devenv?.postgres != nil || service.devenv?.django != nil
+        {
             return "healthy:\(service.name)"
         }
         return "started:\(service.name)"
@@ -534,8 +541,75 @@ public final class Orchestrator: Sendable {
     /// After start: healthy if it can be checked, otherwise merely not crashed at once.
     func waitOwnReadiness(_ service: Service, id: String, timeout: Double) async throws {
         guard ownReadinessKey(service).hasPrefix("healthy:") else { return }
-        try await waitReady(service, id: id, timeout: timeout, requireCheck: false)
+        try await becomeReady(service, id: id, timeout: timeout, requireCheck: false)
         emit(service.name, .healthy)
+    }
+
+    /// Ready means: healthy (or running, when nothing can be checked), then provisioned — its
+    /// PostgreSQL roles and databases, its Django migrations, superuser and site.
+    func becomeReady(_ service: Service, id: String, timeout: Double, requireCheck: Bool) async throws {
+        try await waitReady(service, id: id, timeout: timeout, requireCheck: requireCheck)
+        guard let store, service.devenv?.postgres != nil || service.devenv?.django != nil else { return }
+        // Provisioned into this very container with this very spec: nothing can be missing
+        // unless someone removed it by hand (`devenv provision` checks the catalog again).
+        let digest = Self.provisionDigest(service)
+        if (try? store.isProvisioned(project: stack.name, service: service.name, containerID: id, specDigest: digest)) == true {
+            return
+        }
+        let resolver = TemplateResolver(stack: stack, store: store)
+        if let spec = service.devenv?.postgres {
+            try await provisionPostgres(service, spec: spec, id: id, resolver: resolver, timeout: timeout)
+        }
+        if let spec = service.devenv?.django {
+            try await DjangoProvisioning(engine: engine, service: service, spec: spec, resolver: resolver, containerID: id)
+                .run { self.emit(service.name, .provisioning, $0) }
+            emit(service.name, .provisioned, "django")
+        }
+        try? store.markProvisioned(project: stack.name, service: service.name, containerID: id, specDigest: digest)
+    }
+
+    static func provisionDigest(_ service: Service) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var material = (try? encoder.encode(service.devenv?.postgres)) ?? Data()
+        material += (try? encoder.encode(service.devenv?.django)) ?? Data()
+        return SHA256.hash(data: material).map { String(format: "%02x", $0) }.joined()
+    }
+
+    func provisionPostgres(
+        _ service: Service, spec: PostgresSpec, id: String, resolver: TemplateResolver, timeout: Double
+    ) async throws {
+        let environment = try resolver.environment(of: service)
+        let container = try await engine.inspectContainer(id)
+        guard let (host, port) = probeAddress(container, 5432) else {
+            throw ServiceFailure(
+                service: service.name, reason: "cannot be provisioned: its port 5432 is not reachable from this machine; publish it")
+        }
+        let target = PostgresTarget(admin: [
+            "host": host, "port": String(port), "user": environment["POSTGRES_USER"] ?? "postgres",
+            "password": environment["POSTGRES_PASSWORD"] ?? "",
+        ])
+        let provisioning = PostgresProvisioning(service: service, spec: spec, resolver: resolver)
+        emit(service.name, .provisioning)
+        // An image's own healthcheck may pass on its init-time server; retry until the real one answers.
+        let deadline = clock.now + .seconds(min(timeout, 60))
+        while true {
+            do {
+                let report = try await offCooperativePool {
+                    try provisioning.run(target: target, dryRun: false, force: true, managed: false)
+                }
+                emit(
+                    service.name, .provisioned,
+                    report.steps.isEmpty ? "nothing to do" : "\(report.steps.count) statements: " + report.steps.map(\.summary).joined(separator: ", "))
+                return
+            } catch let error as PostgresError where error.code == .connection && clock.now < deadline {
+                try await Task.sleep(for: .milliseconds(200))
+            } catch let error as PostgresError {
+                throw ServiceFailure(service: service.name, reason: "could not be provisioned: \(error)")
+            } catch let error as OrchestratorError {
+                throw ServiceFailure(service: service.name, reason: "could not be provisioned: \(error.message)")
+            }
+        }
     }
 
     /// Polls the container until its healthcheck passes or a native probe answers.

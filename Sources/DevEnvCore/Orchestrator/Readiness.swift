@@ -1,6 +1,13 @@
 import Foundation
 import Postgres
 
+/// Runs blocking work (libpq, sockets) on a GCD thread, never on Swift's cooperative pool.
+public func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+    }
+}
+
 /// Native readiness checks for services devenv knows, so waiting does not depend on the
 /// engine's healthcheck interval. Each check runs once, off the cooperative pool.
 public enum ReadinessProbe {

@@ -182,8 +182,12 @@ public struct Healthcheck: Sendable, Codable, Equatable {
 public struct DevenvExtension: Sendable, Codable, Equatable {
     /// Environment values with `{{ SERVICE.PATH }}` references, filled in by devenv.
     public var env: [String: String]
-    /// The other `x-devenv` keys (postgres, redis, django, seed), as normalized JSON text.
+    /// The other `x-devenv` keys (postgres, redis, django, seed), as normalized JSON, for
+    /// `{{ }}` lookups.
     public var settings: [String: JSONValue]
+    public var postgres: PostgresSpec?
+    public var redis: RedisSpec?
+    public var django: DjangoSpec?
 }
 
 /// A JSON-shaped value, to carry extension settings through `config` unchanged.

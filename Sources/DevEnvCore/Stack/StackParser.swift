@@ -739,7 +739,8 @@ struct StackParser {
         }
         var settings: [String: JSONValue] = [:]
         for entry in entries where entry.key != "env" { settings[entry.key] = Self.json(entry.value) }
-        return DevenvExtension(env: env, settings: settings)
+        let (postgres, redis, django) = provisionSpecs(node, what, service: what)
+        return DevenvExtension(env: env, settings: settings, postgres: postgres, redis: redis, django: django)
     }
 
     static func json(_ node: YAMLNode) -> JSONValue {

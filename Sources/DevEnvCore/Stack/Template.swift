@@ -87,6 +87,7 @@ public struct TemplateResolver: Sendable {
             throw Failure(
                 message: "{{ \(reference.key) }} names service '\(reference.service)', which is not in the stack")
         }
+        if let url = try serviceURL(reference, in: service) { return url }
         let declared = Self.declaredValue(service.devenv?.settings ?? [:], reference.path)
         if let declared, declared != "generated" { return declared }
         guard declared == "generated" || Self.secretNames.contains(reference.path.last ?? "") else {
@@ -106,6 +107,7 @@ public struct TemplateResolver: Sendable {
     /// The service's environment with its `x-devenv.env` rendered (those win over `environment:`).
     public func environment(of service: Service) throws -> [String: String] {
         var environment = service.environment
+        for (key, value) in try impliedEnvironment(of: service) where environment[key] == nil { environment[key] = value }
         for (key, template) in (service.devenv?.env ?? [:]).sorted(by: { $0.key < $1.key }) {
             do {
                 environment[key] = try render(template)

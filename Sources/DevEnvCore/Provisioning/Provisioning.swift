@@ -1,0 +1,140 @@
+import Foundation
+import Postgres
+import StateStore
+
+/// What a provisioning run did (or, with `--dry-run`, would do).
+public struct ProvisionReport: Sendable {
+    public var service: String
+    public var steps: [ProvisionStep]
+    public var applied: Bool
+}
+
+/// Provisioning of one service's `x-devenv.postgres`, in its container or on a managed server.
+public struct PostgresProvisioning: Sendable {
+    public let service: Service
+    public let spec: PostgresSpec
+    let resolver: TemplateResolver
+
+    public init(service: Service, spec: PostgresSpec, resolver: TemplateResolver) {
+        self.service = service
+        self.spec = spec
+        self.resolver = resolver
+    }
+
+    /// The service of the stack that carries `x-devenv.postgres` (`name`, or the only one).
+    public static func select(in stack: Stack, service name: String?, resolver: TemplateResolver) throws -> PostgresProvisioning {
+        let candidates = stack.services.filter { $0.devenv?.postgres != nil }
+        let chosen: Service?
+        if let name {
+            chosen = candidates.first { $0.name == name }
+            if chosen == nil {
+                throw OrchestratorError("service '\(name)' has no x-devenv.postgres block to provision", exitCode: 2)
+            }
+        } else if candidates.count == 1 {
+            chosen = candidates[0]
+        } else if candidates.isEmpty {
+            throw OrchestratorError("no service of the stack has an x-devenv.postgres block", exitCode: 2)
+        } else {
+            throw OrchestratorError(
+                "several services have x-devenv.postgres (\(candidates.map(\.name).joined(separator: ", "))); pick one with --service",
+                exitCode: 2)
+        }
+        return PostgresProvisioning(service: chosen!, spec: chosen!.devenv!.postgres!, resolver: resolver)
+    }
+
+    /// Each login role's password: given in the file, or generated once and kept.
+    public func rolePasswords() throws -> [String: String] {
+        var passwords: [String: String] = [:]
+        for role in spec.roles where role.login {
+            passwords[role.name] = try resolver.resolve(Template.Reference(service: service.name, path: ["roles", role.name, "password"]))
+        }
+        return passwords
+    }
+
+    public func adminPassword() throws -> String {
+        try resolver.resolve(Template.Reference(service: service.name, path: ["admin", "password"]))
+    }
+
+    /// Plans (and unless `dryRun`, applies) against `target`. On a managed server with
+    /// `admin.change_password`, the admin's initial password is replaced by the generated (or
+    /// given) one first; later runs log in with that one. Refuses a server holding undeclared
+    /// non-empty databases unless `force`. Blocking: call it off the cooperative pool.
+    public func run(target: PostgresTarget, dryRun: Bool, force: Bool, managed: Bool) throws -> ProvisionReport {
+        var target = target
+        var steps: [ProvisionStep] = []
+        if managed, spec.admin?.changePassword == true {
+            let desired = try adminPassword()
+            var withDesired = target
+            withDesired.admin["password"] = desired
+            if (try? PostgresConnection(parameters: withDesired.parameters(database: "postgres"))) != nil {
+                target = withDesired
+            } else {
+                let admin = try PostgresConnection(parameters: target.parameters(database: "postgres"))
+                let user = admin.user
+                let sql = "ALTER ROLE CURRENT_USER PASSWORD \(try admin.quoteLiteral(try admin.encryptPassword(desired, user: user)))"
+                steps.append(
+                    ProvisionStep(
+                        database: "postgres", sql: sql, display: "ALTER ROLE CURRENT_USER PASSWORD '***'",
+                        summary: "change the admin password of \(user) (kept in devenv's state: devenv secrets show)"))
+                if !dryRun {
+                    try admin.executeScript(sql)
+                    target = withDesired
+                }
+            }
+        }
+        let provisioner = PostgresProvisioner(spec: spec, target: target, passwords: try rolePasswords())
+        defer { provisioner.close() }
+        if managed && !force {
+            let undeclared = try provisioner.undeclaredNonEmptyDatabases()
+            if !undeclared.isEmpty {
+                throw OrchestratorError(
+                    "the target holds databases with data that the stack file does not declare (\(undeclared.joined(separator: ", "))): it looks like a source of truth, not a fresh instance; pass --force to provision it anyway")
+            }
+        }
+        let planned = try provisioner.plan()
+        if !dryRun { try provisioner.apply(planned) }
+        return ProvisionReport(service: service.name, steps: steps + planned, applied: !dryRun)
+    }
+}
+
+extension TemplateResolver {
+    /// Variables devenv sets on a service because of its `x-devenv` blocks, unless the file
+    /// sets them: the admin account of a provisioned PostgreSQL, the password of a Redis.
+    func impliedEnvironment(of service: Service) throws -> [String: String] {
+        var implied: [String: String] = [:]
+        if let postgres = service.devenv?.postgres {
+            implied["POSTGRES_PASSWORD"] = try resolve(Template.Reference(service: service.name, path: ["admin", "password"]))
+            if let user = postgres.admin?.user { implied["POSTGRES_USER"] = user }
+        }
+        if let redis = service.devenv?.redis, redis.password != nil {
+            let password = try resolve(Template.Reference(service: service.name, path: ["password"]))
+            implied["REDIS_PASSWORD"] = password
+            implied["REDISCLI_AUTH"] = password  // so `redis-cli ping` healthchecks work unchanged
+        }
+        return implied
+    }
+
+    /// `{{ SERVICE.url }}`, `{{ SERVICE.urls.NAME }}`: in-network URLs of Redis databases and
+    /// PostgreSQL databases (as their owner); `nil` when the path is not one of these.
+    func serviceURL(_ reference: Template.Reference, in service: Service) throws -> String? {
+        let path = reference.path
+        if let redis = service.devenv?.redis, path == ["url"] || (path.count == 2 && path[0] == "urls") {
+            let number = path.count == 2 ? redis.databases[path[1]] : 0
+            guard let number else {
+                throw Failure(message: "{{ \(reference.key) }}: \(service.name) declares no Redis database '\(path[1])'")
+            }
+            let auth = try redis.password.map { _ in ":\(try resolve(Template.Reference(service: service.name, path: ["password"])))@" } ?? ""
+            return "redis://\(auth)\(service.name):6379/\(number)"
+        }
+        if let postgres = service.devenv?.postgres, path.count == 2, path[0] == "urls" {
+            guard let database = postgres.databases.first(where: { $0.name == path[1] }) else {
+                throw Failure(message: "{{ \(reference.key) }}: \(service.name) declares no database '\(path[1])'")
+            }
+            let owner = database.owner ?? postgres.admin?.user ?? "postgres"
+            let ownerPath = database.owner == nil ? ["admin", "password"] : ["roles", owner, "password"]
+            let password = try resolve(Template.Reference(service: service.name, path: ownerPath))
+            return "postgresql://\(HostEnvironment.escape(owner)):\(HostEnvironment.escape(password))@\(service.name):5432/\(HostEnvironment.escape(database.name))"
+        }
+        return nil
+    }
+}
