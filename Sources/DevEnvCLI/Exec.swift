@@ -14,10 +14,10 @@ struct Exec: AsyncParsableCommand {
     @Option(name: [.customShort("u"), .long], help: "User in the container.") var user: String?
     @Option(name: [.customShort("e"), .customLong("env")], help: "KEY=VALUE (repeatable).") var env: [String] = []
     @Argument(help: "The service.") var service: String
-    @Argument(parsing: .captureForPassthrough, help: "The command, after --.") var command: [String] = []
+    @Argument(parsing: .postTerminator, help: "The command, after --.") var command: [String] = []
 
     func run() async throws {
-        let arguments = command.first == "--" ? Array(command.dropFirst()) : command
+        let arguments = command
         guard !arguments.isEmpty else {
             throw CLIError(message: "no command given: devenv exec \(service) -- CMD…", exitCode: 2)
         }

@@ -18,21 +18,29 @@ struct Psql: AsyncParsableCommand {
         let engine = try await connectEngine()
         let store = try StateStore()
         let resolver = TemplateResolver(stack: stack, store: store)
-        let candidates = stack.services.filter { $0.devenv?.postgres != nil || $0.imageReference(project: stack.name).contains("postgres") }
-        guard let chosen = service.map({ name in candidates.first { $0.name == name } }) ?? candidates.first else {
-            throw CLIError(message: "no PostgreSQL service in the stack\(service.map { " named '\($0)'" } ?? "")", exitCode: 2)
+        let candidates = stack.services.filter {
+            $0.devenv?.postgres != nil || $0.imageReference(project: stack.name).contains("postgres")
         }
-        let logins = try HostEnvironment.databaseLogins(chosen, environment: try resolver.environment(of: chosen), resolver: resolver)
+        guard let chosen = service.map({ name in candidates.first { $0.name == name } }) ?? candidates.first else {
+            throw CLIError(
+                message: "no PostgreSQL service in the stack\(service.map { " named '\($0)'" } ?? "")", exitCode: 2)
+        }
+        let logins = try HostEnvironment.databaseLogins(
+            chosen, environment: try resolver.environment(of: chosen), resolver: resolver)
         guard let login = database.map({ name in logins.first { $0.database == name } }) ?? logins.first else {
             throw CLIError(
-                message: "service '\(chosen.name)' declares no database '\(database ?? "")' (it has: \(logins.map(\.database).joined(separator: ", ")))",
+                message:
+                    "service '\(chosen.name)' declares no database '\(database ?? "")' (it has: \(logins.map(\.database).joined(separator: ", ")))",
                 exitCode: 2)
         }
         let container = try await engine.listContainers(
             all: false, labels: [ProjectLabel.project: stack.name, ProjectLabel.service: chosen.name]
         ).first
         guard let container, let (host, port) = HostEnvironment.published(container, 5432) else {
-            throw CLIError(message: "service '\(chosen.name)' is not running with port 5432 published; run 'devenv up' (and publish \"5432\")")
+            throw CLIError(
+                message:
+                    "service '\(chosen.name)' is not running with port 5432 published; run 'devenv up' (and publish \"5432\")"
+            )
         }
         setenv("PGHOST", host, 1)
         setenv("PGPORT", String(port), 1)
@@ -42,6 +50,8 @@ struct Psql: AsyncParsableCommand {
         let arguments = ["psql"] + psqlArguments
         let cArguments = arguments.map { strdup($0) } + [nil]
         execvp("psql", cArguments)
-        throw CLIError(message: "cannot run psql: \(String(cString: strerror(errno))); install it (apt-get install postgresql-client)")
+        throw CLIError(
+            message:
+                "cannot run psql: \(String(cString: strerror(errno))); install it (apt-get install postgresql-client)")
     }
 }

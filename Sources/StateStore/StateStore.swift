@@ -204,7 +204,8 @@ public final class StateStore: Sendable {
     // MARK: provisioning marks
 
     /// Whether `service`'s provisioning with `specDigest` was done into `containerID`.
-    public func isProvisioned(project: String, service: String, containerID: String, specDigest: String) throws -> Bool {
+    public func isProvisioned(project: String, service: String, containerID: String, specDigest: String) throws -> Bool
+    {
         try database.withLock {
             try $0.query(
                 "SELECT 1 FROM provision_marks WHERE project = ? AND service = ? AND container_id = ? AND spec_digest = ?",
@@ -221,7 +222,10 @@ public final class StateStore: Sendable {
                 ON CONFLICT(project, service) DO UPDATE SET container_id = excluded.container_id,
                     spec_digest = excluded.spec_digest, at = excluded.at
                 """,
-                [.text(project), .text(service), .text(containerID), .text(specDigest), .real(Date().timeIntervalSince1970)])
+                [
+                    .text(project), .text(service), .text(containerID), .text(specDigest),
+                    .real(Date().timeIntervalSince1970),
+                ])
         }
     }
 

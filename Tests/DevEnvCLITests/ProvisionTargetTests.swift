@@ -14,7 +14,8 @@ import Testing
     init() throws {
         url = try #require(
             ProcessInfo.processInfo.environment["DEVENV_TEST_PG_URL"],
-            "DEVENV_TEST_PG_URL is not set: run 'make test', or start Tests/scripts/native-postgres.sh and export its URL")
+            "DEVENV_TEST_PG_URL is not set: run 'make test', or start Tests/scripts/native-postgres.sh and export its URL"
+        )
         directory = NSTemporaryDirectory() + "devenv-provision-\(suffix)"
         state = directory + "-state"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -26,7 +27,8 @@ import Testing
 
     func devenv(_ arguments: [String]) throws -> ProcessResult {
         try runProcess(
-            devenvExecutable(), arguments, environment: ["XDG_STATE_HOME": state, "DOCKER_HOST": "unix:///nonexistent.sock"],
+            devenvExecutable(), arguments,
+            environment: ["XDG_STATE_HOME": state, "DOCKER_HOST": "unix:///nonexistent.sock"],
             currentDirectory: directory)
     }
 
@@ -48,7 +50,9 @@ import Testing
     /// Drops what a test created, whatever happened.
     func cleanUp(databases: [String], roles: [String]) {
         guard let admin = try? admin() else { return }
-        for database in databases { _ = try? admin.execute("DROP DATABASE IF EXISTS \(try admin.quoteIdentifier(database)) WITH (FORCE)") }
+        for database in databases {
+            _ = try? admin.execute("DROP DATABASE IF EXISTS \(try admin.quoteIdentifier(database)) WITH (FORCE)")
+        }
         for role in roles { _ = try? admin.execute("DROP ROLE IF EXISTS \(try admin.quoteIdentifier(role))") }
     }
 
@@ -75,7 +79,9 @@ import Testing
     }
 
     @Test func createsWhatIsMissingThenNothing() throws {
-        defer { cleanUp(databases: ["tracker_\(suffix)", "etl_\(suffix)"], roles: ["dials_\(suffix)", "reader_\(suffix)"]) }
+        defer {
+            cleanUp(databases: ["tracker_\(suffix)", "etl_\(suffix)"], roles: ["dials_\(suffix)", "reader_\(suffix)"])
+        }
         try write(stack)
         let first = try devenv(["provision", "--target", url])
         #expect(first.status == 0, "\(first.stderr)")
@@ -91,32 +97,46 @@ import Testing
         let password = try #require(try secrets()["db.roles.dials_\(suffix).password"])
         #expect(password.count >= 24)
         for database in ["tracker_\(suffix)", "etl_\(suffix)"] {
-            let connection = try PostgresConnection(url: with(url, user: "dials_\(suffix)", password: password, database: database))
+            let connection = try PostgresConnection(
+                url: with(url, user: "dials_\(suffix)", password: password, database: database))
             #expect(try connection.execute("SELECT current_user").scalar == "dials_\(suffix)")
         }
-        let tracker = try PostgresConnection(url: with(url, user: "dials_\(suffix)", password: password, database: "tracker_\(suffix)"))
+        let tracker = try PostgresConnection(
+            url: with(url, user: "dials_\(suffix)", password: password, database: "tracker_\(suffix)"))
         #expect(try tracker.execute("SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'").scalar == "pg_trgm")
         // The SCRAM verifier, not the clear text, is what the server stored.
-        let stored = try admin().execute("SELECT rolpassword FROM pg_authid WHERE rolname = $1", ["dials_\(suffix)"]).scalar
+        let stored = try admin().execute("SELECT rolpassword FROM pg_authid WHERE rolname = $1", ["dials_\(suffix)"])
+            .scalar
         #expect(stored?.hasPrefix("SCRAM-SHA-256$") == true)
         // Future tables of the owner are readable by the reader role.
         try tracker.execute("CREATE TABLE runs (id int)")
-        let granted = try PostgresConnection(url: with(url, user: "postgres", password: "devenv-test-admin", database: "tracker_\(suffix)"))
-            .execute("SELECT has_table_privilege($1, 'public.runs', 'SELECT')", ["reader_\(suffix)"]).scalar
+        let granted = try PostgresConnection(
+            url: with(url, user: "postgres", password: "devenv-test-admin", database: "tracker_\(suffix)")
+        )
+        .execute("SELECT has_table_privilege($1, 'public.runs', 'SELECT')", ["reader_\(suffix)"]).scalar
         #expect(granted == "t")
     }
 
     @Test func aDryRunChangesNothingAndShowsNoSecret() throws {
-        defer { cleanUp(databases: ["tracker_\(suffix)", "etl_\(suffix)"], roles: ["dials_\(suffix)", "reader_\(suffix)"]) }
+        defer {
+            cleanUp(databases: ["tracker_\(suffix)", "etl_\(suffix)"], roles: ["dials_\(suffix)", "reader_\(suffix)"])
+        }
         try write(stack)
         let result = try devenv(["provision", "--target", url, "--dry-run"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("CREATE ROLE \"dials_\(suffix)\" WITH LOGIN NOCREATEDB CONNECTION LIMIT -1 PASSWORD '***';"))
+        #expect(
+            result.stdout.contains(
+                "CREATE ROLE \"dials_\(suffix)\" WITH LOGIN NOCREATEDB CONNECTION LIMIT -1 PASSWORD '***';"))
         #expect(result.stdout.contains("CREATE DATABASE \"tracker_\(suffix)\" OWNER \"dials_\(suffix)\";"))
         #expect(result.stderr.contains("none issued"))
-        for secret in try secrets().values { #expect(!result.stdout.contains(secret) && !result.stderr.contains(secret)) }
-        #expect(try admin().execute("SELECT count(*) FROM pg_roles WHERE rolname = $1", ["dials_\(suffix)"]).scalar == "0")
-        #expect(try admin().execute("SELECT count(*) FROM pg_database WHERE datname = $1", ["tracker_\(suffix)"]).scalar == "0")
+        for secret in try secrets().values {
+            #expect(!result.stdout.contains(secret) && !result.stderr.contains(secret))
+        }
+        #expect(
+            try admin().execute("SELECT count(*) FROM pg_roles WHERE rolname = $1", ["dials_\(suffix)"]).scalar == "0")
+        #expect(
+            try admin().execute("SELECT count(*) FROM pg_database WHERE datname = $1", ["tracker_\(suffix)"]).scalar
+                == "0")
     }
 
     @Test func hostileIdentifiersAreCreatedVerbatim() throws {
@@ -140,7 +160,9 @@ import Testing
         let result = try devenv(["provision", "--target", url])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try admin().execute("SELECT count(*) FROM pg_roles WHERE rolname = $1", [role]).scalar == "1")
-        #expect(try admin().execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", [database]).scalar == role)
+        #expect(
+            try admin().execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", [database]).scalar
+                == role)
         #expect(try admin().execute("SELECT count(*) FROM sentinel_\(suffix)").scalar == "0")
         #expect(try devenv(["provision", "--target", url]).stdout.contains("no statements issued"))
     }
@@ -157,12 +179,18 @@ import Testing
             """)
         let result = try devenv(["provision", "--target", url])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("compose.yaml:6:25: error: services.db.x-devenv.postgres.roles[].name must be 1 to 63 bytes"))
+        #expect(
+            result.stderr.contains(
+                "compose.yaml:6:25: error: services.db.x-devenv.postgres.roles[].name must be 1 to 63 bytes"))
     }
 
     @Test func aServerHoldingUndeclaredDataIsRefusedUnlessForced() throws {
         let foreign = "production_\(suffix)"
-        defer { cleanUp(databases: [foreign, "tracker_\(suffix)", "etl_\(suffix)"], roles: ["dials_\(suffix)", "reader_\(suffix)"]) }
+        defer {
+            cleanUp(
+                databases: [foreign, "tracker_\(suffix)", "etl_\(suffix)"],
+                roles: ["dials_\(suffix)", "reader_\(suffix)"])
+        }
         try admin().execute("CREATE DATABASE \(foreign)")
         try PostgresConnection(url: with(url, user: "postgres", password: "devenv-test-admin", database: foreign))
             .execute("CREATE TABLE users (id int)")
@@ -171,7 +199,8 @@ import Testing
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("databases with data that the stack file does not declare (\(foreign))"))
         #expect(refused.stderr.contains("--force"))
-        #expect(try admin().execute("SELECT count(*) FROM pg_roles WHERE rolname = $1", ["dials_\(suffix)"]).scalar == "0")
+        #expect(
+            try admin().execute("SELECT count(*) FROM pg_roles WHERE rolname = $1", ["dials_\(suffix)"]).scalar == "0")
         let forced = try devenv(["provision", "--target", url, "--force"])
         #expect(forced.status == 0, "\(forced.stderr)")
     }

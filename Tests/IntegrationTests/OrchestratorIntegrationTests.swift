@@ -30,9 +30,15 @@ struct DevenvProject {
 
     var environment: [String: String?] { ["XDG_STATE_HOME": state, "NO_COLOR": "1"] }
 
+    /// `ARGS` with `-p NAME` added where every (sub)command accepts it: before `--` or at the end.
+    func withProject(_ arguments: [String]) -> [String] {
+        guard let separator = arguments.firstIndex(of: "--") else { return arguments + ["-p", name] }
+        return Array(arguments[..<separator]) + ["-p", name] + arguments[separator...]
+    }
+
     func devenv(_ arguments: [String], environment extra: [String: String?] = [:]) throws -> ProcessResult {
         try runProcess(
-            devenvExecutable(), arguments.prefix(1) + ["-p", name] + arguments.dropFirst(),
+            devenvExecutable(), withProject(arguments),
             environment: environment.merging(extra) { $1 }, currentDirectory: directory)
     }
 
@@ -40,7 +46,7 @@ struct DevenvProject {
     func spawn(_ arguments: [String]) throws -> Process {
         let process = Process()
         process.executableURL = devenvExecutable()
-        process.arguments = arguments.prefix(1) + ["-p", name] + arguments.dropFirst()
+        process.arguments = withProject(arguments)
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var merged = ProcessInfo.processInfo.environment
         for (key, value) in environment { merged[key] = value }
@@ -123,8 +129,9 @@ struct DevenvProject {
             let after = try await project.containers()
             #expect(after["backend"] != ids["backend"])
             #expect(after.filter { $0.key != "backend" } == ids.filter { $0.key != "backend" })
+            #expect(try project.devenv(["exec", "backend", "--", "sh", "-c", "echo $LOG_LEVEL"]).stdout == "debug\n")
             let logs = try project.devenv(["logs", "backend"])
-            #expect(logs.stdout.contains("backend | backend ready (log level debug)"))
+            #expect(logs.stderr.contains("backend | [") && logs.stderr.contains("\"GET /healthz HTTP/1.1\" 200"))
 
             // The generated values reached the containers and work.
             let ping = try project.devenv([

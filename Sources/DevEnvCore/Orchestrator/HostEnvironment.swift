@@ -30,7 +30,8 @@ public struct HostEnvironment: Sendable {
             let environment = (try? resolver.environment(of: service)) ?? service.environment
             if Self.isPostgres(service, project: stack.name), let (host, port) = Self.published(container, 5432) {
                 for connection in try Self.databaseLogins(service, environment: environment, resolver: resolver) {
-                    let url = "postgresql://\(Self.escape(connection.user)):\(Self.escape(connection.password))@\(Self.hostPart(host)):\(port)/\(Self.escape(connection.database))"
+                    let url =
+                        "postgresql://\(Self.escape(connection.user)):\(Self.escape(connection.password))@\(Self.hostPart(host)):\(port)/\(Self.escape(connection.database))"
                     let name = connection.database.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }
                     if connection.isDeclared { variables["\(String(name))_DATABASE_URL"] = url }
                     guard firstPostgres else { continue }
@@ -55,7 +56,8 @@ public struct HostEnvironment: Sendable {
                 let base = "redis://\(auth)\(Self.hostPart(host)):\(port)"
                 variables["\(prefix)_URL"] = "\(base)/0"
                 for (name, number) in service.devenv?.redis?.databases ?? [:] {
-                    variables["\(prefix)_\(name.uppercased().replacingOccurrences(of: "-", with: "_"))_URL"] = "\(base)/\(number)"
+                    variables["\(prefix)_\(name.uppercased().replacingOccurrences(of: "-", with: "_"))_URL"] =
+                        "\(base)/\(number)"
                 }
                 if firstRedis {
                     firstRedis = false
@@ -82,13 +84,19 @@ public struct HostEnvironment: Sendable {
         let adminUser = environment["POSTGRES_USER"] ?? "postgres"
         let adminPassword = environment["POSTGRES_PASSWORD"] ?? ""
         guard let spec = service.devenv?.postgres, !spec.databases.isEmpty else {
-            return [DatabaseLogin(database: environment["POSTGRES_DB"] ?? adminUser, user: adminUser, password: adminPassword, isDeclared: false)]
+            return [
+                DatabaseLogin(
+                    database: environment["POSTGRES_DB"] ?? adminUser, user: adminUser, password: adminPassword,
+                    isDeclared: false)
+            ]
         }
         return try spec.databases.map { database in
             guard let owner = database.owner, spec.roles.contains(where: { $0.name == owner && $0.login }) else {
-                return DatabaseLogin(database: database.name, user: adminUser, password: adminPassword, isDeclared: true)
+                return DatabaseLogin(
+                    database: database.name, user: adminUser, password: adminPassword, isDeclared: true)
             }
-            let password = try resolver.resolve(Template.Reference(service: service.name, path: ["roles", owner, "password"]))
+            let password = try resolver.resolve(
+                Template.Reference(service: service.name, path: ["roles", owner, "password"]))
             return DatabaseLogin(database: database.name, user: owner, password: password, isDeclared: true)
         }
     }

@@ -1,7 +1,7 @@
 import Crypto
 import DockerEngine
-import Postgres
 import Foundation
+import Postgres
 import StateStore
 
 /// Options of `devenv up`.
@@ -553,7 +553,9 @@ public final class Orchestrator: Sendable {
         // Provisioned into this very container with this very spec: nothing can be missing
         // unless someone removed it by hand (`devenv provision` checks the catalog again).
         let digest = Self.provisionDigest(service)
-        if (try? store.isProvisioned(project: stack.name, service: service.name, containerID: id, specDigest: digest)) == true {
+        if (try? store.isProvisioned(project: stack.name, service: service.name, containerID: id, specDigest: digest))
+            == true
+        {
             return
         }
         let resolver = TemplateResolver(stack: stack, store: store)
@@ -561,8 +563,10 @@ public final class Orchestrator: Sendable {
             try await provisionPostgres(service, spec: spec, id: id, resolver: resolver, timeout: timeout)
         }
         if let spec = service.devenv?.django {
-            try await DjangoProvisioning(engine: engine, service: service, spec: spec, resolver: resolver, containerID: id)
-                .run { self.emit(service.name, .provisioning, $0) }
+            try await DjangoProvisioning(
+                engine: engine, service: service, spec: spec, resolver: resolver, containerID: id
+            )
+            .run { self.emit(service.name, .provisioning, $0) }
             emit(service.name, .provisioned, "django")
         }
         try? store.markProvisioned(project: stack.name, service: service.name, containerID: id, specDigest: digest)
@@ -583,7 +587,8 @@ public final class Orchestrator: Sendable {
         let container = try await engine.inspectContainer(id)
         guard let (host, port) = probeAddress(container, 5432) else {
             throw ServiceFailure(
-                service: service.name, reason: "cannot be provisioned: its port 5432 is not reachable from this machine; publish it")
+                service: service.name,
+                reason: "cannot be provisioned: its port 5432 is not reachable from this machine; publish it")
         }
         let target = PostgresTarget(admin: [
             "host": host, "port": String(port), "user": environment["POSTGRES_USER"] ?? "postgres",
@@ -600,7 +605,9 @@ public final class Orchestrator: Sendable {
                 }
                 emit(
                     service.name, .provisioned,
-                    report.steps.isEmpty ? "nothing to do" : "\(report.steps.count) statements: " + report.steps.map(\.summary).joined(separator: ", "))
+                    report.steps.isEmpty
+                        ? "nothing to do"
+                        : "\(report.steps.count) statements: " + report.steps.map(\.summary).joined(separator: ", "))
                 return
             } catch let error as PostgresError where error.code == .connection && clock.now < deadline {
                 try await Task.sleep(for: .milliseconds(200))

@@ -38,12 +38,14 @@ struct DjangoProvisioning {
                 progress("superuser \(superuser.username) exists")
             case 3:
                 progress("createsuperuser \(superuser.username)")
-                let password = try resolver.resolve(Template.Reference(service: service.name, path: ["superuser", "password"]))
+                let password = try resolver.resolve(
+                    Template.Reference(service: service.name, path: ["superuser", "password"]))
                 try await check(
                     try await exec(
                         manage + ["createsuperuser", "--noinput"],
                         env: [
-                            "DJANGO_SUPERUSER_USERNAME=\(superuser.username)", "DJANGO_SUPERUSER_EMAIL=\(superuser.email)",
+                            "DJANGO_SUPERUSER_USERNAME=\(superuser.username)",
+                            "DJANGO_SUPERUSER_EMAIL=\(superuser.email)",
                             "DJANGO_SUPERUSER_PASSWORD=\(password)",
                         ]), "manage.py createsuperuser")
             default:
@@ -55,7 +57,10 @@ struct DjangoProvisioning {
             try await check(
                 try await exec(
                     manage + ["shell", "-c", Self.setSite],
-                    env: ["DEVENV_SITE_ID=\(site.id)", "DEVENV_SITE_DOMAIN=\(site.domain)", "DEVENV_SITE_NAME=\(site.name ?? site.domain)"]),
+                    env: [
+                        "DEVENV_SITE_ID=\(site.id)", "DEVENV_SITE_DOMAIN=\(site.domain)",
+                        "DEVENV_SITE_NAME=\(site.name ?? site.domain)",
+                    ]),
                 "setting the django_site row")
         }
     }
@@ -67,19 +72,22 @@ struct DjangoProvisioning {
         let interpreter = found.stdoutText.split(separator: "\n").first.map(String.init)
         guard found.exitCode == 0, let interpreter else {
             throw ServiceFailure(
-                service: service.name, reason: "has x-devenv.django but no python3 or python in its container; set x-devenv.django.manage")
+                service: service.name,
+                reason: "has x-devenv.django but no python3 or python in its container; set x-devenv.django.manage")
         }
         return [interpreter, "manage.py"]
     }
 
     func exec(_ command: [String], env: [String] = []) async throws -> ExecResult {
         try await engine.exec(
-            container: containerID, config: ExecConfig(cmd: command, env: env.isEmpty ? nil : env, workingDir: service.workingDir))
+            container: containerID,
+            config: ExecConfig(cmd: command, env: env.isEmpty ? nil : env, workingDir: service.workingDir))
     }
 
     func check(_ result: ExecResult, _ what: String) async throws {
         guard result.exitCode != 0 else { return }
         let output = (result.stdoutText + result.stderrText).split(separator: "\n").suffix(15).map(String.init)
-        throw ServiceFailure(service: service.name, reason: "\(what) failed with exit code \(result.exitCode)", logTail: output)
+        throw ServiceFailure(
+            service: service.name, reason: "\(what) failed with exit code \(result.exitCode)", logTail: output)
     }
 }

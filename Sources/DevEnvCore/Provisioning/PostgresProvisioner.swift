@@ -28,7 +28,8 @@ public struct PostgresTarget: Sendable {
     public init(url: String) throws {
         guard var components = URLComponents(string: url), ["postgresql", "postgres"].contains(components.scheme ?? "")
         else {
-            throw OrchestratorError("--target must be a postgresql:// URL, e.g. postgresql://admin@dbod-host:5500/postgres", exitCode: 2)
+            throw OrchestratorError(
+                "--target must be a postgresql:// URL, e.g. postgresql://admin@dbod-host:5500/postgres", exitCode: 2)
         }
         var parameters: [String: String] = [:]
         if let host = components.host, !host.isEmpty { parameters["host"] = host }
@@ -101,14 +102,17 @@ public final class PostgresProvisioner {
                     sql += " PASSWORD \(try admin.quoteLiteral(try admin.encryptPassword(password, user: role.name)))"
                     display += " PASSWORD '***'"
                 }
-                steps.append(ProvisionStep(database: "postgres", sql: sql, display: display, summary: "create role \(role.name)"))
+                steps.append(
+                    ProvisionStep(database: "postgres", sql: sql, display: display, summary: "create role \(role.name)")
+                )
             } else if let row {
                 let login = row[0] == "t"
                 let createdb = row[1] == "t"
                 let limit = Int(row[2] ?? "-1") ?? -1
                 if login != role.login || createdb != role.createdb || limit != (role.connectionLimit ?? -1) {
                     let sql = "ALTER ROLE \(try q(role.name)) WITH \(attributes)"
-                    steps.append(ProvisionStep(database: "postgres", sql: sql, display: sql, summary: "alter role \(role.name)"))
+                    steps.append(
+                        ProvisionStep(database: "postgres", sql: sql, display: sql, summary: "alter role \(role.name)"))
                 }
                 if let password, role.login, !canLogIn(role.name, password) {
                     let sql =
@@ -121,7 +125,8 @@ public final class PostgresProvisioner {
             }
             for group in role.memberOf {
                 let member =
-                    newRoles.contains(role.name) ? nil
+                    newRoles.contains(role.name)
+                    ? nil
                     : try admin.execute(
                         """
                         SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
@@ -130,7 +135,9 @@ public final class PostgresProvisioner {
                     ).rows.first
                 if member == nil {
                     let sql = "GRANT \(try q(group)) TO \(try q(role.name))"
-                    steps.append(ProvisionStep(database: "postgres", sql: sql, display: sql, summary: "grant \(group) to \(role.name)"))
+                    steps.append(
+                        ProvisionStep(
+                            database: "postgres", sql: sql, display: sql, summary: "grant \(group) to \(role.name)"))
                 }
             }
         }
@@ -154,7 +161,9 @@ public final class PostgresProvisioner {
             } else if let wanted = database.owner, owner?[0] != wanted {
                 let sql = "ALTER DATABASE \(try q(database.name)) OWNER TO \(try q(wanted))"
                 steps.append(
-                    ProvisionStep(database: "postgres", sql: sql, display: sql, summary: "make \(wanted) the owner of \(database.name)"))
+                    ProvisionStep(
+                        database: "postgres", sql: sql, display: sql,
+                        summary: "make \(wanted) the owner of \(database.name)"))
             }
             steps += try objectSteps(database, isNew: isNew, newRoles: newRoles, available: available, quote: q)
         }
@@ -177,13 +186,18 @@ public final class PostgresProvisioner {
         }
         for extensionName in database.extensions {
             guard available.contains(extensionName) else {
-                throw OrchestratorError("extension \(extensionName) (database \(database.name)) is not available on this server", exitCode: 2)
+                throw OrchestratorError(
+                    "extension \(extensionName) (database \(database.name)) is not available on this server",
+                    exitCode: 2)
             }
             if try !exists("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = $1)", [extensionName]) {
-                step("CREATE EXTENSION IF NOT EXISTS \(try q(extensionName))", "create extension \(extensionName) in \(database.name)")
+                step(
+                    "CREATE EXTENSION IF NOT EXISTS \(try q(extensionName))",
+                    "create extension \(extensionName) in \(database.name)")
             }
         }
-        for schema in database.schemas where try !exists("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", [schema]) {
+        for schema in database.schemas
+        where try !exists("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", [schema]) {
             let owner = try database.owner.map { " AUTHORIZATION \(try q($0))" } ?? ""
             step("CREATE SCHEMA \(try q(schema))\(owner)", "create schema \(schema) in \(database.name)")
         }
@@ -191,30 +205,42 @@ public final class PostgresProvisioner {
         for grant in database.grants {
             var privileges = Set(grant.privileges.map { $0 == "temp" ? "temporary" : $0 })
             if privileges.contains("all") {
-                privileges = ["connect", "create", "temporary", "usage", "select", "insert", "update", "delete", "truncate", "references", "trigger"]
+                privileges = [
+                    "connect", "create", "temporary", "usage", "select", "insert", "update", "delete", "truncate",
+                    "references", "trigger",
+                ]
             }
             let fresh = isNew || newRoles.contains(grant.role)
             let role = try q(grant.role)
             for privilege in ["connect", "create", "temporary"] where privileges.contains(privilege) {
-                if try fresh || !exists("SELECT has_database_privilege($1, $2, $3)", [grant.role, database.name, privilege.uppercased()]) {
+                if try fresh
+                    || !exists(
+                        "SELECT has_database_privilege($1, $2, $3)",
+                        [grant.role, database.name, privilege.uppercased()])
+                {
                     step(
                         "GRANT \(privilege.uppercased()) ON DATABASE \(try q(database.name)) TO \(role)",
                         "grant \(privilege) on database \(database.name) to \(grant.role)")
                 }
             }
-            let tablePrivileges = ["select", "insert", "update", "delete", "truncate", "references", "trigger"].filter(privileges.contains)
+            let tablePrivileges = ["select", "insert", "update", "delete", "truncate", "references", "trigger"].filter(
+                privileges.contains)
             // Table privileges are useless without USAGE on the schema, so they imply it.
             if privileges.contains("usage") || !tablePrivileges.isEmpty {
                 for schema in schemas {
                     if try fresh || !exists("SELECT has_schema_privilege($1, $2, 'USAGE')", [grant.role, schema]) {
-                        step("GRANT USAGE ON SCHEMA \(try q(schema)) TO \(role)", "grant usage on schema \(schema) in \(database.name) to \(grant.role)")
+                        step(
+                            "GRANT USAGE ON SCHEMA \(try q(schema)) TO \(role)",
+                            "grant usage on schema \(schema) in \(database.name) to \(grant.role)")
                     }
                 }
             }
             if privileges.contains("create") {
                 for schema in schemas {
                     if try fresh || !exists("SELECT has_schema_privilege($1, $2, 'CREATE')", [grant.role, schema]) {
-                        step("GRANT CREATE ON SCHEMA \(try q(schema)) TO \(role)", "grant create on schema \(schema) in \(database.name) to \(grant.role)")
+                        step(
+                            "GRANT CREATE ON SCHEMA \(try q(schema)) TO \(role)",
+                            "grant create on schema \(schema) in \(database.name) to \(grant.role)")
                     }
                 }
             }
@@ -232,7 +258,8 @@ public final class PostgresProvisioner {
                 if missing {
                     step(
                         "GRANT \(list) ON ALL TABLES IN SCHEMA \(try q(schema)) TO \(role)",
-                        "grant \(tablePrivileges.joined(separator: ", ")) on the tables of \(schema) in \(database.name) to \(grant.role)")
+                        "grant \(tablePrivileges.joined(separator: ", ")) on the tables of \(schema) in \(database.name) to \(grant.role)"
+                    )
                 }
                 // Tables the owner creates later (migrations) get the same privileges.
                 guard let owner = database.owner else { continue }
@@ -249,7 +276,8 @@ public final class PostgresProvisioner {
                 if !hasDefault && owner != grant.role {
                     step(
                         "ALTER DEFAULT PRIVILEGES FOR ROLE \(try q(owner)) IN SCHEMA \(try q(schema)) GRANT \(list) ON TABLES TO \(role)",
-                        "grant \(tablePrivileges.joined(separator: ", ")) on future tables of \(owner) in \(schema) of \(database.name) to \(grant.role)")
+                        "grant \(tablePrivileges.joined(separator: ", ")) on future tables of \(owner) in \(schema) of \(database.name) to \(grant.role)"
+                    )
                 }
             }
         }
@@ -258,7 +286,8 @@ public final class PostgresProvisioner {
 
     /// Whether `role` can log in with `password` (the check needs no superuser).
     func canLogIn(_ role: String, _ password: String) -> Bool {
-        (try? PostgresConnection(parameters: target.parameters(database: "postgres", user: role, password: password))) != nil
+        (try? PostgresConnection(parameters: target.parameters(database: "postgres", user: role, password: password)))
+            != nil
     }
 
     /// Runs the steps in order, each on its own (CREATE DATABASE cannot run in a transaction).

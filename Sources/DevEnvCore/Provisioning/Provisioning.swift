@@ -22,7 +22,9 @@ public struct PostgresProvisioning: Sendable {
     }
 
     /// The service of the stack that carries `x-devenv.postgres` (`name`, or the only one).
-    public static func select(in stack: Stack, service name: String?, resolver: TemplateResolver) throws -> PostgresProvisioning {
+    public static func select(
+        in stack: Stack, service name: String?, resolver: TemplateResolver
+    ) throws -> PostgresProvisioning {
         let candidates = stack.services.filter { $0.devenv?.postgres != nil }
         let chosen: Service?
         if let name {
@@ -46,7 +48,8 @@ public struct PostgresProvisioning: Sendable {
     public func rolePasswords() throws -> [String: String] {
         var passwords: [String: String] = [:]
         for role in spec.roles where role.login {
-            passwords[role.name] = try resolver.resolve(Template.Reference(service: service.name, path: ["roles", role.name, "password"]))
+            passwords[role.name] = try resolver.resolve(
+                Template.Reference(service: service.name, path: ["roles", role.name, "password"]))
         }
         return passwords
     }
@@ -71,7 +74,8 @@ public struct PostgresProvisioning: Sendable {
             } else {
                 let admin = try PostgresConnection(parameters: target.parameters(database: "postgres"))
                 let user = admin.user
-                let sql = "ALTER ROLE CURRENT_USER PASSWORD \(try admin.quoteLiteral(try admin.encryptPassword(desired, user: user)))"
+                let sql =
+                    "ALTER ROLE CURRENT_USER PASSWORD \(try admin.quoteLiteral(try admin.encryptPassword(desired, user: user)))"
                 steps.append(
                     ProvisionStep(
                         database: "postgres", sql: sql, display: "ALTER ROLE CURRENT_USER PASSWORD '***'",
@@ -88,7 +92,8 @@ public struct PostgresProvisioning: Sendable {
             let undeclared = try provisioner.undeclaredNonEmptyDatabases()
             if !undeclared.isEmpty {
                 throw OrchestratorError(
-                    "the target holds databases with data that the stack file does not declare (\(undeclared.joined(separator: ", "))): it looks like a source of truth, not a fresh instance; pass --force to provision it anyway")
+                    "the target holds databases with data that the stack file does not declare (\(undeclared.joined(separator: ", "))): it looks like a source of truth, not a fresh instance; pass --force to provision it anyway"
+                )
             }
         }
         let planned = try provisioner.plan()
@@ -103,7 +108,8 @@ extension TemplateResolver {
     func impliedEnvironment(of service: Service) throws -> [String: String] {
         var implied: [String: String] = [:]
         if let postgres = service.devenv?.postgres {
-            implied["POSTGRES_PASSWORD"] = try resolve(Template.Reference(service: service.name, path: ["admin", "password"]))
+            implied["POSTGRES_PASSWORD"] = try resolve(
+                Template.Reference(service: service.name, path: ["admin", "password"]))
             if let user = postgres.admin?.user { implied["POSTGRES_USER"] = user }
         }
         if let redis = service.devenv?.redis, redis.password != nil {
@@ -121,9 +127,13 @@ extension TemplateResolver {
         if let redis = service.devenv?.redis, path == ["url"] || (path.count == 2 && path[0] == "urls") {
             let number = path.count == 2 ? redis.databases[path[1]] : 0
             guard let number else {
-                throw Failure(message: "{{ \(reference.key) }}: \(service.name) declares no Redis database '\(path[1])'")
+                throw Failure(
+                    message: "{{ \(reference.key) }}: \(service.name) declares no Redis database '\(path[1])'")
             }
-            let auth = try redis.password.map { _ in ":\(try resolve(Template.Reference(service: service.name, path: ["password"])))@" } ?? ""
+            let auth =
+                try redis.password.map { _ in
+                    ":\(try resolve(Template.Reference(service: service.name, path: ["password"])))@"
+                } ?? ""
             return "redis://\(auth)\(service.name):6379/\(number)"
         }
         if let postgres = service.devenv?.postgres, path.count == 2, path[0] == "urls" {
@@ -133,7 +143,8 @@ extension TemplateResolver {
             let owner = database.owner ?? postgres.admin?.user ?? "postgres"
             let ownerPath = database.owner == nil ? ["admin", "password"] : ["roles", owner, "password"]
             let password = try resolve(Template.Reference(service: service.name, path: ownerPath))
-            return "postgresql://\(HostEnvironment.escape(owner)):\(HostEnvironment.escape(password))@\(service.name):5432/\(HostEnvironment.escape(database.name))"
+            return
+                "postgresql://\(HostEnvironment.escape(owner)):\(HostEnvironment.escape(password))@\(service.name):5432/\(HostEnvironment.escape(database.name))"
         }
         return nil
     }

@@ -90,7 +90,9 @@ public struct DjangoSpec: Sendable, Codable, Equatable {
 
 extension StackParser {
     /// Parses the typed parts of `x-devenv`; problems are reported where they are written.
-    mutating func provisionSpecs(_ node: YAMLNode, _ what: String, service: String) -> (PostgresSpec?, RedisSpec?, DjangoSpec?) {
+    mutating func provisionSpecs(
+        _ node: YAMLNode, _ what: String, service: String
+    ) -> (PostgresSpec?, RedisSpec?, DjangoSpec?) {
         var postgres: PostgresSpec?
         var redis: RedisSpec?
         var django: DjangoSpec?
@@ -124,7 +126,8 @@ extension StackParser {
                 spec.admin = PostgresSpec.Admin(
                     user: admin["user"].flatMap { identifier($0, "\(what).admin.user") },
                     password: admin["password"].flatMap { string($0, "\(what).admin.password") },
-                    changePassword: admin["change_password"].flatMap { bool($0, "\(what).admin.change_password") } ?? false)
+                    changePassword: admin["change_password"].flatMap { bool($0, "\(what).admin.change_password") }
+                        ?? false)
             } else {
                 expect("\(what).admin", "a mapping", admin)
             }
@@ -133,14 +136,17 @@ extension StackParser {
             let where_ = "\(what).roles"
             if item.scalar != nil, !item.isNull {
                 guard let checked = identifier(item, "\(where_)[]") else { continue }
-                spec.roles.append(.init(name: checked, password: nil, login: true, createdb: false, memberOf: [], connectionLimit: nil))
+                spec.roles.append(
+                    .init(
+                        name: checked, password: nil, login: true, createdb: false, memberOf: [], connectionLimit: nil))
                 continue
             }
             guard let settings = item.mapping else {
                 expect("an item of \(where_)", "a role name or a mapping with name", item)
                 continue
             }
-            warnUnknownKeys(settings, known: ["name", "password", "login", "createdb", "member_of", "connection_limit"], in: where_)
+            warnUnknownKeys(
+                settings, known: ["name", "password", "login", "createdb", "member_of", "connection_limit"], in: where_)
             guard let nameNode = item["name"], let name = identifier(nameNode, "\(where_)[].name") else {
                 if item["name"] == nil { error("a role in \(where_) needs a name", item) }
                 continue
@@ -151,21 +157,25 @@ extension StackParser {
                     login: item["login"].flatMap { bool($0, "\(where_).\(name).login") } ?? true,
                     createdb: item["createdb"].flatMap { bool($0, "\(where_).\(name).createdb") } ?? false,
                     memberOf: item["member_of"].flatMap { stringList($0, "\(where_).\(name).member_of") } ?? [],
-                    connectionLimit: item["connection_limit"].flatMap { int($0, "\(where_).\(name).connection_limit", range: -1...100_000) }))
+                    connectionLimit: item["connection_limit"].flatMap {
+                        int($0, "\(where_).\(name).connection_limit", range: -1...100_000)
+                    }))
         }
         if let roles = node["roles"], roles.sequence == nil { expect("\(what).roles", "a list", roles) }
         for item in node["databases"]?.sequence ?? [] {
             let where_ = "\(what).databases"
             if item.scalar != nil, !item.isNull {
                 guard let name = identifier(item, "\(where_)[]") else { continue }
-                spec.databases.append(.init(name: name, owner: nil, encoding: nil, locale: nil, extensions: [], schemas: [], grants: []))
+                spec.databases.append(
+                    .init(name: name, owner: nil, encoding: nil, locale: nil, extensions: [], schemas: [], grants: []))
                 continue
             }
             guard let settings = item.mapping else {
                 expect("an item of \(where_)", "a database name or a mapping with name", item)
                 continue
             }
-            warnUnknownKeys(settings, known: ["name", "owner", "encoding", "locale", "extensions", "schemas", "grants"], in: where_)
+            warnUnknownKeys(
+                settings, known: ["name", "owner", "encoding", "locale", "extensions", "schemas", "grants"], in: where_)
             guard let nameNode = item["name"], let name = identifier(nameNode, "\(where_)[].name") else {
                 if item["name"] == nil { error("a database in \(where_) needs a name", item) }
                 continue
@@ -176,7 +186,8 @@ extension StackParser {
                     if grant["role"] == nil { error("a grant in \(where_).\(name) needs a role", grant) }
                     continue
                 }
-                let privileges = (grant["privileges"].flatMap { stringList($0, "\(where_).\(name).grants[].privileges") } ?? [])
+                let privileges =
+                    (grant["privileges"].flatMap { stringList($0, "\(where_).\(name).grants[].privileges") } ?? [])
                     .map { $0.lowercased() }
                 for privilege in privileges where !PostgresSpec.privileges.contains(privilege) {
                     error(
@@ -191,14 +202,19 @@ extension StackParser {
                     encoding: item["encoding"].flatMap { string($0, "\(where_).\(name).encoding") },
                     locale: item["locale"].flatMap { string($0, "\(where_).\(name).locale") },
                     extensions: item["extensions"].flatMap { stringList($0, "\(where_).\(name).extensions") } ?? [],
-                    schemas: item["schemas"].flatMap { stringList($0, "\(where_).\(name).schemas") } ?? [], grants: grants))
+                    schemas: item["schemas"].flatMap { stringList($0, "\(where_).\(name).schemas") } ?? [],
+                    grants: grants))
         }
-        if let databases = node["databases"], databases.sequence == nil { expect("\(what).databases", "a list", databases) }
+        if let databases = node["databases"], databases.sequence == nil {
+            expect("\(what).databases", "a list", databases)
+        }
         // Owners, members and grantees must be declared roles (or the admin).
         let known = Set(spec.roles.map(\.name) + [spec.admin?.user].compactMap { $0 })
         for database in spec.databases {
             for role in [database.owner].compactMap({ $0 }) + database.grants.map(\.role) where !known.contains(role) {
-                error("role '\(role)' used by database '\(database.name)' is not declared under \(what).roles", node["databases"] ?? node)
+                error(
+                    "role '\(role)' used by database '\(database.name)' is not declared under \(what).roles",
+                    node["databases"] ?? node)
             }
         }
         return spec
@@ -213,7 +229,9 @@ extension StackParser {
         var databases: [String: Int] = [:]
         if let value = node["databases"] {
             for entry in value.mapping ?? [] {
-                if let number = int(entry.value, "\(what).databases.\(entry.key)", range: 0...15) { databases[entry.key] = number }
+                if let number = int(entry.value, "\(what).databases.\(entry.key)", range: 0...15) {
+                    databases[entry.key] = number
+                }
             }
             if value.mapping == nil { expect("\(what).databases", "a mapping of name to number", value) }
         }
@@ -241,7 +259,8 @@ extension StackParser {
             if let id = value["id"].flatMap({ int($0, "\(what).site.id", range: 1...Int(Int32.max)) }),
                 let domain = value["domain"].flatMap({ string($0, "\(what).site.domain") })
             {
-                spec.site = .init(id: id, domain: domain, name: value["name"].flatMap { string($0, "\(what).site.name") })
+                spec.site = .init(
+                    id: id, domain: domain, name: value["name"].flatMap { string($0, "\(what).site.name") })
             } else if value["id"] == nil || value["domain"] == nil {
                 error("\(what).site needs id and domain", value)
             }

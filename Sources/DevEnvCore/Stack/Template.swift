@@ -107,7 +107,9 @@ public struct TemplateResolver: Sendable {
     /// The service's environment with its `x-devenv.env` rendered (those win over `environment:`).
     public func environment(of service: Service) throws -> [String: String] {
         var environment = service.environment
-        for (key, value) in try impliedEnvironment(of: service) where environment[key] == nil { environment[key] = value }
+        for (key, value) in try impliedEnvironment(of: service) where environment[key] == nil {
+            environment[key] = value
+        }
         for (key, template) in (service.devenv?.env ?? [:]).sorted(by: { $0.key < $1.key }) {
             do {
                 environment[key] = try render(template)

@@ -1,0 +1,83 @@
+import DockerEngine
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+@testable import DevEnvCore
+
+/// `x-devenv` provisioning inside containers: the DIALS stack's PostgreSQL roles and
+/// databases, its password-protected Redis broker and its Django backend.
+@Suite(.serialized) struct ProvisioningIntegrationTests {
+    func json(_ text: String) -> [String: String] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]) ?? [:]
+    }
+
+    @Test func theDialsStackIsProvisionedAsDeclared() async throws {
+        try await DevenvProject(stack: "dials").run { project in
+            let first = try project.devenv(["up"])
+            #expect(first.status == 0, "\(first.stderr)")
+            #expect(first.stderr.contains("db provisioned"))
+            #expect(first.stderr.contains("backend provisioning: createsuperuser admin"))
+            let second = try project.devenv(["up"])
+            #expect(second.status == 0, "\(second.stderr)")
+            #expect(second.stderr.contains("10 up to date"))
+
+            let env = json(try project.devenv(["env", "--format", "json"]).stdout)
+            let secrets = json(try project.devenv(["secrets", "show", "--json"]).stdout)
+            let rolePassword = try #require(secrets["db.roles.dials.password"])
+
+            // The generated role logs into both databases with the password `devenv env` reports.
+            for name in ["DIALS_TRACKER_DATABASE_URL", "DIALS_ETL_DATABASE_URL"] {
+                let url = try #require(env[name])
+                #expect(url.contains("dials:\(rolePassword)@127.0.0.1:"))
+                let connection = try PostgresConnection(url: url)
+                #expect(try connection.execute("SELECT current_user").scalar == "dials")
+            }
+            #expect(env["DJANGO_DATABASE_PASSWORD"] == rolePassword)
+            #expect(env["DJANGO_DATABASE_NAME"] == "dials_tracker")
+            let tracker = try PostgresConnection(url: try #require(env["DATABASE_URL"]))
+            #expect(
+                try tracker.execute("SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'").scalar == "pg_trgm")
+            // Django: migrated, one superuser after two ups, the site row set.
+            #expect(
+                try tracker.execute("SELECT count(*) FROM auth_user WHERE username = 'admin' AND is_superuser").scalar
+                    == "1")
+            #expect(try tracker.execute("SELECT domain FROM django_site WHERE id = 1").scalar == "dials.localhost")
+
+            // Redis refuses unauthenticated commands and accepts the generated password.
+            let redisText = try #require(env["REDIS_URL"])
+            let redisURL = try #require(URLComponents(string: redisText))
+            let port = try #require(redisURL.port)
+            let password = try #require(secrets["redis-etl.password"])
+            #expect(redisURL.password == password)
+            let denied = ReadinessProbe.respExchange(host: "127.0.0.1", port: port, request: "PING\r\n", timeout: 2)
+            #expect(denied?.hasPrefix("-NOAUTH") == true)
+            let accepted = ReadinessProbe.respExchange(
+                host: "127.0.0.1", port: port, request: "AUTH \(password)\r\nPING\r\n", timeout: 2)
+            #expect(accepted?.hasPrefix("+OK") == true)
+            #expect(env["REDIS_ETL_RESULTS_URL"]?.hasSuffix("/1") == true)
+
+            // No generated secret in up's output or on any container's command line.
+            #expect(secrets.count >= 5)
+            for (key, secret) in secrets {
+                for output in [first.stdout, first.stderr, second.stdout, second.stderr] {
+                    #expect(!output.contains(secret), "\(key) appeared in up's output")
+                }
+            }
+            for container in try await project.fixture.client.listContainers(
+                all: true, labels: ["com.docker.compose.project": project.name])
+            {
+                let config = try await project.fixture.client.inspectContainer(container.Id).Config
+                let commandLine = ((config?.Entrypoint ?? []) + (config?.Cmd ?? [])).joined(separator: " ")
+                for (key, secret) in secrets {
+                    #expect(!commandLine.contains(secret), "\(key) on the command line of \(container.Names)")
+                }
+            }
+            // The redis-server process itself got the password from its configuration, not argv.
+            let argv = try project.devenv(["exec", "redis-etl", "--", "sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline"])
+            #expect(argv.stdout.contains("redis-server"))
+            #expect(!argv.stdout.contains(password))
+        }
+    }
+}
