@@ -33,9 +33,20 @@ struct Provision: AsyncParsableCommand {
             }
         }
         if json {
+            struct Step: Encodable {
+                var database: String
+                var sql: String
+                var summary: String
+            }
+            struct Report: Encodable {
+                var service: String
+                var applied: Bool
+                var steps: [Step]
+            }
             try Output(json: true).printJSON(
-                ["service": report.service, "applied": String(report.applied)].merging(
-                    ["statements": report.steps.map(\.display).joined(separator: "\n")]) { $1 })
+                Report(
+                    service: report.service, applied: report.applied,
+                    steps: report.steps.map { Step(database: $0.database, sql: $0.display, summary: $0.summary) }))
             return
         }
         if report.steps.isEmpty {

@@ -2,9 +2,27 @@ import DockerEngine
 import Foundation
 import Testing
 
+/// Something that owns engine resources and removes them after a test, passed or failed.
+protocol CleansUp {
+    func cleanUp() async
+}
+
+extension CleansUp {
+    /// Runs `body` with `self`, then `cleanUp()`, whether `body` threw or not.
+    func withCleanUp(_ body: (Self) async throws -> Void) async throws {
+        do {
+            try await body(self)
+        } catch {
+            await cleanUp()
+            throw error
+        }
+        await cleanUp()
+    }
+}
+
 /// The shared real engine (DOCKER_HOST or the default socket) and per-test project labels,
 /// with cleanup that runs whether the test passed or failed.
-struct EngineFixture {
+struct EngineFixture: CleansUp {
     let client: DockerClient
     /// Unique per test, so tests sharing one dockerd never meet.
     let project: String
@@ -23,13 +41,7 @@ struct EngineFixture {
 
     /// Runs `body`, then removes every container, network and volume labelled with this project.
     func run(_ body: (EngineFixture) async throws -> Void) async throws {
-        do {
-            try await body(self)
-        } catch {
-            await cleanUp()
-            throw error
-        }
-        await cleanUp()
+        try await self.withCleanUp(body)
     }
 
     func cleanUp() async {

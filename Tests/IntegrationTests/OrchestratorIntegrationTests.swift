@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// `devenv up/down/status/env/exec` as a user runs them, against the real engine.
-struct DevenvProject {
+struct DevenvProject: CleansUp {
     let fixture: EngineFixture
     let directory: String
     let state: String
@@ -76,13 +76,7 @@ struct DevenvProject {
 
     /// Runs `body`, then removes everything of the project, whether the body passed or not.
     func run(_ body: (DevenvProject) async throws -> Void) async throws {
-        do {
-            try await body(self)
-        } catch {
-            await cleanUp()
-            throw error
-        }
-        await cleanUp()
+        try await withCleanUp(body)
     }
 
     func cleanUp() async {
