@@ -6,7 +6,9 @@ import Foundation
 struct Exec: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a command in a running service and exit with its exit code.",
-        discussion: "Output streams as it comes; standard input is not forwarded (use -T in scripts, as with compose).")
+        discussion:
+            "Standard input is forwarded (devenv exec db -- psql -U app < dump.sql); output streams as it comes. No TTY is allocated."
+    )
 
     @OptionGroup var project: ProjectOptions
     @Flag(name: .customShort("T"), help: "No TTY (the default; accepted for compose compatibility).") var noTTY = false
@@ -30,13 +32,29 @@ struct Exec: AsyncParsableCommand {
             throw CLIError(
                 message: "service '\(service)' of \(stack.name) is not running; start it with 'devenv up \(service)'")
         }
-        let writer = LineWriter()
-        let config = ExecConfig(cmd: arguments, env: env.isEmpty ? nil : env, workingDir: workdir, user: user)
+        var attached = ExecConfig(cmd: arguments, env: env.isEmpty ? nil : env, workingDir: workdir, user: user)
+        attached.AttachStdin = true
+        let config = attached
         let exitCode = try await runInterruptibly { () -> Int in
             let id = try await engine.createExec(container: container.Id, config: config)
-            for try await frame in try await engine.startExec(id, tty: false) {
-                let handle = frame.stream == .stderr ? FileHandle.standardError : FileHandle.standardOutput
-                writer.raw(frame.payload, to: handle)
+            let connection = try await engine.startExecAttached(id)
+            // Our stdin to the process until EOF, on a thread of its own (reads block).
+            Thread.detachNewThread {
+                let input = FileHandle.standardInput
+                while true {
+                    let chunk = input.availableData
+                    if chunk.isEmpty || (try? connection.write(chunk)) == nil { break }
+                }
+                connection.closeInput()
+            }
+            try await offCooperativePool {
+                var demuxer = MultiplexedStreamDemuxer()
+                while let chunk = try connection.readChunk() {
+                    for frame in try demuxer.feed(chunk) {
+                        (frame.stream == .stderr ? FileHandle.standardError : FileHandle.standardOutput).write(
+                            frame.payload)
+                    }
+                }
             }
             var inspect = try await engine.inspectExec(id)
             while inspect.Running {
@@ -46,11 +64,5 @@ struct Exec: AsyncParsableCommand {
             return inspect.ExitCode ?? 1
         }
         if exitCode != 0 { throw CommandFailure(exitCode: Int32(truncatingIfNeeded: exitCode)) }
-    }
-}
-
-extension LineWriter {
-    func raw(_ data: Data, to handle: FileHandle) {
-        handle.write(data)
     }
 }

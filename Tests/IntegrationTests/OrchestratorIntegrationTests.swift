@@ -36,10 +36,12 @@ struct DevenvProject: CleansUp {
         return Array(arguments[..<separator]) + ["-p", name] + arguments[separator...]
     }
 
-    func devenv(_ arguments: [String], environment extra: [String: String?] = [:]) throws -> ProcessResult {
+    func devenv(
+        _ arguments: [String], environment extra: [String: String?] = [:], input: Data? = nil
+    ) throws -> ProcessResult {
         try runProcess(
             devenvExecutable(), withProject(arguments),
-            environment: environment.merging(extra) { $1 }, currentDirectory: directory)
+            environment: environment.merging(extra) { $1 }, currentDirectory: directory, input: input)
     }
 
     /// Starts `devenv ARGS` without waiting for it.
@@ -337,6 +339,42 @@ struct DevenvProject: CleansUp {
             // The others are left running.
             let rows = try project.statusRows()
             #expect(rows.first { $0["service"] as? String == "fine" }?["state"] as? String == "running")
+        }
+    }
+
+    @Test func orphansAreReportedThenRemovedOnRequest() async throws {
+        let two =
+            "services:\n  keep:\n    image: debian:bookworm-slim\n    command: [sleep, infinity]\n    init: true\n  gone:\n    image: debian:bookworm-slim\n    command: [sleep, infinity]\n    init: true\n"
+        try await DevenvProject(files: ["compose.yaml": two]).run { project in
+            #expect(try project.devenv(["up"]).status == 0)
+            let one =
+                "services:\n  keep:\n    image: debian:bookworm-slim\n    command: [sleep, infinity]\n    init: true\n"
+            try one.write(toFile: project.directory + "/compose.yaml", atomically: true, encoding: .utf8)
+            let reported = try project.devenv(["up"])
+            #expect(reported.status == 0)
+            #expect(reported.stderr.contains("gone orphan: not in the stack file; remove with --remove-orphans"))
+            #expect(try await project.containers().keys.sorted() == ["gone", "keep"])
+            let removed = try project.devenv(["up", "--remove-orphans"])
+            #expect(removed.status == 0)
+            #expect(try await project.containers().keys.sorted() == ["keep"])
+        }
+    }
+
+    @Test func execForwardsStdinOutputAndExitCode() async throws {
+        try await DevenvProject(files: [
+            "compose.yaml":
+                "services:\n  box:\n    image: debian:bookworm-slim\n    command: [sleep, infinity]\n    init: true\n"
+        ]).run { project in
+            #expect(try project.devenv(["up"]).status == 0)
+            let lines = (1...2000).map { "line \($0)" }.joined(separator: "\n") + "\n"
+            let result = try project.devenv(
+                ["exec", "box", "--", "sh", "-c", "wc -l; echo to-stderr >&2; exit 7"], input: Data(lines.utf8))
+            #expect(result.status == 7)
+            #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2000")
+            #expect(result.stderr == "to-stderr\n")
+            let missing = try project.devenv(["exec", "nosuch", "--", "true"])
+            #expect(missing.status == 1)
+            #expect(missing.stderr.contains("service 'nosuch' of \(project.name) is not running"))
         }
     }
 

@@ -19,7 +19,8 @@ public struct ProcessResult: Sendable {
 /// Runs an executable to the end with `environment` laid over this process's environment
 /// (a `nil` value removes the variable).
 public func runProcess(
-    _ executable: URL, _ arguments: [String], environment: [String: String?] = [:], currentDirectory: String? = nil
+    _ executable: URL, _ arguments: [String], environment: [String: String?] = [:], currentDirectory: String? = nil,
+    input: Data? = nil
 ) throws -> ProcessResult {
     let process = Process()
     process.executableURL = executable
@@ -32,8 +33,13 @@ public func runProcess(
     let err = Pipe()
     process.standardOutput = out
     process.standardError = err
-    process.standardInput = FileHandle.nullDevice
+    let stdin = Pipe()
+    process.standardInput = input == nil ? FileHandle.nullDevice : stdin
     try process.run()
+    if let input {
+        stdin.fileHandleForWriting.write(input)
+        try? stdin.fileHandleForWriting.close()
+    }
     // Read both pipes concurrently so neither fills and blocks the child.
     let errData = Mutexed<Data>(Data())
     let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
