@@ -1,22 +1,80 @@
 import ArgumentParser
+import DevEnvCore
+import Foundation
 
 struct DB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "db", abstract: "Template-database snapshots.",
-        subcommands: [Snapshot.self, Restore.self, Reset.self])
+        commandName: "db", abstract: "Snapshots of databases as template databases: take, restore, reset, list.",
+        subcommands: [Snapshot.self, Restore.self, Reset.self, Snapshots.self])
 
     struct Snapshot: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Take (or replace) snapshot NAME of a database.")
+        @OptionGroup var database: DatabaseOptions
         @Argument var name: String
-        func run() async throws { throw CLIError.notYetAvailable("db snapshot", issue: 6) }
+        @Option(name: .customLong("database"), help: "The database (default: the stack's first).") var databaseName: String?
+
+        func run() async throws {
+            let context = try await database.context()
+            let target = try databaseName ?? context.defaultDatabase ?? { throw CLIError(message: "pass --database NAME", exitCode: 2) }()
+            let name = self.name
+            let snapshot = try await offCooperativePool { try DatabaseSnapshots(admin: context.admin).snapshot(database: target, name: name) }
+            print("snapshot \(snapshot.name) of \(snapshot.database) taken (\(Doctor.humanBytes(snapshot.sizeBytes)))")
+        }
     }
 
     struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Put snapshot NAME back in place of the database; refuses while clients use it unless --force.")
+        @OptionGroup var database: DatabaseOptions
         @Argument var name: String
-        func run() async throws { throw CLIError.notYetAvailable("db restore", issue: 6) }
+        @Option(name: .customLong("database"), help: "The database (default: the stack's first).") var databaseName: String?
+        @Flag(help: "Disconnect the database's clients.") var force = false
+
+        func run() async throws {
+            let context = try await database.context()
+            let target = try databaseName ?? context.defaultDatabase ?? { throw CLIError(message: "pass --database NAME", exitCode: 2) }()
+            let (name, force) = (self.name, self.force)
+            let started = Date()
+            try await offCooperativePool { try DatabaseSnapshots(admin: context.admin).restore(database: target, name: name, force: force) }
+            print(String(format: "restored %@ from snapshot %@ in %.2fs", target, name, Date().timeIntervalSince(started)))
+        }
     }
 
     struct Reset: AsyncParsableCommand {
-        @Argument var database: String?
-        func run() async throws { throw CLIError.notYetAvailable("db reset", issue: 6) }
+        static let configuration = CommandConfiguration(
+            abstract: "Return a database to its last seeded state (the snapshot 'seed' takes).")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The database (default: the stack's first).") var databaseName: String?
+        @Flag(help: "Disconnect the database's clients.") var force = false
+
+        func run() async throws {
+            let context = try await database.context()
+            let target = try databaseName ?? context.defaultDatabase ?? { throw CLIError(message: "name the database", exitCode: 2) }()
+            let force = self.force
+            let started = Date()
+            try await offCooperativePool {
+                try DatabaseSnapshots(admin: context.admin).restore(database: target, name: DatabaseSnapshots.seededName, force: force)
+            }
+            print(String(format: "reset %@ to its seeded state in %.2fs", target, Date().timeIntervalSince(started)))
+        }
+    }
+
+    struct Snapshots: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List snapshots.")
+        @OptionGroup var database: DatabaseOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let context = try await database.context()
+            let snapshots = try await offCooperativePool { try DatabaseSnapshots(admin: context.admin).list() }
+            let output = Output(json: json)
+            if json {
+                try output.printJSON(snapshots)
+            } else {
+                output.printTable(
+                    ["DATABASE", "SNAPSHOT", "SIZE", "TAKEN"],
+                    snapshots.map { [$0.database, $0.name, Doctor.humanBytes($0.sizeBytes), $0.created] })
+            }
+        }
     }
 }

@@ -1,14 +1,51 @@
 import ArgumentParser
+import DevEnvCore
+import Foundation
 
 struct Seed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Load sample data; refuses a non-empty database without --force.")
+        abstract: "Load a sample set; refuses a database that already holds data unless --force.",
+        discussion: """
+            SET is a directory with manifest.json, or a name under sample-data/. One transaction; a
+            re-seed of the same set does nothing; --force truncates the set's tables and loads again,
+            atomically. Afterwards the database is snapshotted as 'seeded' for 'devenv db reset'.
+            """)
 
-    @Argument var set: String?
-    @Option(help: "postgresql:// URL of the target server.") var target: String?
-    @Flag var force = false
+    @OptionGroup var database: DatabaseOptions
+    @Argument(help: "The sample set (a directory, or a name under sample-data/).") var set: String
+    @Option(name: .customLong("database"), help: "The database to load (default: the set's, or the stack's first).")
+    var databaseName: String?
+    @Flag(help: "Replace what the set's tables hold.") var force = false
 
     func run() async throws {
-        throw CLIError.notYetAvailable("seed", issue: 6)
+        let sampleSet = try SampleSet(directory: Self.locate(set))
+        let context = try await database.context()
+        guard let name = databaseName ?? sampleSet.manifest.database ?? context.defaultDatabase else {
+            throw CLIError(message: "which database? pass --database NAME (the set names none)", exitCode: 2)
+        }
+        let force = self.force
+        let started = Date()
+        let report = try await runInterruptibly {
+            try await offCooperativePool {
+                let report = try Seeder(set: sampleSet, parameters: context.loadParameters(database: name)).seed(force: force)
+                if case .seeded = report.outcome {
+                    try DatabaseSnapshots(admin: context.admin).snapshot(database: name, name: DatabaseSnapshots.seededName)
+                }
+                return report
+            }
+        }
+        switch report.outcome {
+        case .alreadySeeded:
+            print("\(name) already holds sample set \(report.set); nothing to do")
+        case .seeded(let tables, let rows):
+            print(String(format: "seeded %@ into %@: %d tables, %d rows in %.2fs", report.set, name, tables, rows, Date().timeIntervalSince(started)))
+        }
+    }
+
+    /// A directory as given, or `sample-data/NAME` here.
+    static func locate(_ set: String) -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: set, isDirectory: &isDirectory), isDirectory.boolValue { return set }
+        return "sample-data/" + set
     }
 }

@@ -27,6 +27,8 @@ public final class PostgresConnection {
             self.handle = nil
             throw PostgresError(.connection, "cannot connect to postgresql: \(message)")
         }
+        // libpq prints server NOTICEs to stderr by default; devenv's output is its own.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
     }
 
     deinit { PQfinish(handle) }

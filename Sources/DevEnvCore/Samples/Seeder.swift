@@ -1,0 +1,263 @@
+import Crypto
+import Foundation
+import Postgres
+
+/// What a seed did.
+public struct SeedReport: Sendable, Equatable {
+    public enum Outcome: Sendable, Equatable {
+        case seeded(tables: Int, rows: Int)
+        /// The ledger already records this very set: nothing was written.
+        case alreadySeeded
+    }
+    public var set: String
+    public var database: String
+    public var outcome: Outcome
+}
+
+/// Loads a sample set into a database at COPY speed, all or nothing: one transaction, tables
+/// in the manifest's (foreign-key) order with deferrable constraints deferred, each file's
+/// SHA-256 checked as it streams, sequences moved past the loaded ids, then `ANALYZE`.
+/// A ledger table records the set, so a re-seed of the same set is a no-op; a database whose
+/// set tables hold rows, or that holds another set, is refused (nothing written) unless
+/// `force`, which truncates those tables and loads again in the same transaction.
+/// Needs no superuser. Blocking (libpq): run it off the cooperative pool.
+public struct Seeder: Sendable {
+    public static let ledgerTable = "devenv_seed_ledger"
+
+    let set: SampleSet
+    /// libpq keyword parameters of the loading role, with `dbname`.
+    let parameters: [String: String]
+
+    public init(set: SampleSet, parameters: [String: String]) {
+        self.set = set
+        self.parameters = parameters
+    }
+
+    public func seed(force: Bool) throws -> SeedReport {
+        let db = try PostgresConnection(parameters: parameters)
+        defer { db.close() }
+        let database = db.database
+        let tables = try set.manifest.tables.map { table in
+            (table, "\(try db.quoteIdentifier(table.schema)).\(try db.quoteIdentifier(table.name))")
+        }
+        try db.executeScript("BEGIN; SET CONSTRAINTS ALL DEFERRED")
+        do {
+            try db.execute(
+                """
+                CREATE TABLE IF NOT EXISTS \(Self.ledgerTable) (
+                    set_name text PRIMARY KEY, manifest_sha256 text NOT NULL,
+                    seeded_at timestamptz NOT NULL DEFAULT now(), row_count bigint NOT NULL)
+                """)
+            let ledger = try db.execute("SELECT set_name, manifest_sha256 FROM \(Self.ledgerTable)").rows
+            if ledger.contains(where: { $0[0] == set.manifest.name && $0[1] == set.manifestDigest }) && !force {
+                try db.executeScript("ROLLBACK")
+                return SeedReport(set: set.manifest.name, database: database, outcome: .alreadySeeded)
+            }
+            var occupied: [String] = []
+            for (table, quoted) in tables {
+                do {
+                    if try db.execute("SELECT EXISTS (SELECT 1 FROM \(quoted))").scalar == "t" { occupied.append("\(table.schema).\(table.name)") }
+                } catch let error as PostgresError where error.sqlState == "42P01" {
+                    throw OrchestratorError(
+                        "table \(table.schema).\(table.name) of sample set \(set.manifest.name) does not exist in \(database); run the app's migrations first")
+                }
+            }
+            if !force {
+                if let other = ledger.first {
+                    throw OrchestratorError(
+                        "\(database) already holds sample set \(other[0] ?? "?")\(other[0] == set.manifest.name ? " (another version of it)" : ""); nothing was written; pass --force to replace it")
+                }
+                if !occupied.isEmpty {
+                    throw OrchestratorError(
+                        "\(database) already holds rows in \(occupied.joined(separator: ", ")); nothing was written; pass --force to replace them")
+                }
+            } else {
+                if !tables.isEmpty { try db.execute("TRUNCATE \(tables.map(\.1).joined(separator: ", "))") }
+                try db.execute("DELETE FROM \(Self.ledgerTable)")
+            }
+
+            var rows = 0
+            for (table, quoted) in tables {
+                rows += try load(table, into: quoted, db: db)
+            }
+            for (table, quoted) in tables { try resetSequences(table, quoted, db: db) }
+            try db.execute(
+                "INSERT INTO \(Self.ledgerTable) (set_name, manifest_sha256, row_count) VALUES ($1, $2, $3)",
+                [set.manifest.name, set.manifestDigest, String(rows)])
+            try db.executeScript("COMMIT")
+            for (_, quoted) in tables { try db.executeScript("ANALYZE \(quoted)") }
+            return SeedReport(set: set.manifest.name, database: database, outcome: .seeded(tables: tables.count, rows: rows))
+        } catch {
+            try? db.executeScript("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Streams one file into `COPY … FROM STDIN`, hashing it on the way.
+    func load(_ table: SampleManifest.Table, into quoted: String, db: PostgresConnection) throws -> Int {
+        let path = (set.directory as NSString).appendingPathComponent(table.file)
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw OrchestratorError("cannot read \(path)") }
+        defer { try? handle.close() }
+        let columns = try table.columns.map { try db.quoteIdentifier($0) }.joined(separator: ", ")
+        let options = table.format == "csv" ? " WITH (FORMAT csv, HEADER true)" : ""
+        var hasher = SHA256()
+        let copied = try db.copyIn("COPY \(quoted) (\(columns)) FROM STDIN\(options)") { write in
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                hasher.update(data: chunk)
+                try write(chunk)
+            }
+            let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            if digest != table.sha256 {
+                throw OrchestratorError("\(path) does not match its manifest (sha256 \(digest), expected \(table.sha256)); nothing was written")
+            }
+        }
+        return copied
+    }
+
+    /// Moves each sequence owned by a column of the table past the largest loaded value.
+    func resetSequences(_ table: SampleManifest.Table, _ quoted: String, db: PostgresConnection) throws {
+        for column in table.columns {
+            guard let sequence = try db.execute("SELECT pg_get_serial_sequence($1, $2)", [quoted, column]).scalar else { continue }
+            try db.execute(
+                "SELECT setval($1::regclass, COALESCE((SELECT max(\(try db.quoteIdentifier(column))) FROM \(quoted)), 0) + 1, false)",
+                [sequence])
+        }
+    }
+}
+
+/// Snapshots as template databases: taking one clones the database, restoring clones it back
+/// (a file-level copy inside the server, far cheaper than a reload). `reset` restores the
+/// snapshot `seed` takes right after loading. Blocking (libpq): run off the cooperative pool.
+public struct DatabaseSnapshots: Sendable {
+    /// The name of the snapshot every seed leaves behind.
+    public static let seededName = "seeded"
+
+    public struct Snapshot: Sendable, Codable, Equatable {
+        public var name: String
+        public var database: String
+        public var template: String
+        public var sizeBytes: Int64
+        public var created: String
+    }
+
+    let admin: PostgresTarget
+
+    public init(admin: PostgresTarget) {
+        self.admin = admin
+    }
+
+    /// The template database's name: a digest, so any database and snapshot name fits in 63 bytes.
+    static func templateName(database: String, snapshot: String) -> String {
+        let digest = SHA256.hash(data: Data("\(database)\u{0}\(snapshot)".utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        return "devenv_snap_\(digest)"
+    }
+
+    func connect() throws -> PostgresConnection {
+        try PostgresConnection(parameters: admin.parameters(database: "postgres"))
+    }
+
+    /// Sessions other than ours on `database`, as `user@address (application)`.
+    func otherSessions(_ db: PostgresConnection, _ database: String) throws -> [String] {
+        try db.execute(
+            """
+            SELECT usename, coalesce(client_addr::text, 'local'), application_name FROM pg_stat_activity
+            WHERE datname = $1 AND pid <> pg_backend_pid()
+            """, [database]
+        ).rows.map { "\($0[0] ?? "?")@\($0[1] ?? "?")" + (($0[2] ?? "").isEmpty ? "" : " (\($0[2]!))") }
+    }
+
+    func terminateSessions(_ db: PostgresConnection, _ database: String) throws {
+        try db.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [database])
+    }
+
+    /// `CREATE DATABASE … TEMPLATE`, choosing the copy strategy by size (PostgreSQL 15+).
+    func clone(_ db: PostgresConnection, from source: String, to target: String, owner: String?) throws {
+        var sql = "CREATE DATABASE \(try db.quoteIdentifier(target)) TEMPLATE \(try db.quoteIdentifier(source))"
+        if let owner { sql += " OWNER \(try db.quoteIdentifier(owner))" }
+        if db.serverVersion >= 150_000 {
+            let size = Int64(try db.execute("SELECT pg_database_size($1)", [source]).scalar ?? "0") ?? 0
+            // Small databases copy fastest through the WAL; large ones as files, without WAL.
+            sql += size > 256 << 20 ? " STRATEGY = FILE_COPY" : " STRATEGY = WAL_LOG"
+        }
+        try db.execute(sql)
+    }
+
+    func drop(_ db: PostgresConnection, _ name: String) throws {
+        let quoted = try db.quoteIdentifier(name)
+        if try db.execute("SELECT 1 FROM pg_database WHERE datname = $1", [name]).rows.isEmpty { return }
+        try db.execute("ALTER DATABASE \(quoted) WITH IS_TEMPLATE false")
+        try db.execute("DROP DATABASE \(quoted) WITH (FORCE)")
+    }
+
+    /// Takes (or replaces) snapshot `name` of `database`; other sessions on it are ended first.
+    @discardableResult
+    public func snapshot(database: String, name: String) throws -> Snapshot {
+        let db = try connect()
+        defer { db.close() }
+        guard try !db.execute("SELECT 1 FROM pg_database WHERE datname = $1", [database]).rows.isEmpty else {
+            throw OrchestratorError("no database \(database) on the server")
+        }
+        let template = Self.templateName(database: database, snapshot: name)
+        try drop(db, template)
+        try terminateSessions(db, database)
+        try clone(db, from: database, to: template, owner: nil)
+        let created = ISO8601DateFormatter().string(from: Date())
+        let comment = #"{"devenv_snapshot":\#(jsonString(name)),"database":\#(jsonString(database)),"created":"\#(created)"}"#
+        try db.execute("COMMENT ON DATABASE \(try db.quoteIdentifier(template)) IS \(try db.quoteLiteral(comment))")
+        try db.execute("ALTER DATABASE \(try db.quoteIdentifier(template)) WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
+        return try list(database: database).first { $0.name == name }
+            ?? Snapshot(name: name, database: database, template: template, sizeBytes: 0, created: created)
+    }
+
+    /// Replaces `database` with snapshot `name`. Refuses while other clients use the database
+    /// unless `force` (which disconnects them).
+    public func restore(database: String, name: String, force: Bool) throws {
+        let db = try connect()
+        defer { db.close() }
+        let template = Self.templateName(database: database, snapshot: name)
+        guard try !db.execute("SELECT 1 FROM pg_database WHERE datname = $1", [template]).rows.isEmpty else {
+            let available = try list(database: database).map(\.name)
+            throw OrchestratorError(
+                name == Self.seededName
+                    ? "\(database) has no seeded state to reset to: run 'devenv seed' first"
+                    : "\(database) has no snapshot '\(name)'" + (available.isEmpty ? "" : " (it has: \(available.joined(separator: ", ")))"))
+        }
+        let sessions = try otherSessions(db, database)
+        if !sessions.isEmpty && !force {
+            throw OrchestratorError(
+                "\(database) is in use by \(sessions.joined(separator: ", ")); stop those clients or pass --force to disconnect them")
+        }
+        let owner = try db.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", [database]).scalar
+        try db.execute("ALTER DATABASE \(try db.quoteIdentifier(template)) WITH ALLOW_CONNECTIONS true")
+        defer { _ = try? db.execute("ALTER DATABASE \(try db.quoteIdentifier(template)) WITH ALLOW_CONNECTIONS false") }
+        if owner != nil { try db.execute("DROP DATABASE \(try db.quoteIdentifier(database)) WITH (FORCE)") }
+        try clone(db, from: template, to: database, owner: owner)
+    }
+
+    /// The snapshots on the server (of `database`, or all).
+    public func list(database: String? = nil) throws -> [Snapshot] {
+        let db = try connect()
+        defer { db.close() }
+        let rows = try db.execute(
+            """
+            SELECT datname, pg_database_size(oid), shobj_description(oid, 'pg_database') FROM pg_database
+            WHERE datname LIKE 'devenv\\_snap\\_%' ORDER BY datname
+            """
+        ).rows
+        return rows.compactMap { row in
+            guard let comment = row[2], let data = comment.data(using: .utf8),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: String],
+                let name = object["devenv_snapshot"], let source = object["database"]
+            else { return nil }
+            guard database == nil || source == database else { return nil }
+            return Snapshot(
+                name: name, database: source, template: row[0] ?? "", sizeBytes: Int64(row[1] ?? "0") ?? 0,
+                created: object["created"] ?? "")
+        }.sorted { ($0.database, $0.name) < ($1.database, $1.name) }
+    }
+
+    private func jsonString(_ text: String) -> String {
+        String(decoding: (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
+    }
+}
