@@ -52,7 +52,11 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strict),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "DevEnvCLITests", dependencies: ["DevEnvCLI", "DevEnvCore", "StateStore", "TestSupport"],
+            name: "DevEnvCLITests",
+            dependencies: [
+                "DevEnvCLI", "DevEnvCore", "StateStore", "Postgres", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict),
         .testTarget(name: "DevEnvCoreTests", dependencies: ["DevEnvCore", "TestSupport"], swiftSettings: strict),
         // Needs a real engine (and the local images): `make test` provides both.
