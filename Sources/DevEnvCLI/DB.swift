@@ -11,13 +11,18 @@ struct DB: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Take (or replace) snapshot NAME of a database.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
-        @Option(name: .customLong("database"), help: "The database (default: the stack's first).") var databaseName: String?
+        @Option(name: .customLong("database"), help: "The database (default: the stack's first).") var databaseName:
+            String?
 
         func run() async throws {
             let context = try await database.context()
-            let target = try databaseName ?? context.defaultDatabase ?? { throw CLIError(message: "pass --database NAME", exitCode: 2) }()
+            let target =
+                try databaseName ?? context.defaultDatabase
+                ?? { throw CLIError(message: "pass --database NAME", exitCode: 2) }()
             let name = self.name
-            let snapshot = try await offCooperativePool { try DatabaseSnapshots(admin: context.admin).snapshot(database: target, name: name) }
+            let snapshot = try await offCooperativePool {
+                try DatabaseSnapshots(admin: context.admin).snapshot(database: target, name: name)
+            }
             print("snapshot \(snapshot.name) of \(snapshot.database) taken (\(Doctor.humanBytes(snapshot.sizeBytes)))")
         }
     }
@@ -27,16 +32,23 @@ struct DB: AsyncParsableCommand {
             abstract: "Put snapshot NAME back in place of the database; refuses while clients use it unless --force.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
-        @Option(name: .customLong("database"), help: "The database (default: the stack's first).") var databaseName: String?
+        @Option(name: .customLong("database"), help: "The database (default: the stack's first).") var databaseName:
+            String?
         @Flag(help: "Disconnect the database's clients.") var force = false
 
         func run() async throws {
             let context = try await database.context()
-            let target = try databaseName ?? context.defaultDatabase ?? { throw CLIError(message: "pass --database NAME", exitCode: 2) }()
+            let target =
+                try databaseName ?? context.defaultDatabase
+                ?? { throw CLIError(message: "pass --database NAME", exitCode: 2) }()
             let (name, force) = (self.name, self.force)
             let started = Date()
-            try await offCooperativePool { try DatabaseSnapshots(admin: context.admin).restore(database: target, name: name, force: force) }
-            print(String(format: "restored %@ from snapshot %@ in %.2fs", target, name, Date().timeIntervalSince(started)))
+            try await offCooperativePool {
+                try DatabaseSnapshots(admin: context.admin).restore(database: target, name: name, force: force)
+            }
+            print(
+                String(format: "restored %@ from snapshot %@ in %.2fs", target, name, Date().timeIntervalSince(started))
+            )
         }
     }
 
@@ -49,11 +61,14 @@ struct DB: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await database.context()
-            let target = try databaseName ?? context.defaultDatabase ?? { throw CLIError(message: "name the database", exitCode: 2) }()
+            let target =
+                try databaseName ?? context.defaultDatabase
+                ?? { throw CLIError(message: "name the database", exitCode: 2) }()
             let force = self.force
             let started = Date()
             try await offCooperativePool {
-                try DatabaseSnapshots(admin: context.admin).restore(database: target, name: DatabaseSnapshots.seededName, force: force)
+                try DatabaseSnapshots(admin: context.admin).restore(
+                    database: target, name: DatabaseSnapshots.seededName, force: force)
             }
             print(String(format: "reset %@ to its seeded state in %.2fs", target, Date().timeIntervalSince(started)))
         }

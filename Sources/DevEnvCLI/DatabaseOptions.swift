@@ -12,6 +12,7 @@ struct DatabaseOptions: ParsableArguments {
     func context() async throws -> DatabaseContext {
         if let target { return try DatabaseContext.target(url: target) }
         let stack = try project.loadStack().stack
-        return try await DatabaseContext.stack(stack, service: service, engine: try await connectEngine(), store: try StateStore())
+        return try await DatabaseContext.stack(
+            stack, service: service, engine: try await connectEngine(), store: try StateStore())
     }
 }

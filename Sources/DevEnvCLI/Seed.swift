@@ -27,9 +27,11 @@ struct Seed: AsyncParsableCommand {
         let started = Date()
         let report = try await runInterruptibly {
             try await offCooperativePool {
-                let report = try Seeder(set: sampleSet, parameters: context.loadParameters(database: name)).seed(force: force)
+                let report = try Seeder(set: sampleSet, parameters: context.loadParameters(database: name)).seed(
+                    force: force)
                 if case .seeded = report.outcome {
-                    try DatabaseSnapshots(admin: context.admin).snapshot(database: name, name: DatabaseSnapshots.seededName)
+                    try DatabaseSnapshots(admin: context.admin).snapshot(
+                        database: name, name: DatabaseSnapshots.seededName)
                 }
                 return report
             }
@@ -38,7 +40,10 @@ struct Seed: AsyncParsableCommand {
         case .alreadySeeded:
             print("\(name) already holds sample set \(report.set); nothing to do")
         case .seeded(let tables, let rows):
-            print(String(format: "seeded %@ into %@: %d tables, %d rows in %.2fs", report.set, name, tables, rows, Date().timeIntervalSince(started)))
+            print(
+                String(
+                    format: "seeded %@ into %@: %d tables, %d rows in %.2fs", report.set, name, tables, rows,
+                    Date().timeIntervalSince(started)))
         }
     }
 

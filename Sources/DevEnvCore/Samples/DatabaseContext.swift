@@ -23,7 +23,8 @@ public struct DatabaseContext: Sendable {
         let path = URLComponents(string: url)?.path.trimmingCharacters(in: CharacterSet(charactersIn: "/")) ?? ""
         var admin = target
         admin.admin["dbname"] = nil
-        return DatabaseContext(admin: admin, defaultDatabase: path.isEmpty || path == "postgres" ? nil : path, owners: [:])
+        return DatabaseContext(
+            admin: admin, defaultDatabase: path.isEmpty || path == "postgres" ? nil : path, owners: [:])
     }
 
     /// The stack's PostgreSQL service (`name`, or the one with `x-devenv.postgres`, or the
@@ -36,7 +37,9 @@ public struct DatabaseContext: Sendable {
             $0.devenv?.postgres != nil || $0.imageReference(project: stack.name).lowercased().contains("postgres")
         }
         guard let service = name.map({ wanted in candidates.first { $0.name == wanted } }) ?? candidates.first else {
-            throw OrchestratorError("no PostgreSQL service in the stack\(name.map { " named '\($0)'" } ?? ""); or pass --target URL", exitCode: 2)
+            throw OrchestratorError(
+                "no PostgreSQL service in the stack\(name.map { " named '\($0)'" } ?? ""); or pass --target URL",
+                exitCode: 2)
         }
         let container = try await engine.listContainers(
             all: false, labels: [ProjectLabel.project: stack.name, ProjectLabel.service: service.name]
@@ -47,7 +50,8 @@ public struct DatabaseContext: Sendable {
         let inspect = try await engine.inspectContainer(container.Id)
         let orchestrator = Orchestrator(engine: engine, stack: stack, store: store)
         guard let (host, port) = orchestrator.probeAddress(inspect, 5432) else {
-            throw OrchestratorError("service '\(service.name)' is not reachable from this machine on port 5432; publish it")
+            throw OrchestratorError(
+                "service '\(service.name)' is not reachable from this machine on port 5432; publish it")
         }
         let environment = try resolver.environment(of: service)
         let admin = PostgresTarget(admin: [
@@ -55,7 +59,8 @@ public struct DatabaseContext: Sendable {
             "password": environment["POSTGRES_PASSWORD"] ?? "",
         ])
         var owners: [String: (String, String)] = [:]
-        for login in try HostEnvironment.databaseLogins(service, environment: environment, resolver: resolver) where login.isDeclared {
+        for login in try HostEnvironment.databaseLogins(service, environment: environment, resolver: resolver)
+        where login.isDeclared {
             owners[login.database] = (login.user, login.password)
         }
         let first = service.devenv?.postgres?.databases.first?.name ?? environment["POSTGRES_DB"]

@@ -15,7 +15,10 @@ public struct SampleManifest: Codable, Sendable, Equatable {
         public var sha256: String
         public var format: String
 
-        public init(schema: String, name: String, file: String, columns: [String], rows: Int, sha256: String, format: String = "text") {
+        public init(
+            schema: String, name: String, file: String, columns: [String], rows: Int, sha256: String,
+            format: String = "text"
+        ) {
             self.schema = schema
             self.name = name
             self.file = file
@@ -79,15 +82,20 @@ public struct SampleSet: Sendable {
             throw OrchestratorError("\(path) is not a devenv sample manifest: \(error)", exitCode: 2)
         }
         guard manifest.format == 1 else {
-            throw OrchestratorError("\(path) has format \(manifest.format); this devenv reads format 1: upgrade devenv", exitCode: 2)
+            throw OrchestratorError(
+                "\(path) has format \(manifest.format); this devenv reads format 1: upgrade devenv", exitCode: 2)
         }
         for table in manifest.tables {
             let file = (directory as NSString).appendingPathComponent(table.file)
-            guard !table.file.contains(".."), !table.file.hasPrefix("/"), FileManager.default.fileExists(atPath: file) else {
-                throw OrchestratorError("sample set \(directory): \(table.file) (table \(table.schema).\(table.name)) is missing", exitCode: 2)
+            guard !table.file.contains(".."), !table.file.hasPrefix("/"), FileManager.default.fileExists(atPath: file)
+            else {
+                throw OrchestratorError(
+                    "sample set \(directory): \(table.file) (table \(table.schema).\(table.name)) is missing",
+                    exitCode: 2)
             }
             guard ["text", "csv"].contains(table.format) else {
-                throw OrchestratorError("sample set \(directory): table \(table.name) has unknown format '\(table.format)'", exitCode: 2)
+                throw OrchestratorError(
+                    "sample set \(directory): table \(table.name) has unknown format '\(table.format)'", exitCode: 2)
             }
         }
         self.directory = directory

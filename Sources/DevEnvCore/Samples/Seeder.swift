@@ -40,8 +40,13 @@ public struct Seeder: Sendable {
         let tables = try set.manifest.tables.map { table in
             (table, "\(try db.quoteIdentifier(table.schema)).\(try db.quoteIdentifier(table.name))")
         }
-        try db.executeScript("BEGIN; SET CONSTRAINTS ALL DEFERRED")
+        try db.executeScript("BEGIN")
         do {
+            // Deferring queues one check per row until commit: do it only when some foreign key
+            // points at a table loaded later (a cycle); otherwise the load order satisfies them.
+            if try needsDeferredConstraints(tables.map(\.1), db: db) {
+                try db.executeScript("SET CONSTRAINTS ALL DEFERRED")
+            }
             try db.execute(
                 """
                 CREATE TABLE IF NOT EXISTS \(Self.ledgerTable) (
@@ -56,20 +61,25 @@ public struct Seeder: Sendable {
             var occupied: [String] = []
             for (table, quoted) in tables {
                 do {
-                    if try db.execute("SELECT EXISTS (SELECT 1 FROM \(quoted))").scalar == "t" { occupied.append("\(table.schema).\(table.name)") }
+                    if try db.execute("SELECT EXISTS (SELECT 1 FROM \(quoted))").scalar == "t" {
+                        occupied.append("\(table.schema).\(table.name)")
+                    }
                 } catch let error as PostgresError where error.sqlState == "42P01" {
                     throw OrchestratorError(
-                        "table \(table.schema).\(table.name) of sample set \(set.manifest.name) does not exist in \(database); run the app's migrations first")
+                        "table \(table.schema).\(table.name) of sample set \(set.manifest.name) does not exist in \(database); run the app's migrations first"
+                    )
                 }
             }
             if !force {
                 if let other = ledger.first {
                     throw OrchestratorError(
-                        "\(database) already holds sample set \(other[0] ?? "?")\(other[0] == set.manifest.name ? " (another version of it)" : ""); nothing was written; pass --force to replace it")
+                        "\(database) already holds sample set \(other[0] ?? "?")\(other[0] == set.manifest.name ? " (another version of it)" : ""); nothing was written; pass --force to replace it"
+                    )
                 }
                 if !occupied.isEmpty {
                     throw OrchestratorError(
-                        "\(database) already holds rows in \(occupied.joined(separator: ", ")); nothing was written; pass --force to replace them")
+                        "\(database) already holds rows in \(occupied.joined(separator: ", ")); nothing was written; pass --force to replace them"
+                    )
                 }
             } else {
                 if !tables.isEmpty { try db.execute("TRUNCATE \(tables.map(\.1).joined(separator: ", "))") }
@@ -86,10 +96,41 @@ public struct Seeder: Sendable {
                 [set.manifest.name, set.manifestDigest, String(rows)])
             try db.executeScript("COMMIT")
             for (_, quoted) in tables { try db.executeScript("ANALYZE \(quoted)") }
-            return SeedReport(set: set.manifest.name, database: database, outcome: .seeded(tables: tables.count, rows: rows))
+            return SeedReport(
+                set: set.manifest.name, database: database, outcome: .seeded(tables: tables.count, rows: rows))
         } catch {
             try? db.executeScript("ROLLBACK")
             throw error
+        }
+    }
+
+    /// Whether a foreign key between the set's tables points from a table to one loaded after it.
+    func needsDeferredConstraints(_ quotedTables: [String], db: PostgresConnection) throws -> Bool {
+        guard quotedTables.count > 1 else { return false }
+        let rows = try db.execute(
+            """
+            SELECT c.conrelid::regclass::text, c.confrelid::regclass::text FROM pg_constraint c
+            WHERE c.contype = 'f' AND c.conrelid = ANY($1::regclass[]) AND c.confrelid = ANY($1::regclass[])
+              AND c.conrelid <> c.confrelid
+            """,
+            [
+                "{"
+                    + quotedTables.map {
+                        "\""
+                            + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
+                                of: "\"", with: "\\\"") + "\""
+                    }.joined(separator: ",") + "}"
+            ]
+        ).rows
+        let order = try Dictionary(
+            uniqueKeysWithValues: quotedTables.enumerated().map { index, table in
+                (try db.execute("SELECT $1::regclass::text", [table]).scalar ?? table, index)
+            })
+        return rows.contains { row in
+            guard let child = row[0].flatMap({ order[$0] }), let parent = row[1].flatMap({ order[$0] }) else {
+                return false
+            }
+            return parent > child
         }
     }
 
@@ -108,7 +149,9 @@ public struct Seeder: Sendable {
             }
             let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
             if digest != table.sha256 {
-                throw OrchestratorError("\(path) does not match its manifest (sha256 \(digest), expected \(table.sha256)); nothing was written")
+                throw OrchestratorError(
+                    "\(path) does not match its manifest (sha256 \(digest), expected \(table.sha256)); nothing was written"
+                )
             }
         }
         return copied
@@ -117,7 +160,9 @@ public struct Seeder: Sendable {
     /// Moves each sequence owned by a column of the table past the largest loaded value.
     func resetSequences(_ table: SampleManifest.Table, _ quoted: String, db: PostgresConnection) throws {
         for column in table.columns {
-            guard let sequence = try db.execute("SELECT pg_get_serial_sequence($1, $2)", [quoted, column]).scalar else { continue }
+            guard let sequence = try db.execute("SELECT pg_get_serial_sequence($1, $2)", [quoted, column]).scalar else {
+                continue
+            }
             try db.execute(
                 "SELECT setval($1::regclass, COALESCE((SELECT max(\(try db.quoteIdentifier(column))) FROM \(quoted)), 0) + 1, false)",
                 [sequence])
@@ -148,7 +193,9 @@ public struct DatabaseSnapshots: Sendable {
 
     /// The template database's name: a digest, so any database and snapshot name fits in 63 bytes.
     static func templateName(database: String, snapshot: String) -> String {
-        let digest = SHA256.hash(data: Data("\(database)\u{0}\(snapshot)".utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: Data("\(database)\u{0}\(snapshot)".utf8)).prefix(8).map {
+            String(format: "%02x", $0)
+        }.joined()
         return "devenv_snap_\(digest)"
     }
 
@@ -168,7 +215,8 @@ public struct DatabaseSnapshots: Sendable {
 
     func terminateSessions(_ db: PostgresConnection, _ database: String) throws {
         try db.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [database])
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            [database])
     }
 
     /// `CREATE DATABASE … TEMPLATE`, choosing the copy strategy by size (PostgreSQL 15+).
@@ -203,9 +251,11 @@ public struct DatabaseSnapshots: Sendable {
         try terminateSessions(db, database)
         try clone(db, from: database, to: template, owner: nil)
         let created = ISO8601DateFormatter().string(from: Date())
-        let comment = #"{"devenv_snapshot":\#(jsonString(name)),"database":\#(jsonString(database)),"created":"\#(created)"}"#
+        let comment =
+            #"{"devenv_snapshot":\#(jsonString(name)),"database":\#(jsonString(database)),"created":"\#(created)"}"#
         try db.execute("COMMENT ON DATABASE \(try db.quoteIdentifier(template)) IS \(try db.quoteLiteral(comment))")
-        try db.execute("ALTER DATABASE \(try db.quoteIdentifier(template)) WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
+        try db.execute(
+            "ALTER DATABASE \(try db.quoteIdentifier(template)) WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
         return try list(database: database).first { $0.name == name }
             ?? Snapshot(name: name, database: database, template: template, sizeBytes: 0, created: created)
     }
@@ -221,14 +271,17 @@ public struct DatabaseSnapshots: Sendable {
             throw OrchestratorError(
                 name == Self.seededName
                     ? "\(database) has no seeded state to reset to: run 'devenv seed' first"
-                    : "\(database) has no snapshot '\(name)'" + (available.isEmpty ? "" : " (it has: \(available.joined(separator: ", ")))"))
+                    : "\(database) has no snapshot '\(name)'"
+                        + (available.isEmpty ? "" : " (it has: \(available.joined(separator: ", ")))"))
         }
         let sessions = try otherSessions(db, database)
         if !sessions.isEmpty && !force {
             throw OrchestratorError(
-                "\(database) is in use by \(sessions.joined(separator: ", ")); stop those clients or pass --force to disconnect them")
+                "\(database) is in use by \(sessions.joined(separator: ", ")); stop those clients or pass --force to disconnect them"
+            )
         }
-        let owner = try db.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", [database]).scalar
+        let owner = try db.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", [database])
+            .scalar
         try db.execute("ALTER DATABASE \(try db.quoteIdentifier(template)) WITH ALLOW_CONNECTIONS true")
         defer { _ = try? db.execute("ALTER DATABASE \(try db.quoteIdentifier(template)) WITH ALLOW_CONNECTIONS false") }
         if owner != nil { try db.execute("DROP DATABASE \(try db.quoteIdentifier(database)) WITH (FORCE)") }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Seeding speed, side by side in one run on a native PostgreSQL (Tests/scripts/native-postgres.sh):
+#   seed:    devenv seed of a sample set   vs   psql loading `pg_dump -a` of the same rows
+#   restore: devenv db reset (template clone) vs devenv seed
+# Minimum of RUNS runs each; ratios lower is better.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+devenv=${DEVENV:-$here/../.build/release/devenv}
+runs=${RUNS:-3}
+rows=${ROWS:-500000}
+[ -x "$devenv" ] || { echo "bench: build devenv first: swift build -c release" >&2; exit 1; }
+url=$("$here/../Tests/scripts/native-postgres.sh" start)
+base=${url%/postgres}
+work=$(mktemp -d)
+export XDG_STATE_HOME=$work/state DOCKER_HOST=unix:///nonexistent.sock
+cleanup() {
+  for db in bench_source bench_seed bench_psql; do psql "$url" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" 2>/dev/null || true; done
+  psql "$url" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'devenv_snap_%'" | while read -r t; do
+    psql "$url" -qc "ALTER DATABASE $t WITH IS_TEMPLATE false" -c "DROP DATABASE $t WITH (FORCE)" 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+schema="CREATE TABLE runs (id serial PRIMARY KEY, name text NOT NULL, started timestamptz NOT NULL);
+CREATE TABLE lumisections (id bigserial PRIMARY KEY, run_id int NOT NULL REFERENCES runs(id) DEFERRABLE INITIALLY DEFERRED, number int NOT NULL, quality text);"
+psql "$url" -qc "CREATE DATABASE bench_source"
+psql "$base/bench_source" -q -c "$schema" \
+  -c "INSERT INTO runs (name, started) SELECT 'run ' || g, now() - g * interval '1 minute' FROM generate_series(1, $((rows / 10))) g" \
+  -c "INSERT INTO lumisections (run_id, number, quality) SELECT 1 + g % $((rows / 10)), g, CASE WHEN g % 7 = 0 THEN 'BAD' ELSE 'GOOD' END FROM generate_series(1, $rows) g"
+
+# The peer's input: a data-only dump. devenv's: the same rows as a sample set.
+pg_dump -a "$base/bench_source" > "$work/dump.sql"
+mkdir -p "$work/set"
+for t in runs lumisections; do psql "$base/bench_source" -qc "\\copy $t TO '$work/set/public.$t.copy'"; done
+sha() { sha256sum "$1" | cut -c1-64; }
+cat > "$work/set/manifest.json" <<JSON
+{"format": 1, "name": "bench", "tables": [
+ {"schema": "public", "name": "runs", "file": "public.runs.copy", "columns": ["id", "name", "started"], "rows": $((rows / 10)), "sha256": "$(sha "$work/set/public.runs.copy")", "format": "text"},
+ {"schema": "public", "name": "lumisections", "file": "public.lumisections.copy", "columns": ["id", "run_id", "number", "quality"], "rows": $rows, "sha256": "$(sha "$work/set/public.lumisections.copy")", "format": "text"}]}
+JSON
+
+now() { date +%s.%N; }
+min() { printf '%s\n' "$@" | sort -g | head -n1; }
+fresh() { psql "$url" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" && psql "$base/$1" -qc "$schema"; }
+
+seed=(); peer=(); restore=()
+for _ in $(seq "$runs"); do
+  fresh bench_psql
+  t0=$(now); psql -q "$base/bench_psql" -f "$work/dump.sql" >/dev/null; t1=$(now); peer+=("$(echo "$t1 - $t0" | bc -l)")
+  fresh bench_seed
+  t0=$(now); "$devenv" seed "$work/set" --target "$url" --database bench_seed >/dev/null; t1=$(now); seed+=("$(echo "$t1 - $t0" | bc -l)")
+  t0=$(now); "$devenv" db reset bench_seed --target "$url" >/dev/null; t1=$(now); restore+=("$(echo "$t1 - $t0" | bc -l)")
+done
+s=$(min "${seed[@]}"); p=$(min "${peer[@]}"); r=$(min "${restore[@]}")
+echo "rows: $rows lumisections + $((rows / 10)) runs; dump $(du -h "$work/dump.sql" | cut -f1)"
+printf '%-28s %9.3fs %9.3fs %7.2fx\n' "seed vs psql -f dump" "$s" "$p" "$(echo "$s / $p" | bc -l)"
+printf '%-28s %9.3fs %9.3fs %7.2fx\n' "restore (reset) vs seed" "$r" "$s" "$(echo "$r / $s" | bc -l)"
