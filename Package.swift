@@ -57,6 +57,7 @@ let package = Package(
                 "DevEnvCLI", "DevEnvCore", "StateStore", "Postgres", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            exclude: ["fixtures"],
             swiftSettings: strict),
         .testTarget(name: "DevEnvCoreTests", dependencies: ["DevEnvCore", "TestSupport"], swiftSettings: strict),
         // Needs a real engine (and the local images): `make test` provides both.

@@ -6,10 +6,15 @@ struct Output {
 
     /// Prints `value` as JSON with snake_case keys (the `--json` contract).
     func printJSON(_ value: some Encodable) throws {
+        print(String(decoding: try json(value), as: UTF8.self))
+    }
+
+    /// `value` as the JSON `printJSON` prints.
+    func json(_ value: some Encodable) throws -> Data {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        return try encoder.encode(value)
     }
 
     /// Prints aligned columns with a header row.

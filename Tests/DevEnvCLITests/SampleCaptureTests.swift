@@ -1,0 +1,193 @@
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+extension NativeServerTests {
+    /// `devenv sample capture/lint` on a synthetic Django-shaped "production" database full of
+    /// planted personal data, then `devenv seed` of the result into a fresh database.
+    @Suite struct SampleCaptureTests {
+        let url: String
+        let suffix = String(UUID().uuidString.prefix(6)).lowercased()
+        let directory: String
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("fixtures")
+            .path
+
+        init() throws {
+            url = try #require(
+                ProcessInfo.processInfo.environment["DEVENV_TEST_PG_URL"],
+                "DEVENV_TEST_PG_URL is not set: run 'make test', or start Tests/scripts/native-postgres.sh and export its URL"
+            )
+            directory = NSTemporaryDirectory() + "devenv-capture-\(suffix)"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+
+        func databaseURL(_ name: String) -> String {
+            var components = URLComponents(string: url)!
+            components.path = "/" + name
+            return components.string!
+        }
+
+        func createDatabase(_ name: String, data: Bool) throws {
+            try PostgresConnection(url: url).execute("CREATE DATABASE \(name)")
+            let db = try PostgresConnection(url: databaseURL(name))
+            try db.executeScript(try String(contentsOfFile: fixtures + "/django-schema.sql", encoding: .utf8))
+            if data { try db.executeScript(try String(contentsOfFile: fixtures + "/django-data.sql", encoding: .utf8)) }
+        }
+
+        func cleanUp() {
+            for name in ["src_\(suffix)", "dst_\(suffix)"] {
+                _ = try? PostgresConnection(url: url).execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            }
+            if let snapshots = try? PostgresConnection(url: url).execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'devenv\\_snap\\_%' AND shobj_description(oid, 'pg_database') LIKE $1",
+                ["%dst_\(suffix)%"])
+            {
+                for row in snapshots.rows {
+                    _ = try? PostgresConnection(url: url).executeScript(
+                        "ALTER DATABASE \(row[0]!) WITH IS_TEMPLATE false; DROP DATABASE \(row[0]!) WITH (FORCE)")
+                }
+            }
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+
+        func devenv(_ arguments: [String], key: String = "capture-test-key-0123456789") throws -> ProcessResult {
+            try runProcess(
+                devenvExecutable(), arguments,
+                environment: [
+                    "XDG_STATE_HOME": directory + "/state", "DOCKER_HOST": "unix:///nonexistent.sock",
+                    "DEVENV_SAMPLE_KEY": key,
+                ], currentDirectory: directory)
+        }
+
+        func capture(_ out: String, key: String = "capture-test-key-0123456789") throws -> ProcessResult {
+            try devenv(
+                [
+                    "sample", "capture", "--from", databaseURL("src_\(suffix)"), "--out", directory + "/" + out,
+                    "--preset", "django",
+                    "--policy", fixtures + "/dials-policy.yaml", "--subset", "dials_run:id <= 5", "--name", "dials",
+                    "--database", "dst_\(suffix)", "--report", directory + "/\(out)-report.json",
+                ], key: key)
+        }
+
+        func files(_ out: String) throws -> [String: Data] {
+            let path = directory + "/" + out
+            var result: [String: Data] = [:]
+            for name in try FileManager.default.contentsOfDirectory(atPath: path) {
+                result[name] = try Data(contentsOf: URL(fileURLWithPath: path + "/" + name))
+            }
+            return result
+        }
+
+        func rows(_ out: String, _ table: String) throws -> [[Substring]] {
+            let text = String(decoding: try files(out)["public.\(table).copy"] ?? Data(), as: UTF8.self)
+            return text.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
+        }
+
+        @Test func lintFailsClosedUntilEveryPIIColumnHasARule() throws {
+            defer { cleanUp() }
+            try createDatabase("src_\(suffix)", data: true)
+            let lint = try devenv(["sample", "lint", "--from", databaseURL("src_\(suffix)"), "--preset", "django"])
+            #expect(lint.status == 1)
+            #expect(lint.stdout.contains("dials_workspace.name: its name looks like personal data"))
+            #expect(lint.stdout.contains("dials_workspace.eos_path: its values look like"))
+            #expect(lint.stdout.contains("dials_audit.client_ip"))
+            #expect(!lint.stdout.contains("last_login"))
+            let refused = try devenv([
+                "sample", "capture", "--from", databaseURL("src_\(suffix)"), "--out", directory + "/refused",
+                "--preset", "django",
+            ])
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("capture refused"))
+            #expect(!FileManager.default.fileExists(atPath: directory + "/refused/manifest.json"))
+            let clean = try devenv([
+                "sample", "lint", "--from", databaseURL("src_\(suffix)"), "--preset", "django", "--policy",
+                fixtures + "/dials-policy.yaml",
+            ])
+            #expect(clean.status == 0, "\(clean.stdout)")
+            #expect(
+                try devenv(["sample", "capture", "--from", url, "--out", directory + "/x"], key: "short").status == 2)
+        }
+
+        @Test func captureIsSanitizedClosedDeterministicAndLoads() throws {
+            defer { cleanUp() }
+            try createDatabase("src_\(suffix)", data: true)
+            let first = try capture("one")
+            #expect(first.status == 0, "\(first.stderr)")
+
+            // No planted value anywhere: every planted literal carries "plant", every source
+            // e-mail, username, name and address is listed in the source.
+            let output = try files("one")
+            let source = try PostgresConnection(url: databaseURL("src_\(suffix)"))
+            // (URL hosts such as gitlab.cern.ch are kept: only their credentials are personal.)
+            var planted = Set(["plant", "@cern.ch", "188.184.", "plantedpw", "0123456789abcdef0123456789abcdef"])
+            for row in try source.execute("SELECT username, first_name, last_name, email FROM auth_user").rows {
+                planted.formUnion(row.compactMap { $0 })
+            }
+            for (name, data) in output {
+                let text = String(decoding: data, as: UTF8.self).lowercased()
+                for value in planted { #expect(!text.contains(value.lowercased()), "\(value) appears in \(name)") }
+            }
+            // Sessions, admin log, tokens are dropped; migration tables skipped.
+            for dropped in ["django_session", "django_admin_log", "authtoken_token", "socialaccount_socialtoken"] {
+                #expect(output["public.\(dropped).copy"] == nil)
+            }
+            // The subset: 5 runs, only their lumisections and comments, and their parents.
+            let runs = try rows("one", "dials_run")
+            #expect(runs.count == 5)
+            let lumisections = try rows("one", "dials_lumisection")
+            #expect(lumisections.count == 250)
+            #expect(lumisections.allSatisfy { Int($0[1])! <= 5 })
+            let users = Set(try rows("one", "auth_user").map { String($0[0]) })
+            let referenced = Set(
+                runs.compactMap { $0[2] == "\\N" ? nil : String($0[2]) }
+                    + (try rows("one", "dials_comment")).map { String($0[2]) })
+            #expect(users == referenced, "only the users the sample references")
+            // E-mails are valid, consistent across tables and inside JSON; passwords unusable.
+            let emailPattern = try NSRegularExpression(pattern: #"^[a-z]+\.[a-z]+\d+@example\.org$"#)
+            var emailByUser: [String: String] = [:]
+            for user in try rows("one", "auth_user") {
+                let email = String(user[7])
+                #expect(
+                    emailPattern.firstMatch(in: email, range: NSRange(location: 0, length: email.utf16.count)) != nil,
+                    "\(email)")
+                #expect(user[1].hasPrefix("!") && user[1].count == 41)
+                emailByUser[String(user[0])] = email
+            }
+            for address in try rows("one", "account_emailaddress") {
+                #expect(emailByUser[String(address[1])] == String(address[2]))
+            }
+            for account in try rows("one", "socialaccount_socialaccount") {
+                let extra = try JSONSerialization.jsonObject(with: Data(account[6].utf8)) as? [String: Any]
+                #expect(extra?["email"] as? String == emailByUser[String(account[1])])
+            }
+            #expect(Set(emailByUser.values).count == emailByUser.count, "unique e-mails stay unique")
+
+            // Deterministic: same key, same bytes; another key, other values.
+            #expect(try capture("two").status == 0)
+            #expect(try files("two") == output)
+            #expect(try capture("three", key: "another-key-abcdefghijklmnop").status == 0)
+            #expect(try files("three")["public.auth_user.copy"] != output["public.auth_user.copy"])
+            let manifest = try JSONSerialization.jsonObject(with: output["manifest.json"]!) as? [String: Any]
+            #expect(manifest?["subset"] as? String == "subset dials_run: id <= 5")
+            #expect((manifest?["tables"] as? [[String: Any]])?.first?["name"] as? String == "auth_user")
+            let report =
+                try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: URL(fileURLWithPath: directory + "/one-report.json")))
+                as? [String: [String: String]]
+            #expect(report?["auth_user"]?["email"] == "email")
+            #expect(report?["dials_comment"]?["body"] == "text (default)")
+
+            // The sample loads into a fresh database with every foreign key enforced.
+            try createDatabase("dst_\(suffix)", data: false)
+            let seed = try devenv(["seed", directory + "/one", "--target", url])
+            #expect(seed.status == 0, "\(seed.stderr)")
+            let target = try PostgresConnection(url: databaseURL("dst_\(suffix)"))
+            #expect(try target.execute("SELECT count(*) FROM dials_run").scalar == "5")
+            #expect(
+                try target.execute("INSERT INTO dials_run (number, started, notes) VALUES (1, now(), '') RETURNING id")
+                    .scalar == "6")
+            #expect(try devenv(["seed", directory + "/one", "--target", url]).stdout.contains("nothing to do"))
+        }
+    }
+}
