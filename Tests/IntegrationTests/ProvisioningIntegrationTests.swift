@@ -44,6 +44,17 @@ import Testing
                 try tracker.execute("SELECT count(*) FROM auth_user WHERE username = 'admin' AND is_superuser").scalar
                     == "1")
             #expect(try tracker.execute("SELECT domain FROM django_site WHERE id = 1").scalar == "dials.localhost")
+            // x-devenv.seed loaded once, after the migrations, and left a state to reset to.
+            #expect(first.stderr.contains("backend provisioned: seeded 1 tables, 2 rows into dials_tracker"))
+            #expect(
+                try tracker.execute("SELECT string_agg(name, ',' ORDER BY id) FROM auth_group").scalar
+                    == "csc-experts,ecal-experts")
+            try tracker.execute("DELETE FROM auth_group")
+            tracker.close()
+            let reset = try project.devenv(["db", "reset", "dials_tracker", "--force"])
+            #expect(reset.status == 0, "\(reset.stderr)")
+            let again = try PostgresConnection(url: try #require(env["DATABASE_URL"]))
+            #expect(try again.execute("SELECT count(*) FROM auth_group").scalar == "2")
 
             // Redis refuses unauthenticated commands and accepts the generated password.
             let redisText = try #require(env["REDIS_URL"])

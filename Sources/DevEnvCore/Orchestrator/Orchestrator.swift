@@ -13,14 +13,18 @@ public struct UpOptions: Sendable {
     public var build: Bool
     /// How long one service may take to become healthy or complete, in seconds.
     public var readinessTimeout: Double
+    /// Load `x-devenv.seed` sets (off with `--no-seed`).
+    public var seed: Bool
 
     public init(
-        services: [String] = [], removeOrphans: Bool = false, build: Bool = false, readinessTimeout: Double = 300
+        services: [String] = [], removeOrphans: Bool = false, build: Bool = false, readinessTimeout: Double = 300,
+        seed: Bool = true
     ) {
         self.services = services
         self.removeOrphans = removeOrphans
         self.build = build
         self.readinessTimeout = readinessTimeout
+        self.seed = seed
     }
 }
 
@@ -184,7 +188,7 @@ public final class Orchestrator: Sendable {
                     do {
                         try await self.waitForCondition(
                             dependency, of: dependencyService, id: id, for: service, waits: waits,
-                            timeout: options.readinessTimeout)
+                            timeout: options.readinessTimeout, seed: options.seed)
                     } catch let failure as ServiceFailure where failure.service == dependency.service {
                         throw ServiceFailure(
                             service: service.name, reason: "was not started: '\(dependency.service)' failed")
@@ -207,7 +211,8 @@ public final class Orchestrator: Sendable {
                         do {
                             let id = try await task.value
                             try await waits.once(self.ownReadinessKey(service)) {
-                                try await self.waitOwnReadiness(service, id: id, timeout: options.readinessTimeout)
+                                try await self.waitOwnReadiness(
+                                    service, id: id, timeout: options.readinessTimeout, seed: options.seed)
                             }
                         } catch let failure as ServiceFailure {
                             self.emit(service.name, .failed, failure.reason)
@@ -255,7 +260,7 @@ public final class Orchestrator: Sendable {
     /// Waits until `dependency`'s condition holds for `dependent` (one shared wait per service).
     func waitForCondition(
         _ dependency: Dependency, of target: Service, id: String, for dependent: Service, waits: ReadinessWaits,
-        timeout: Double
+        timeout: Double, seed: Bool
     ) async throws {
         switch dependency.condition {
         case .started:
@@ -265,7 +270,7 @@ public final class Orchestrator: Sendable {
                 emit(dependent.name, .waiting, "for \(target.name) to be healthy")
             }
             try await waits.once("healthy:\(target.name)") {
-                try await self.becomeReady(target, id: id, timeout: timeout, requireCheck: true)
+                try await self.becomeReady(target, id: id, timeout: timeout, requireCheck: true, seed: seed)
             }
         case .completedSuccessfully:
             if await !waits.isDone("completed:\(target.name)") {
@@ -532,6 +537,7 @@ public final class Orchestrator: Sendable {
     func ownReadinessKey(_ service: Service) -> String {
         if service.healthcheck.map({ !$0.disabled }) == true || nativeProbe(for: service) != nil
             || service.devenv?.postgres != nil || service.devenv?.django != nil
+            || service.devenv?.settings["seed"] != nil
         {
             return "healthy:\(service.name)"
         }
@@ -539,17 +545,19 @@ public final class Orchestrator: Sendable {
     }
 
     /// After start: healthy if it can be checked, otherwise merely not crashed at once.
-    func waitOwnReadiness(_ service: Service, id: String, timeout: Double) async throws {
+    func waitOwnReadiness(_ service: Service, id: String, timeout: Double, seed: Bool) async throws {
         guard ownReadinessKey(service).hasPrefix("healthy:") else { return }
-        try await becomeReady(service, id: id, timeout: timeout, requireCheck: false)
+        try await becomeReady(service, id: id, timeout: timeout, requireCheck: false, seed: seed)
         emit(service.name, .healthy)
     }
 
     /// Ready means: healthy (or running, when nothing can be checked), then provisioned — its
     /// PostgreSQL roles and databases, its Django migrations, superuser and site.
-    func becomeReady(_ service: Service, id: String, timeout: Double, requireCheck: Bool) async throws {
+    func becomeReady(_ service: Service, id: String, timeout: Double, requireCheck: Bool, seed: Bool) async throws {
         try await waitReady(service, id: id, timeout: timeout, requireCheck: requireCheck)
-        guard let store, service.devenv?.postgres != nil || service.devenv?.django != nil else { return }
+        guard let store,
+            service.devenv?.postgres != nil || service.devenv?.django != nil || service.devenv?.settings["seed"] != nil
+        else { return }
         // Provisioned into this very container with this very spec: nothing can be missing
         // unless someone removed it by hand (`devenv provision` checks the catalog again).
         let digest = Self.provisionDigest(service)
@@ -569,7 +577,63 @@ public final class Orchestrator: Sendable {
             .run { self.emit(service.name, .provisioning, $0) }
             emit(service.name, .provisioned, "django")
         }
+        if seed, let set = service.devenv?.settings["seed"] {
+            try await seedOnUp(service, seed: set, resolver: resolver, store: store)
+        }
         try? store.markProvisioned(project: stack.name, service: service.name, containerID: id, specDigest: digest)
+    }
+
+    /// `x-devenv.seed: PATH` (or `{set: PATH, database: NAME}`): the set is loaded into the
+    /// database the service's own `DJANGO_DATABASE_*` point at (or, on a PostgreSQL service,
+    /// its first database), as that database's owner; then snapshotted for `devenv db reset`.
+    func seedOnUp(_ service: Service, seed: JSONValue, resolver: TemplateResolver, store: StateStore) async throws {
+        guard let path = seed.string ?? seed["set"]?.string else {
+            throw ServiceFailure(
+                service: service.name, reason: "x-devenv.seed must be a path or {set: PATH, database: NAME}")
+        }
+        let directory = path.hasPrefix("/") ? path : (stack.workingDirectory as NSString).appendingPathComponent(path)
+        let set: SampleSet
+        do {
+            set = try SampleSet(directory: directory)
+        } catch let error as OrchestratorError {
+            throw ServiceFailure(service: service.name, reason: "cannot be seeded: \(error.message)")
+        }
+        let environment = try resolver.environment(of: service)
+        let databaseService =
+            service.devenv?.postgres != nil
+            ? service.name : (environment["DJANGO_DATABASE_HOST"] ?? environment["POSTGRES_HOST"])
+        let context = try await DatabaseContext.stack(stack, service: databaseService, engine: engine, store: store)
+        guard
+            let database = seed["database"]?.string
+                ?? (service.devenv?.postgres == nil ? environment["DJANGO_DATABASE_NAME"] : nil)
+                ?? set.manifest.database ?? context.defaultDatabase
+        else {
+            throw ServiceFailure(
+                service: service.name, reason: "cannot be seeded: no database named (set x-devenv.seed.database)")
+        }
+        emit(service.name, .provisioning, "seed \(set.manifest.name) into \(database)")
+        do {
+            let report = try await offCooperativePool {
+                let report = try Seeder(set: set, parameters: context.loadParameters(database: database)).seed(
+                    force: false)
+                if case .seeded = report.outcome {
+                    try DatabaseSnapshots(admin: context.admin).snapshot(
+                        database: database, name: DatabaseSnapshots.seededName)
+                }
+                return report
+            }
+            switch report.outcome {
+            case .alreadySeeded: emit(service.name, .provisioned, "\(database) already holds \(set.manifest.name)")
+            case .seeded(let tables, let rows):
+                emit(service.name, .provisioned, "seeded \(tables) tables, \(rows) rows into \(database)")
+            }
+        } catch let error as OrchestratorError {
+            throw ServiceFailure(
+                service: service.name,
+                reason: "was not seeded: \(error.message); 'devenv seed --force' replaces the data")
+        } catch let error as PostgresError {
+            throw ServiceFailure(service: service.name, reason: "was not seeded: \(error)")
+        }
     }
 
     static func provisionDigest(_ service: Service) -> String {
@@ -577,6 +641,7 @@ public final class Orchestrator: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         var material = (try? encoder.encode(service.devenv?.postgres)) ?? Data()
         material += (try? encoder.encode(service.devenv?.django)) ?? Data()
+        material += (try? encoder.encode(service.devenv?.settings["seed"])) ?? Data()
         return SHA256.hash(data: material).map { String(format: "%02x", $0) }.joined()
     }
 
