@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Seeding speed, side by side in one run on a native PostgreSQL (Tests/scripts/native-postgres.sh):
-#   seed:    devenv seed of a sample set   vs   psql loading `pg_dump -a` of the same rows
+# Sample-data speed, side by side in one run on a native PostgreSQL (Tests/scripts/native-postgres.sh):
+#   capture: devenv sample capture (whole tables, lint + rules) vs pg_dump -a of the same database
+#   seed:    devenv seed of that sample set   vs   psql loading the dump
 #   restore: devenv db reset (template clone) vs devenv seed
 # Minimum of RUNS runs each; ratios lower is better.
 set -euo pipefail
@@ -29,19 +30,19 @@ psql "$base/bench_source" -q -c "$schema" \
   -c "INSERT INTO runs (name, started) SELECT 'run ' || g, now() - g * interval '1 minute' FROM generate_series(1, $((rows / 10))) g" \
   -c "INSERT INTO lumisections (run_id, number, quality) SELECT 1 + g % $((rows / 10)), g, CASE WHEN g % 7 = 0 THEN 'BAD' ELSE 'GOOD' END FROM generate_series(1, $rows) g"
 
-# The peer's input: a data-only dump. devenv's: the same rows as a sample set.
-pg_dump -a "$base/bench_source" > "$work/dump.sql"
-mkdir -p "$work/set"
-for t in runs lumisections; do psql "$base/bench_source" -qc "\\copy $t TO '$work/set/public.$t.copy'"; done
-sha() { sha256sum "$1" | cut -c1-64; }
-cat > "$work/set/manifest.json" <<JSON
-{"format": 1, "name": "bench", "tables": [
- {"schema": "public", "name": "runs", "file": "public.runs.copy", "columns": ["id", "name", "started"], "rows": $((rows / 10)), "sha256": "$(sha "$work/set/public.runs.copy")", "format": "text"},
- {"schema": "public", "name": "lumisections", "file": "public.lumisections.copy", "columns": ["id", "run_id", "number", "quality"], "rows": $rows, "sha256": "$(sha "$work/set/public.lumisections.copy")", "format": "text"}]}
-JSON
-
 now() { date +%s.%N; }
 min() { printf '%s\n' "$@" | sort -g | head -n1; }
+
+# Capture vs pg_dump -a of the same database: the dump is the peer's input for the seed step,
+# the captured set is devenv's.
+export DEVENV_SAMPLE_KEY=bench-key-0123456789abcdef
+capture=(); dump=()
+for _ in $(seq "$runs"); do
+  rm -rf "$work/set"
+  t0=$(now); "$devenv" sample capture --from "$base/bench_source" --out "$work/set" --policy "$here/capture-policy.yaml" --name bench >/dev/null
+  t1=$(now); capture+=("$(echo "$t1 - $t0" | bc -l)")
+  t0=$(now); pg_dump -a "$base/bench_source" > "$work/dump.sql"; t1=$(now); dump+=("$(echo "$t1 - $t0" | bc -l)")
+done
 fresh() { psql "$url" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" && psql "$base/$1" -qc "$schema"; }
 
 seed=(); peer=(); restore=()
@@ -52,7 +53,8 @@ for _ in $(seq "$runs"); do
   t0=$(now); "$devenv" seed "$work/set" --target "$url" --database bench_seed >/dev/null; t1=$(now); seed+=("$(echo "$t1 - $t0" | bc -l)")
   t0=$(now); "$devenv" db reset bench_seed --target "$url" >/dev/null; t1=$(now); restore+=("$(echo "$t1 - $t0" | bc -l)")
 done
-s=$(min "${seed[@]}"); p=$(min "${peer[@]}"); r=$(min "${restore[@]}")
+s=$(min "${seed[@]}"); p=$(min "${peer[@]}"); r=$(min "${restore[@]}"); c=$(min "${capture[@]}"); d=$(min "${dump[@]}")
 echo "rows: $rows lumisections + $((rows / 10)) runs; dump $(du -h "$work/dump.sql" | cut -f1)"
+printf '%-28s %9.3fs %9.3fs %7.2fx\n' "capture vs pg_dump -a" "$c" "$d" "$(echo "$c / $d" | bc -l)"
 printf '%-28s %9.3fs %9.3fs %7.2fx\n' "seed vs psql -f dump" "$s" "$p" "$(echo "$s / $p" | bc -l)"
 printf '%-28s %9.3fs %9.3fs %7.2fx\n' "restore (reset) vs seed" "$r" "$s" "$(echo "$r / $s" | bc -l)"

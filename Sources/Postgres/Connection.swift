@@ -153,8 +153,9 @@ public final class PostgresConnection {
         while true {
             let length = PQgetCopyData(handle, &buffer, 0)
             if length > 0, let bytes = buffer {
-                let data = Data(bytes: bytes, count: Int(length))
-                PQfreemem(bytes)
+                // libpq's buffer becomes the Data's storage, freed with PQfreemem when done.
+                let data = Data(
+                    bytesNoCopy: bytes, count: Int(length), deallocator: .custom { pointer, _ in PQfreemem(pointer) })
                 do {
                     try consume(data)
                 } catch {

@@ -409,22 +409,33 @@ public final class SampleCapture {
             var buffer = Data()
             let transforming = rules.map { $0.1 != .keep }
             let rowCount = try db.copyOut(sql) { line in
-                var data = line
-                if transforming.contains(true) {
-                    var text = String(decoding: line.dropLast(), as: UTF8.self)
-                    let fields = text.split(separator: "\t", omittingEmptySubsequences: false)
-                    text = fields.enumerated().map { index, field in
-                        guard index < rules.count, transforming[index] else { return String(field) }
-                        return CopyText.encode(pseudonymizer.apply(rules[index].1, to: CopyText.decode(field)))
-                    }.joined(separator: "\t")
-                    data = Data((text + "\n").utf8)
+                guard transforming.contains(true) else {
+                    buffer.append(line)
+                    flush(&buffer, &hasher, handle)
+                    return
                 }
-                buffer.append(data)
-                if buffer.count > 1 << 20 {
-                    hasher.update(data: buffer)
-                    handle.write(buffer)
-                    buffer.removeAll(keepingCapacity: true)
+                // Fields are tab-separated bytes; only those whose rule may change them are decoded.
+                line.withUnsafeBytes { (row: UnsafeRawBufferPointer) in
+                    let end = row.count - 1  // the newline
+                    var field = 0
+                    var start = 0
+                    for index in 0...end where index == end || row[index] == 0x09 {
+                        let raw = UnsafeRawBufferPointer(rebasing: row[start..<index])
+                        if field < rules.count, transforming[field],
+                            rules[field].1 != .text || Pseudonymizer.mayHoldPersonalData(bytes: raw)
+                        {
+                            let value = CopyText.decode(Substring(String(decoding: raw, as: UTF8.self)))
+                            buffer.append(
+                                contentsOf: CopyText.encode(pseudonymizer.apply(rules[field].1, to: value)).utf8)
+                        } else {
+                            buffer.append(contentsOf: raw)
+                        }
+                        buffer.append(index == end ? 0x0A : 0x09)
+                        field += 1
+                        start = index + 1
+                    }
                 }
+                flush(&buffer, &hasher, handle)
             }
             hasher.update(data: buffer)
             handle.write(buffer)
@@ -445,6 +456,14 @@ public final class SampleCapture {
             subset: subsetText.isEmpty ? nil : subsetText)
         try SampleSet.write(manifest, to: directory)
         return Result(manifest: manifest, report: report)
+    }
+
+    /// Writes the buffer out once it passes 1 MB.
+    func flush(_ buffer: inout Data, _ hasher: inout SHA256, _ handle: FileHandle) {
+        guard buffer.count > 1 << 20 else { return }
+        hasher.update(data: buffer)
+        handle.write(buffer)
+        buffer.removeAll(keepingCapacity: true)
     }
 
     func schemaDigest() -> String {

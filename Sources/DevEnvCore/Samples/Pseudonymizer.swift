@@ -138,8 +138,30 @@ public final class Pseudonymizer {
     static let tokenPattern = try! NSRegularExpression(
         pattern: #"\b(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{32,}\b"#)
 
+    /// Whether `text` could hold anything `scrub` replaces: an `@` (e-mails, credentials), a `/`
+    /// (EOS paths), a dot between digits (IPs) or a run of 32 word characters (tokens).
+    static func mayHoldPersonalData(_ text: String) -> Bool { mayHoldPersonalData(bytes: text.utf8) }
+
+    static func mayHoldPersonalData(bytes: some Sequence<UInt8>) -> Bool {
+        var run = 0
+        var previousDigit = false
+        var dottedDigit = false
+        for byte in bytes {
+            if byte == UInt8(ascii: "@") || byte == UInt8(ascii: "/") { return true }
+            let isDigit = byte >= 48 && byte <= 57
+            if dottedDigit && isDigit { return true }
+            dottedDigit = previousDigit && byte == UInt8(ascii: ".")
+            previousDigit = isDigit
+            let word = isDigit || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 95 || byte == 45
+            run = word ? run + 1 : 0
+            if run >= 32 { return true }
+        }
+        return false
+    }
+
     /// Free text with every e-mail, credential, EOS user path, IP and token replaced in place.
     func scrub(_ text: String) -> String {
+        guard Self.mayHoldPersonalData(text) else { return text }
         var result = replace(Self.credentialPattern, in: text) { match, groups in
             "\(groups[1])\(self.username(groups[2])):redacted@"
         }
