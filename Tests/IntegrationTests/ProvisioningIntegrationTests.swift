@@ -35,6 +35,10 @@ import Testing
                 #expect(try connection.execute("SELECT current_user").scalar == "dials")
             }
             #expect(env["DJANGO_DATABASE_PASSWORD"] == rolePassword)
+            // `devenv psql DB` opens that database as its owner.
+            let psql = try project.devenv(["psql", "dials_etl", "--", "-tAc", "SELECT current_user || '@' || current_database()"])
+            #expect(psql.status == 0, "\(psql.stderr)")
+            #expect(psql.stdout == "dials@dials_etl\n")
             #expect(env["DJANGO_DATABASE_NAME"] == "dials_tracker")
             let tracker = try PostgresConnection(url: try #require(env["DATABASE_URL"]))
             #expect(
