@@ -26,15 +26,7 @@ struct Seed: AsyncParsableCommand {
         let force = self.force
         let started = Date()
         let report = try await runInterruptibly {
-            try await offCooperativePool {
-                let report = try Seeder(set: sampleSet, parameters: context.loadParameters(database: name)).seed(
-                    force: force)
-                if case .seeded = report.outcome {
-                    try DatabaseSnapshots(admin: context.admin).snapshot(
-                        database: name, name: DatabaseSnapshots.seededName)
-                }
-                return report
-            }
+            try await offCooperativePool { try context.seed(sampleSet, into: name, force: force) }
         }
         switch report.outcome {
         case .alreadySeeded:

@@ -16,10 +16,7 @@ extension NativeServerTests {
         let state: String
 
         init() throws {
-            url = try #require(
-                ProcessInfo.processInfo.environment["DEVENV_TEST_PG_URL"],
-                "DEVENV_TEST_PG_URL is not set: run 'make test', or start Tests/scripts/native-postgres.sh and export its URL"
-            )
+            url = try nativeServerURL()
             directory = NSTemporaryDirectory() + "devenv-provision-\(suffix)"
             state = directory + "-state"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

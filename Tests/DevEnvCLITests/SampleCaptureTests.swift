@@ -14,10 +14,7 @@ extension NativeServerTests {
             .path
 
         init() throws {
-            url = try #require(
-                ProcessInfo.processInfo.environment["DEVENV_TEST_PG_URL"],
-                "DEVENV_TEST_PG_URL is not set: run 'make test', or start Tests/scripts/native-postgres.sh and export its URL"
-            )
+            url = try nativeServerURL()
             directory = NSTemporaryDirectory() + "devenv-capture-\(suffix)"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }

@@ -12,10 +12,7 @@ extension NativeServerTests {
         let directory: String
 
         init() throws {
-            url = try #require(
-                ProcessInfo.processInfo.environment["DEVENV_TEST_PG_URL"],
-                "DEVENV_TEST_PG_URL is not set: run 'make test', or start Tests/scripts/native-postgres.sh and export its URL"
-            )
+            url = try nativeServerURL()
             database = "seed_" + UUID().uuidString.prefix(8).lowercased()
             directory = NSTemporaryDirectory() + "devenv-seed-\(database)"
             try FileManager.default.createDirectory(atPath: directory + "/set", withIntermediateDirectories: true)

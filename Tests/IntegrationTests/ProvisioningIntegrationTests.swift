@@ -36,7 +36,9 @@ import Testing
             }
             #expect(env["DJANGO_DATABASE_PASSWORD"] == rolePassword)
             // `devenv psql DB` opens that database as its owner.
-            let psql = try project.devenv(["psql", "dials_etl", "--", "-tAc", "SELECT current_user || '@' || current_database()"])
+            let psql = try project.devenv([
+                "psql", "dials_etl", "--", "-tAc", "SELECT current_user || '@' || current_database()",
+            ])
             #expect(psql.status == 0, "\(psql.stderr)")
             #expect(psql.stdout == "dials@dials_etl\n")
             #expect(env["DJANGO_DATABASE_NAME"] == "dials_tracker")

@@ -63,3 +63,17 @@ public final class Mutexed<Value: Sendable>: @unchecked Sendable {
     public func get() -> Value { lock.withLock { value } }
     public func set(_ newValue: Value) { lock.withLock { value = newValue } }
 }
+
+/// The native PostgreSQL `make test` starts (Tests/scripts/native-postgres.sh), as a URL.
+public func nativeServerURL() throws -> String {
+    guard let url = ProcessInfo.processInfo.environment["DEVENV_TEST_PG_URL"] else {
+        throw MissingTestServer()
+    }
+    return url
+}
+
+public struct MissingTestServer: Error, CustomStringConvertible {
+    public var description: String {
+        "DEVENV_TEST_PG_URL is not set: run 'make test', or start Tests/scripts/native-postgres.sh and export its URL"
+    }
+}

@@ -613,15 +613,7 @@ public final class Orchestrator: Sendable {
         }
         emit(service.name, .provisioning, "seed \(set.manifest.name) into \(database)")
         do {
-            let report = try await offCooperativePool {
-                let report = try Seeder(set: set, parameters: context.loadParameters(database: database)).seed(
-                    force: false)
-                if case .seeded = report.outcome {
-                    try DatabaseSnapshots(admin: context.admin).snapshot(
-                        database: database, name: DatabaseSnapshots.seededName)
-                }
-                return report
-            }
+            let report = try await offCooperativePool { try context.seed(set, into: database, force: false) }
             switch report.outcome {
             case .alreadySeeded: emit(service.name, .provisioned, "\(database) already holds \(set.manifest.name)")
             case .seeded(let tables, let rows):

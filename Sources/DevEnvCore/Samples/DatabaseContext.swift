@@ -18,6 +18,16 @@ public struct DatabaseContext: Sendable {
         return admin.parameters(database: database, user: owner.user, password: owner.password)
     }
 
+    /// Loads `set` into `database` (as its owner) and, when something was loaded, snapshots it
+    /// as `seeded` (as the admin) for `devenv db reset`. Blocking: run off the cooperative pool.
+    public func seed(_ set: SampleSet, into database: String, force: Bool) throws -> SeedReport {
+        let report = try Seeder(set: set, parameters: loadParameters(database: database)).seed(force: force)
+        if case .seeded = report.outcome {
+            try DatabaseSnapshots(admin: admin).snapshot(database: database, name: DatabaseSnapshots.seededName)
+        }
+        return report
+    }
+
     public static func target(url: String) throws -> DatabaseContext {
         let target = try PostgresTarget(url: url)
         let path = URLComponents(string: url)?.path.trimmingCharacters(in: CharacterSet(charactersIn: "/")) ?? ""
