@@ -15,8 +15,8 @@ STACK ?= compose/default/compose.yaml
 ## up: install what is missing, build devenv, reach the engine
 up: setup build
 	.build/debug/devenv doctor
-	@if [ -f $(STACK) ]; then .build/debug/devenv up -f $(STACK); \
-	else echo "make: no default stack yet ($(STACK)); devenv is built at .build/debug/devenv"; fi
+	.build/debug/devenv up -f $(STACK)
+	.build/debug/devenv status -f $(STACK)
 
 ## test: the same set-up, then the lint and every test, unit and integration
 test: setup lint build-tests venv native-postgres

@@ -12,15 +12,18 @@ struct DevenvProject: CleansUp {
 
     var name: String { fixture.project }
 
-    /// A copy of a stack under Tests/IntegrationTests/stacks (or the given files) in a fresh directory.
-    init(stack: String? = nil, files: [String: String] = [:]) async throws {
+    /// A copy of a stack under Tests/IntegrationTests/stacks, or of `compose/NAME` with
+    /// `reference`, or the given files, in a fresh directory.
+    init(stack: String? = nil, reference: String? = nil, files: [String: String] = [:]) async throws {
         fixture = try await EngineFixture()
         directory = NSTemporaryDirectory() + "devenv-it-\(fixture.project)"
         state = directory + "-state"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        if let stack {
-            let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-                "stacks/\(stack)")
+        if let name = stack ?? reference {
+            let source =
+                reference != nil
+                ? URL(fileURLWithPath: Self.composeDirectory + "/" + name)
+                : URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("stacks/\(name)")
             for item in try FileManager.default.contentsOfDirectory(atPath: source.path) {
                 try FileManager.default.copyItem(atPath: source.path + "/" + item, toPath: directory + "/" + item)
             }
@@ -28,7 +31,13 @@ struct DevenvProject: CleansUp {
         for (name, text) in files { try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8) }
     }
 
-    var environment: [String: String?] { ["XDG_STATE_HOME": state, "NO_COLOR": "1"] }
+    /// The repository's `compose/` (the DIALS test stack builds the default stack's backend).
+    static let composeDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../compose").standardizedFileURL.path
+
+    var environment: [String: String?] {
+        ["XDG_STATE_HOME": state, "NO_COLOR": "1", "DIALS_BACKEND": Self.composeDirectory + "/default/backend"]
+    }
 
     /// `ARGS` with `-p NAME` added where every (sub)command accepts it: before `--` or at the end.
     func withProject(_ arguments: [String]) -> [String] {

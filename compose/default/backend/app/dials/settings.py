@@ -40,3 +40,5 @@ DATABASES = {
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 USE_TZ = True
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "")
+CELERY_BEAT_SCHEDULE_FILENAME = "/tmp/celerybeat-schedule"
