@@ -137,7 +137,7 @@ import Testing
             #expect(
                 lines.contains { $0.hasPrefix("Step 1/") && $0.hasSuffix(": FROM debian:bookworm-slim") }, "\(lines)")
             #expect(lines.contains { $0.hasPrefix("Successfully tagged \(tag)") })
-            let image = try #require(try await docker.imageIfPresent(tag))
+            let image = try #require(await docker.imageIfPresent(tag))
             #expect(image.Config?.Labels?["com.docker.compose.project"] == engine.project)
             #expect(try await docker.listImages(labels: ["com.docker.compose.project": engine.project]).count == 1)
 

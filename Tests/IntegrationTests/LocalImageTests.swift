@@ -116,7 +116,7 @@ import Testing
             "DEVENV_TEST_PYTHON is not set: run 'make test' (it makes a venv with testcontainers and psycopg2-binary)")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "peers/testcontainers_postgres.py")
-        let result = try runProcess(
+        let result = try await runProcessAsync(
             URL(fileURLWithPath: python), ["-W", "ignore", script.path],
             environment: ["TESTCONTAINERS_RYUK_DISABLED": "true"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -130,7 +130,8 @@ import Testing
     @Test func doctorReportsTheRealEngine() async throws {
         let engine = try await EngineFixture()
         let state = NSTemporaryDirectory() + "devenv-it-state-\(engine.project)"
-        let result = try runProcess(devenvExecutable(), ["doctor", "--json"], environment: ["XDG_STATE_HOME": state])
+        let result = try await runProcessAsync(
+            devenvExecutable(), ["doctor", "--json"], environment: ["XDG_STATE_HOME": state])
         #expect(result.status == 0, "\(result.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let reported = (object["engine"] as? [String: Any])?["api_version"] as? String

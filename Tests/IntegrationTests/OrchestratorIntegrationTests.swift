@@ -45,10 +45,11 @@ struct DevenvProject: CleansUp {
         return Array(arguments[..<separator]) + ["-p", name] + arguments[separator...]
     }
 
+    /// Runs `devenv ARGS -p NAME` to the end, off the cooperative pool.
     func devenv(
         _ arguments: [String], environment extra: [String: String?] = [:], input: Data? = nil
-    ) throws -> ProcessResult {
-        try runProcess(
+    ) async throws -> ProcessResult {
+        try await runProcessAsync(
             devenvExecutable(), withProject(arguments),
             environment: environment.merging(extra) { $1 }, currentDirectory: directory, input: input)
     }
@@ -80,8 +81,8 @@ struct DevenvProject: CleansUp {
         return byService
     }
 
-    func statusRows() throws -> [[String: Any]] {
-        let result = try devenv(["status", "--json"])
+    func statusRows() async throws -> [[String: Any]] {
+        let result = try await devenv(["status", "--json"])
         return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]) ?? []
     }
 
@@ -91,7 +92,7 @@ struct DevenvProject: CleansUp {
     }
 
     func cleanUp() async {
-        _ = try? devenv(["down", "--volumes", "--timeout", "1"])
+        _ = try? await devenv(["down", "--volumes", "--timeout", "1"])
         await fixture.cleanUp()
         try? FileManager.default.removeItem(atPath: directory)
         try? FileManager.default.removeItem(atPath: state)
@@ -106,11 +107,11 @@ struct DevenvProject: CleansUp {
 
     @Test func dialsStackComesUpHealthyAndConverges() async throws {
         try await DevenvProject(stack: "dials").run { project in
-            let first = try project.devenv(["up"])
+            let first = try await project.devenv(["up"])
             #expect(first.status == 0, "\(first.stderr)")
             #expect(first.stderr.contains("10 created"))
 
-            let rows = try project.statusRows()
+            let rows = try await project.statusRows()
             #expect(rows.compactMap { $0["service"] as? String } == Self.dialsServices)
             #expect(rows.allSatisfy { $0["state"] as? String == "running" })
             let backend = try #require(rows.first { $0["service"] as? String == "backend" })
@@ -122,38 +123,41 @@ struct DevenvProject: CleansUp {
 
             // Nothing changed: nothing is touched.
             let ids = try await project.containers()
-            let second = try project.devenv(["up"])
+            let second = try await project.devenv(["up"])
             #expect(second.status == 0)
             #expect(second.stderr.contains("10 up to date"))
             #expect(try await project.containers() == ids)
 
             // One service's environment changes: exactly that one is recreated.
-            let changed = try project.devenv(["up"], environment: ["BACKEND_LOG_LEVEL": "debug"])
+            let changed = try await project.devenv(["up"], environment: ["BACKEND_LOG_LEVEL": "debug"])
             #expect(changed.status == 0, "\(changed.stderr)")
             #expect(changed.stderr.contains("1 recreated, 9 up to date"))
             let after = try await project.containers()
             #expect(after["backend"] != ids["backend"])
             #expect(after.filter { $0.key != "backend" } == ids.filter { $0.key != "backend" })
-            #expect(try project.devenv(["exec", "backend", "--", "sh", "-c", "echo $LOG_LEVEL"]).stdout == "debug\n")
-            let logs = try project.devenv(["logs", "backend"])
+            #expect(
+                try await project.devenv(["exec", "backend", "--", "sh", "-c", "echo $LOG_LEVEL"]).stdout == "debug\n")
+            let logs = try await project.devenv(["logs", "backend"])
             #expect(logs.stderr.contains("backend | [") && logs.stderr.contains("\"GET /healthz HTTP/1.1\" 200"))
 
             // The generated values reached the containers and work.
-            let ping = try project.devenv([
+            let ping = try await project.devenv([
                 "exec", "redis-etl", "--", "sh", "-c", "redis-cli -a \"$REDIS_PASSWORD\" --no-auth-warning ping",
             ])
             #expect(ping.stdout == "PONG\n")
-            let worker = try project.devenv(["exec", "csc-bulk", "--", "sh", "-c", "echo $CELERY_BROKER_URL"])
-            let redisPassword = try project.devenv(["exec", "redis-etl", "--", "sh", "-c", "echo $REDIS_PASSWORD"])
-                .stdout
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let worker = try await project.devenv(["exec", "csc-bulk", "--", "sh", "-c", "echo $CELERY_BROKER_URL"])
+            let redisPassword = try await project.devenv([
+                "exec", "redis-etl", "--", "sh", "-c", "echo $REDIS_PASSWORD",
+            ])
+            .stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(redisPassword.count >= 24)
             #expect(worker.stdout == "redis://:\(redisPassword)@redis-etl:6379/0\n")
-            #expect(try project.devenv(["exec", "db", "--", "sh", "-c", "exit 4"]).status == 4)
+            #expect(try await project.devenv(["exec", "db", "--", "sh", "-c", "exit 4"]).status == 4)
 
             // The profile service is off until asked for.
             #expect(try await project.containers()["flower"] == nil)
-            let monitoring = try project.devenv(["up", "--profile", "monitoring", "flower"])
+            let monitoring = try await project.devenv(["up", "--profile", "monitoring", "flower"])
             #expect(monitoring.status == 0, "\(monitoring.stderr)")
             #expect(try await project.containers()["flower"] != nil)
         }
@@ -161,8 +165,8 @@ struct DevenvProject: CleansUp {
 
     @Test func namedVolumesOutliveDownButNotDownVolumes() async throws {
         try await DevenvProject(stack: "dials").run { project in
-            #expect(try project.devenv(["up", "db"]).status == 0)
-            let env = try project.devenv(["env", "--format", "json"])
+            #expect(try await project.devenv(["up", "db"]).status == 0)
+            let env = try await project.devenv(["env", "--format", "json"])
             let variables = try #require(
                 try JSONSerialization.jsonObject(with: Data(env.stdout.utf8)) as? [String: String])
             let url = try #require(variables["DATABASE_URL"])
@@ -171,7 +175,7 @@ struct DevenvProject: CleansUp {
             try PostgresConnection(url: url).executeScript(
                 "CREATE TABLE kept (note text); INSERT INTO kept VALUES ('survives down')")
 
-            let down = try project.devenv(["down"])
+            let down = try await project.devenv(["down"])
             #expect(down.status == 0)
             #expect(try await project.containers().isEmpty)
             let volumes = try await project.fixture.client.listVolumes(labels: [
@@ -179,15 +183,15 @@ struct DevenvProject: CleansUp {
             ])
             #expect(volumes.map(\.Name).contains("\(project.name)_pgdata"))
 
-            #expect(try project.devenv(["up", "db"]).status == 0)
+            #expect(try await project.devenv(["up", "db"]).status == 0)
             let again = try #require(
                 try JSONSerialization.jsonObject(
-                    with: Data(try project.devenv(["env", "--format", "json"]).stdout.utf8))
+                    with: Data(try await project.devenv(["env", "--format", "json"]).stdout.utf8))
                     as? [String: String])
             let connection = try PostgresConnection(url: try #require(again["DATABASE_URL"]))
             #expect(try connection.execute("SELECT note FROM kept").scalar == "survives down")
 
-            #expect(try project.devenv(["down", "--volumes"]).status == 0)
+            #expect(try await project.devenv(["down", "--volumes"]).status == 0)
             #expect(
                 try await project.fixture.client.listVolumes(labels: ["com.docker.compose.project": project.name])
                     .isEmpty)
@@ -223,12 +227,12 @@ struct DevenvProject: CleansUp {
                 process.waitUntilExit()
                 _ = try await project.containers()  // records an issue on any duplicate
             }
-            let final = try project.devenv(["up"])
+            let final = try await project.devenv(["up"])
             #expect(final.status == 0, "\(final.stderr)")
-            let rows = try project.statusRows()
+            let rows = try await project.statusRows()
             #expect(rows.compactMap { $0["service"] as? String } == ["db", "worker-a", "worker-b"])
             #expect(rows.allSatisfy { $0["state"] as? String == "running" })
-            #expect(try project.devenv(["up"]).stderr.contains("3 up to date"))
+            #expect(try await project.devenv(["up"]).stderr.contains("3 up to date"))
         }
     }
 
@@ -247,7 +251,7 @@ struct DevenvProject: CleansUp {
             #expect(
                 try await project.fixture.client.listNetworks(labels: ["com.docker.compose.project": project.name])
                     .count == 2)
-            let result = try project.devenv(["up"])
+            let result = try await project.devenv(["up"])
             #expect(result.status == 0, "\(result.stderr)")
             let networks = try await project.fixture.client.listNetworks(labels: [
                 "com.docker.compose.project": project.name
@@ -287,7 +291,7 @@ struct DevenvProject: CleansUp {
             try Self.small.write(toFile: project.directory + "/unused.yaml", atomically: true, encoding: .utf8)
             let fixed = stuck.replacingOccurrences(of: "/tmp/never", with: "/etc/hostname")
             try fixed.write(toFile: project.directory + "/compose.yaml", atomically: true, encoding: .utf8)
-            let again = try project.devenv(["up"])
+            let again = try await project.devenv(["up"])
             #expect(again.status == 0, "\(again.stderr)")
             #expect(try await project.containers().keys.sorted() == ["slow", "waiter"])
         }
@@ -315,7 +319,7 @@ struct DevenvProject: CleansUp {
         let stack =
             "services:\n  web:\n    image: debian:bookworm-slim\n    command: [sleep, infinity]\n    ports: [\"\(port):80\"]\n"
         try await DevenvProject(files: ["compose.yaml": stack]).run { project in
-            let result = try project.devenv(["up"])
+            let result = try await project.devenv(["up"])
             #expect(result.status == 1)
             #expect(result.stderr.contains("port \(port) on 127.0.0.1 for service 'web' is already in use by process "))
             #expect(result.stderr.contains("(pid \(getpid()))"))
@@ -340,13 +344,13 @@ struct DevenvProject: CleansUp {
                 depends_on: { broken: { condition: service_healthy } }
             """
         try await DevenvProject(files: ["compose.yaml": stack]).run { project in
-            let result = try project.devenv(["up"])
+            let result = try await project.devenv(["up"])
             #expect(result.status == 1)
             #expect(result.stderr.contains("devenv: service 'broken' exited with code 3"))
             #expect(result.stderr.contains("broken | fatal: no config"))
             #expect(result.stderr.contains("service 'dependent' was not started: 'broken' failed"))
             // The others are left running.
-            let rows = try project.statusRows()
+            let rows = try await project.statusRows()
             #expect(rows.first { $0["service"] as? String == "fine" }?["state"] as? String == "running")
         }
     }
@@ -355,15 +359,15 @@ struct DevenvProject: CleansUp {
         let two =
             "services:\n  keep:\n    image: debian:bookworm-slim\n    command: [sleep, infinity]\n    init: true\n  gone:\n    image: debian:bookworm-slim\n    command: [sleep, infinity]\n    init: true\n"
         try await DevenvProject(files: ["compose.yaml": two]).run { project in
-            #expect(try project.devenv(["up"]).status == 0)
+            #expect(try await project.devenv(["up"]).status == 0)
             let one =
                 "services:\n  keep:\n    image: debian:bookworm-slim\n    command: [sleep, infinity]\n    init: true\n"
             try one.write(toFile: project.directory + "/compose.yaml", atomically: true, encoding: .utf8)
-            let reported = try project.devenv(["up"])
+            let reported = try await project.devenv(["up"])
             #expect(reported.status == 0)
             #expect(reported.stderr.contains("gone orphan: not in the stack file; remove with --remove-orphans"))
             #expect(try await project.containers().keys.sorted() == ["gone", "keep"])
-            let removed = try project.devenv(["up", "--remove-orphans"])
+            let removed = try await project.devenv(["up", "--remove-orphans"])
             #expect(removed.status == 0)
             #expect(try await project.containers().keys.sorted() == ["keep"])
         }
@@ -374,14 +378,14 @@ struct DevenvProject: CleansUp {
             "compose.yaml":
                 "services:\n  box:\n    image: debian:bookworm-slim\n    command: [sleep, infinity]\n    init: true\n"
         ]).run { project in
-            #expect(try project.devenv(["up"]).status == 0)
+            #expect(try await project.devenv(["up"]).status == 0)
             let lines = (1...2000).map { "line \($0)" }.joined(separator: "\n") + "\n"
-            let result = try project.devenv(
+            let result = try await project.devenv(
                 ["exec", "box", "--", "sh", "-c", "wc -l; echo to-stderr >&2; exit 7"], input: Data(lines.utf8))
             #expect(result.status == 7)
             #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2000")
             #expect(result.stderr == "to-stderr\n")
-            let missing = try project.devenv(["exec", "nosuch", "--", "true"])
+            let missing = try await project.devenv(["exec", "nosuch", "--", "true"])
             #expect(missing.status == 1)
             #expect(missing.stderr.contains("service 'nosuch' of \(project.name) is not running"))
         }
@@ -392,7 +396,7 @@ struct DevenvProject: CleansUp {
             "compose.yaml":
                 "services:\n  one:\n    image: debian:bookworm-slim\n    command: [sleep, infinity]\n    init: true\n"
         ]).run { project in
-            let result = try project.devenv(["up", "--json"])
+            let result = try await project.devenv(["up", "--json"])
             #expect(result.status == 0)
             let events = result.stdout.split(separator: "\n").compactMap {
                 try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]

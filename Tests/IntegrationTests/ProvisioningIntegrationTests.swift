@@ -15,16 +15,16 @@ import Testing
 
     @Test func theDialsStackIsProvisionedAsDeclared() async throws {
         try await DevenvProject(stack: "dials").run { project in
-            let first = try project.devenv(["up"])
+            let first = try await project.devenv(["up"])
             #expect(first.status == 0, "\(first.stderr)")
             #expect(first.stderr.contains("db provisioned"))
             #expect(first.stderr.contains("backend provisioning: createsuperuser admin"))
-            let second = try project.devenv(["up"])
+            let second = try await project.devenv(["up"])
             #expect(second.status == 0, "\(second.stderr)")
             #expect(second.stderr.contains("10 up to date"))
 
-            let env = json(try project.devenv(["env", "--format", "json"]).stdout)
-            let secrets = json(try project.devenv(["secrets", "show", "--json"]).stdout)
+            let env = json(try await project.devenv(["env", "--format", "json"]).stdout)
+            let secrets = json(try await project.devenv(["secrets", "show", "--json"]).stdout)
             let rolePassword = try #require(secrets["db.roles.dials.password"])
 
             // The generated role logs into both databases with the password `devenv env` reports.
@@ -36,7 +36,7 @@ import Testing
             }
             #expect(env["DJANGO_DATABASE_PASSWORD"] == rolePassword)
             // `devenv psql DB` opens that database as its owner.
-            let psql = try project.devenv([
+            let psql = try await project.devenv([
                 "psql", "dials_etl", "--", "-tAc", "SELECT current_user || '@' || current_database()",
             ])
             #expect(psql.status == 0, "\(psql.stderr)")
@@ -57,7 +57,7 @@ import Testing
                     == "csc-experts,ecal-experts")
             try tracker.execute("DELETE FROM auth_group")
             tracker.close()
-            let reset = try project.devenv(["db", "reset", "dials_tracker", "--force"])
+            let reset = try await project.devenv(["db", "reset", "dials_tracker", "--force"])
             #expect(reset.status == 0, "\(reset.stderr)")
             let again = try PostgresConnection(url: try #require(env["DATABASE_URL"]))
             #expect(try again.execute("SELECT count(*) FROM auth_group").scalar == "2")
@@ -92,7 +92,9 @@ import Testing
                 }
             }
             // The redis-server process itself got the password from its configuration, not argv.
-            let argv = try project.devenv(["exec", "redis-etl", "--", "sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline"])
+            let argv = try await project.devenv([
+                "exec", "redis-etl", "--", "sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline",
+            ])
             #expect(argv.stdout.contains("redis-server"))
             #expect(!argv.stdout.contains(password))
         }

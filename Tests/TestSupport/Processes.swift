@@ -77,3 +77,21 @@ public struct MissingTestServer: Error, CustomStringConvertible {
         "DEVENV_TEST_PG_URL is not set: run 'make test', or start Tests/scripts/native-postgres.sh and export its URL"
     }
 }
+
+/// `runProcess` for async tests: the wait happens on a thread of its own, so a long-running
+/// process never holds one of the cooperative pool's few threads.
+public func runProcessAsync(
+    _ executable: URL, _ arguments: [String], environment: [String: String?] = [:], currentDirectory: String? = nil,
+    input: Data? = nil
+) async throws -> ProcessResult {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(
+                with: Result {
+                    try runProcess(
+                        executable, arguments, environment: environment, currentDirectory: currentDirectory,
+                        input: input)
+                })
+        }
+    }
+}
