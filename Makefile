@@ -45,19 +45,21 @@ build-tests:
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Package.swift
 
-## venv: the Python peers the tests compare against (testcontainers, psycopg2)
-venv: $(VENV)/.ready
-$(VENV)/.ready:
+## venv: the Python tools the tests use (testcontainers and psycopg2 as peers, kubernetes-validate)
+VENV_PACKAGES := testcontainers psycopg2-binary kubernetes-validate
+venv: $(VENV)/.ready-2
+$(VENV)/.ready-2:
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --disable-pip-version-check testcontainers psycopg2-binary
+	$(VENV)/bin/pip install -q --disable-pip-version-check $(VENV_PACKAGES)
 	touch $@
 
 native-postgres:
 	$(NATIVE_PG) start >/dev/null
 
 ## unit / integration: one half of the suite (set-up as for test)
-unit: setup build-tests native-postgres
-	DEVENV_TEST_PG_URL="$$($(NATIVE_PG) url)" $(SWIFT) test --skip-build --skip IntegrationTests
+unit: setup build-tests venv native-postgres
+	DEVENV_TEST_PG_URL="$$($(NATIVE_PG) url)" DEVENV_TEST_PYTHON="$(CURDIR)/$(VENV)/bin/python" \
+	  $(SWIFT) test --skip-build --skip IntegrationTests
 
 integration: setup build-tests venv
 	DEVENV_TEST_PYTHON="$(CURDIR)/$(VENV)/bin/python" $(SWIFT) test --skip-build --filter IntegrationTests
