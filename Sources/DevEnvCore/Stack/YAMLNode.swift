@@ -131,6 +131,24 @@ public enum YAMLReader {
         return try convert(root, file: file, budget: &budget, depth: 0)
     }
 
+    /// Every document of a multi-document stream (`---`), with locations.
+    public static func parseAll(_ text: String, file: String) throws(Diagnostic) -> [YAMLNode] {
+        var documents: [YAMLNode] = []
+        do {
+            var budget = nodeBudget
+            for root in try Yams.compose_all(yaml: text) {
+                documents.append(try convert(root, file: file, budget: &budget, depth: 0))
+            }
+        } catch let error as YamlError {
+            throw Self.diagnostic(error, file: file)
+        } catch let error as Diagnostic {
+            throw error
+        } catch {
+            throw Diagnostic.error("not valid YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1))
+        }
+        return documents
+    }
+
     static func diagnostic(_ error: YamlError, file: String) -> Diagnostic {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
