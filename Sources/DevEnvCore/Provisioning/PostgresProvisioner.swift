@@ -11,6 +11,18 @@ public struct ProvisionStep: Sendable, Equatable {
     public var display: String
     /// What the step does, in words, without secrets: `create role dials`.
     public var summary: String
+
+    /// `ALTER ROLE <role> PASSWORD …` with the SCRAM verifier computed here (`PQencryptPasswordConn`),
+    /// shown with the password masked. `role` is a quoted identifier or `CURRENT_USER`.
+    static func setPassword(
+        _ password: String, of role: String, user: String, on db: PostgresConnection, summary: String
+    ) throws -> ProvisionStep {
+        let verifier = try db.quoteLiteral(try db.encryptPassword(password, user: user))
+        return ProvisionStep(
+            database: "postgres", sql: "ALTER ROLE \(role) PASSWORD \(verifier)",
+            display: "ALTER ROLE \(role) PASSWORD '***'",
+            summary: summary)
+    }
 }
 
 /// Where and as whom to connect: the admin's connection parameters; roles' password checks
@@ -115,11 +127,9 @@ public final class PostgresProvisioner {
                         ProvisionStep(database: "postgres", sql: sql, display: sql, summary: "alter role \(role.name)"))
                 }
                 if let password, role.login, !canLogIn(role.name, password) {
-                    let sql =
-                        "ALTER ROLE \(try q(role.name)) PASSWORD \(try admin.quoteLiteral(try admin.encryptPassword(password, user: role.name)))"
                     steps.append(
-                        ProvisionStep(
-                            database: "postgres", sql: sql, display: "ALTER ROLE \(try q(role.name)) PASSWORD '***'",
+                        try .setPassword(
+                            password, of: try q(role.name), user: role.name, on: admin,
                             summary: "set the password of role \(role.name)"))
                 }
             }

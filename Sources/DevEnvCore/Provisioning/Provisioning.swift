@@ -73,15 +73,12 @@ public struct PostgresProvisioning: Sendable {
                 target = withDesired
             } else {
                 let admin = try PostgresConnection(parameters: target.parameters(database: "postgres"))
-                let user = admin.user
-                let sql =
-                    "ALTER ROLE CURRENT_USER PASSWORD \(try admin.quoteLiteral(try admin.encryptPassword(desired, user: user)))"
-                steps.append(
-                    ProvisionStep(
-                        database: "postgres", sql: sql, display: "ALTER ROLE CURRENT_USER PASSWORD '***'",
-                        summary: "change the admin password of \(user) (kept in devenv's state: devenv secrets show)"))
+                let step = try ProvisionStep.setPassword(
+                    desired, of: "CURRENT_USER", user: admin.user, on: admin,
+                    summary: "change the admin password of \(admin.user) (kept in devenv's state: devenv secrets show)")
+                steps.append(step)
                 if !dryRun {
-                    try admin.executeScript(sql)
+                    try admin.executeScript(step.sql)
                     target = withDesired
                 }
             }
