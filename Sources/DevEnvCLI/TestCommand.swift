@@ -1,15 +1,88 @@
 import ArgumentParser
+import DevEnvCore
+import Foundation
+import StateStore
 
 struct TestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "test", abstract: "Run CMD against an ephemeral stack and tear it down.")
+        commandName: "test",
+        abstract: "Run CMD against a disposable copy of the stack, tear it down, exit with CMD's exit code.",
+        discussion: """
+            The stack (or the named services) comes up as an ephemeral project with a unique name; PostgreSQL
+            and Redis get free 127.0.0.1 ports; CMD runs with 'devenv env' variables (DATABASE_URL, REDIS_URL…)
+            in its environment. Everything, volumes included, is removed afterwards unless --keep; a killed run
+            leaves resources that expire after --ttl and that 'devenv gc' (or any 'devenv up') removes.
+            """)
 
     @OptionGroup var project: ProjectOptions
     @Flag(help: "Keep the stack after CMD exits.") var keep = false
-    @Argument(parsing: .postTerminator) var command: [String] = []
+    @Option(help: "How long the stack may live if this run dies before tearing it down.") var ttl: String = "1h"
+    @Option(name: .customLong("service"), help: "Start only this service and its dependencies (repeatable).")
+    var services: [String] = []
+    @Argument(parsing: .postTerminator, help: "The command, after --.") var command: [String] = []
 
     func run() async throws {
-        _ = try await connectEngine()
-        throw CLIError.notYetAvailable("test", issue: 8)
+        guard !command.isEmpty else { throw CLIError(message: "no command given: devenv test -- CMD…", exitCode: 2) }
+        guard let lifetime = Ephemeral.duration(ttl) else {
+            throw CLIError(message: "--ttl \(ttl): expected a duration such as 30m, 2h or 1d", exitCode: 2)
+        }
+        let base = try project.loadStack().stack.name
+        var unique = project
+        unique.projectName = "\(base)-test-\(String(UUID().uuidString.prefix(6)).lowercased())"
+        let stack = try unique.loadStack().stack.withLoopbackPorts()
+        let engine = try await connectEngine()
+        _ = try? await Reaper(engine: engine).collect()
+        let store = try StateStore()
+        let orchestrator = Orchestrator(
+            engine: engine, stack: stack, store: store, progress: ProgressPrinter(json: false),
+            ephemeral: Ephemeral(owner: "devenv test, " + Up.owner(), expires: Date().addingTimeInterval(lifetime)))
+        printError("devenv: test project \(stack.name)")
+        var status: Int32 = 1
+        do {
+            _ = try await runInterruptibly { try await orchestrator.up(UpOptions(services: services)) }
+            let variables = try await HostEnvironment(engine: engine, stack: stack, store: store).variables()
+            status = try Self.runCommand(command, adding: variables)
+        } catch let failure as UpFailure {
+            for service in failure.failures {
+                printError("devenv: \(service.description)")
+                for line in service.logTail { printError("  \(service.service) | \(line)") }
+            }
+        } catch {
+            if let report = ErrorReport(error) {
+                printError("devenv: \(report.line)")
+                status = report.exitCode
+            }
+        }
+        if keep {
+            printError(
+                "devenv: kept \(stack.name); remove it with 'devenv down -v -p \(stack.name)' (or it expires after \(ttl))"
+            )
+        } else {
+            try? await orchestrator.down(removeVolumes: true, timeout: 2)
+        }
+        throw CommandFailure(exitCode: status)
+    }
+
+    /// Runs CMD with our stdin/stdout/stderr and `variables` added to the environment; Ctrl-C
+    /// and SIGTERM go to CMD, and devenv waits for it to end.
+    static func runCommand(_ command: [String], adding variables: [String: String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = command
+        process.environment = ProcessInfo.processInfo.environment.merging(variables) { $1 }
+        try process.run()
+        var sources: [any DispatchSourceSignal] = []
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            let pid = process.processIdentifier
+            source.setEventHandler { kill(pid, signalNumber) }
+            source.resume()
+            sources.append(source)
+        }
+        process.waitUntilExit()
+        sources.forEach { $0.cancel() }
+        return process.terminationReason == .uncaughtSignal
+            ? 128 + process.terminationStatus : process.terminationStatus
     }
 }

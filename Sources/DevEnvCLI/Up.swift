@@ -18,14 +18,31 @@ struct Up: AsyncParsableCommand {
     @Flag(help: "Remove containers of services no longer in the file.") var removeOrphans = false
     @Flag(help: "Rebuild images that have a build: section.") var build = false
     @Option(help: "Seconds a service may take to become healthy.") var timeout: Double = 300
+    @Flag(help: "A disposable project: labelled with an owner and an expiry for 'devenv gc'.") var ephemeral = false
+    @Option(help: "How long an --ephemeral project may live (30m, 2h, 1d).") var ttl: String = "1h"
+    @Flag(help: "Publish PostgreSQL and Redis on free 127.0.0.1 ports when the file publishes none.") var randomPorts =
+        false
     @Argument(help: "Services to start (with their dependencies).") var services: [String] = []
 
+    /// Who made a disposable project: user, host and process, for people reading labels.
+    static func owner() -> String {
+        "\(ProcessInfo.processInfo.environment["USER"] ?? "user")@\(ProcessInfo.processInfo.hostName) pid \(getpid())"
+    }
+
     func run() async throws {
-        let stack = try project.loadStack().stack
+        var stack = try project.loadStack().stack
+        if randomPorts || ephemeral { stack = stack.withLoopbackPorts() }
+        guard let lifetime = Ephemeral.duration(ttl) else {
+            throw CLIError(message: "--ttl \(ttl): expected a duration such as 30m, 2h or 1d", exitCode: 2)
+        }
         let engine = try await connectEngine()
+        // Expired disposable projects (a CI job killed mid-way) go first; never anything else.
+        _ = try? await Reaper(engine: engine).collect()
         let store = try StateStore()
         let printer = ProgressPrinter(json: json)
-        let orchestrator = Orchestrator(engine: engine, stack: stack, store: store, progress: printer)
+        let orchestrator = Orchestrator(
+            engine: engine, stack: stack, store: store, progress: printer,
+            ephemeral: ephemeral ? Ephemeral(owner: Self.owner(), expires: Date().addingTimeInterval(lifetime)) : nil)
         let options = UpOptions(
             services: services, removeOrphans: removeOrphans, build: build, readinessTimeout: timeout)
         let started = Date()

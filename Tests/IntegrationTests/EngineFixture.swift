@@ -45,17 +45,25 @@ struct EngineFixture: CleansUp {
     }
 
     func cleanUp() async {
-        let filter: [String: String?] = ["com.docker.compose.project": project]
-        for container in (try? await client.listContainers(all: true, labels: filter)) ?? [] {
-            try? await client.removeContainer(container.Id, force: true, volumes: true)
+        // This project, and the disposable `<project>-test-…` projects `devenv test` made for it.
+        func ours(_ labels: [String: String]?) -> Bool {
+            let name = labels?["com.docker.compose.project"] ?? ""
+            return name == project || name.hasPrefix(project + "-test-")
         }
-        for network in (try? await client.listNetworks(labels: filter)) ?? [] {
-            try? await client.removeNetwork(network.Id)
+        for filter in [["com.docker.compose.project": project], ["dev.devenv.ephemeral": "true"]] as [[String: String?]]
+        {
+            for container in (try? await client.listContainers(all: true, labels: filter)) ?? []
+            where ours(container.Labels) {
+                try? await client.removeContainer(container.Id, force: true, volumes: true)
+            }
+            for network in (try? await client.listNetworks(labels: filter)) ?? [] where ours(network.Labels) {
+                try? await client.removeNetwork(network.Id)
+            }
+            for volume in (try? await client.listVolumes(labels: filter)) ?? [] where ours(volume.Labels) {
+                try? await client.removeVolume(volume.Name, force: true)
+            }
         }
-        for volume in (try? await client.listVolumes(labels: filter)) ?? [] {
-            try? await client.removeVolume(volume.Name, force: true)
-        }
-        for image in (try? await client.listImages(labels: filter)) ?? [] {
+        for image in (try? await client.listImages(labels: ["com.docker.compose.project": project])) ?? [] {
             try? await client.removeImage(image.Id, force: true)
         }
     }

@@ -47,8 +47,11 @@ public struct ContainerPlan: Sendable {
 
     /// Builds the plan. `environment` is the service's environment with `x-devenv.env` filled in;
     /// `imageID` is the local image's ID, so a rebuilt image changes the hash.
+    /// `extraLabels` (an ephemeral project's owner and expiry) are set after hashing: they say
+    /// who owns a container, not what it is.
     public static func make(
-        service: Service, stack: Stack, environment: [String: String], imageID: String
+        service: Service, stack: Stack, environment: [String: String], imageID: String,
+        extraLabels: [String: String] = [:]
     ) -> ContainerPlan {
         var config = ContainerConfig(image: service.imageReference(project: stack.name))
         config.Cmd = service.command
@@ -149,6 +152,7 @@ public struct ContainerPlan: Sendable {
             contentsOf: extra.map { "\($0.name)=\($0.aliases.joined(separator: ","))" }.joined(separator: ";").utf8)
         let hash = SHA256.hash(data: material).map { String(format: "%02x", $0) }.joined()
         config.Labels?[ProjectLabel.configHash] = hash
+        config.Labels?.merge(extraLabels) { $1 }
 
         return ContainerPlan(
             service: service.name, containerName: service.containerName ?? "\(stack.name)-\(service.name)-1",

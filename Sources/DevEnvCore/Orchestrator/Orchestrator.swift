@@ -65,16 +65,20 @@ public final class Orchestrator: Sendable {
     let stack: Stack
     let store: StateStore?
     let progress: any ProgressSink
+    /// Set for disposable projects (`devenv test`, `up --ephemeral`): labels on everything created.
+    let ephemeral: Ephemeral?
     let clock = ContinuousClock()
     let startedAt: ContinuousClock.Instant
 
     public init(
-        engine: any ContainerEngine, stack: Stack, store: StateStore?, progress: any ProgressSink = SilentProgress()
+        engine: any ContainerEngine, stack: Stack, store: StateStore?, progress: any ProgressSink = SilentProgress(),
+        ephemeral: Ephemeral? = nil
     ) {
         self.engine = engine
         self.stack = stack
         self.store = store
         self.progress = progress
+        self.ephemeral = ephemeral
         startedAt = ContinuousClock().now
     }
 
@@ -153,7 +157,8 @@ public final class Orchestrator: Sendable {
                 throw OrchestratorError("\(error)", exitCode: 2)
             }
             plans[service.name] = ContainerPlan.make(
-                service: service, stack: stack, environment: environment, imageID: images[service.name] ?? "")
+                service: service, stack: stack, environment: environment, imageID: images[service.name] ?? "",
+                extraLabels: ephemeral?.labels ?? [:])
         }
         try checkPorts(services, plans: plans, existing: existing)
         let networkIDs = try await ensureNetworksAndVolumes(services)
@@ -487,7 +492,7 @@ public final class Orchestrator: Sendable {
                     labels: [
                         ProjectLabel.project: stack.name, ProjectLabel.network: network.name,
                         ProjectLabel.managed: "true",
-                    ])
+                    ].merging(ephemeral?.labels ?? [:]) { $1 })
                 spec.Attachable = true
                 _ = try await engine.createNetwork(spec)
                 emit(nil, .created, "network \(network.engineName)")
@@ -515,6 +520,7 @@ public final class Orchestrator: Sendable {
             labels[ProjectLabel.project] = stack.name
             labels[ProjectLabel.volume] = volume.name
             labels[ProjectLabel.managed] = "true"
+            labels.merge(ephemeral?.labels ?? [:]) { $1 }
             _ = try await engine.createVolume(VolumeCreate(name: volume.engineName, labels: labels))
             emit(nil, .created, "volume \(volume.engineName)")
         }

@@ -1,0 +1,109 @@
+import DockerEngine
+import Foundation
+import TestSupport
+import Testing
+
+/// `devenv test`, ephemeral projects and `devenv gc` against the real engine.
+@Suite(.serialized) struct EphemeralTests {
+    static let stack = """
+        services:
+          db:
+            image: postgres:15
+            healthcheck: { test: ["CMD", "pg_isready", "-U", "postgres"], interval: 1s, retries: 60 }
+            x-devenv:
+              postgres:
+                roles: [{ name: app }]
+                databases: [{ name: app, owner: app }]
+          cache:
+            image: redis:7
+            x-devenv: { redis: { password: generated } }
+        """
+
+    /// `devenv gc` (it takes no project).
+    func gc(_ project: DevenvProject, json: Bool = false) async throws -> ProcessResult {
+        try await runProcessAsync(
+            devenvExecutable(), ["gc"] + (json ? ["--json"] : []), environment: project.environment,
+            currentDirectory: project.directory)
+    }
+
+    /// Containers, networks and volumes whose project name starts with `prefix`.
+    func resources(_ engine: DockerClient, prefix: String) async throws -> Int {
+        let containers = try await engine.listContainers(all: true, labels: ["dev.devenv.ephemeral": "true"])
+            .filter { ($0.Labels?["com.docker.compose.project"] ?? "").hasPrefix(prefix) }
+        let volumes = try await engine.listVolumes(labels: ["dev.devenv.ephemeral": "true"])
+            .filter { ($0.Labels?["com.docker.compose.project"] ?? "").hasPrefix(prefix) }
+        let networks = try await engine.listNetworks(labels: ["dev.devenv.ephemeral": "true"])
+            .filter { ($0.Labels?["com.docker.compose.project"] ?? "").hasPrefix(prefix) }
+        return containers.count + volumes.count + networks.count
+    }
+
+    @Test func testRunsTheCommandWithTheStacksVariablesAndCleansUp() async throws {
+        try await DevenvProject(files: ["compose.yaml": Self.stack]).run { project in
+            let result = try await project.devenv([
+                "test", "--", "sh", "-c",
+                #"psql "$DATABASE_URL" -tAc "SELECT current_user" && test -n "$REDIS_URL" && echo "$REDIS_URL" | grep -q '^redis://:[^@]*@127.0.0.1:' && exit 3"#,
+            ])
+            #expect(result.status == 3, "\(result.stderr)")
+            #expect(result.stdout == "app\n")
+            #expect(result.stderr.contains("devenv: test project \(project.name)-test-"))
+            #expect(try await resources(project.fixture.client, prefix: project.name) == 0, "nothing left behind")
+
+            let failed = try await project.devenv(["test", "--", "false"])
+            #expect(failed.status == 1)
+            let kept = try await project.devenv(["test", "--keep", "--", "true"])
+            #expect(kept.status == 0)
+            #expect(kept.stderr.contains("devenv: kept \(project.name)-test-"))
+            #expect(try await resources(project.fixture.client, prefix: project.name) > 0)
+            // Not expired: gc leaves it alone.
+            let untouched = try await gc(project)
+            #expect(untouched.status == 0)
+            #expect(!untouched.stdout.contains(project.name))
+            #expect(try await resources(project.fixture.client, prefix: project.name) > 0)
+        }
+    }
+
+    @Test func aKilledTestRunExpiresAndGcRemovesOnlyThat() async throws {
+        try await DevenvProject(files: ["compose.yaml": Self.stack]).run { project in
+            // A normal project next to it must survive gc.
+            #expect(try await project.devenv(["up", "cache"]).status == 0)
+            let process = try project.spawn(["test", "--ttl", "3s", "--", "sleep", "30"])
+            var started = false
+            for _ in 0..<300 where !started {
+                try await Task.sleep(for: .milliseconds(100))
+                let running = try await project.fixture.client.listContainers(
+                    all: false, labels: ["dev.devenv.ephemeral": "true"]
+                ).contains {
+                    ($0.Labels?["com.docker.compose.project"] ?? "").hasPrefix("\(project.name)-test-")
+                        && $0.State == "running"
+                }
+                let count = try await resources(project.fixture.client, prefix: "\(project.name)-test-")
+                started = running && count >= 3  // two containers and the network
+            }
+            #expect(started)
+            try await Task.sleep(for: .seconds(2))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(
+                try await resources(project.fixture.client, prefix: "\(project.name)-test-") > 0,
+                "left behind by the kill")
+            try await Task.sleep(for: .seconds(3))
+            let collected = try await gc(project, json: true)
+            #expect(collected.status == 0)
+            #expect(collected.stdout.contains("\(project.name)-test-"))
+            #expect(try await resources(project.fixture.client, prefix: "\(project.name)-test-") == 0)
+            #expect(try await project.containers()["cache"] != nil, "gc never touches a project that is not ephemeral")
+        }
+    }
+
+    @Test func upEphemeralExpires() async throws {
+        try await DevenvProject(files: ["compose.yaml": Self.stack]).run { project in
+            let up = try await project.devenv(["up", "--ephemeral", "--ttl", "1s", "cache"])
+            #expect(up.status == 0, "\(up.stderr)")
+            let env = try await project.devenv(["env", "--format", "json"])
+            #expect(env.stdout.contains("REDIS_URL"), "a random loopback port was published")
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await gc(project).stdout.contains(project.name))
+            #expect(try await project.containers().isEmpty)
+        }
+    }
+}
