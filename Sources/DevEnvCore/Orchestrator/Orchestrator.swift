@@ -729,7 +729,8 @@ public final class Orchestrator: Sendable {
                     logTail: await logTail(id))
             }
             try await Task.sleep(for: delay)
-            delay = min(delay * 2, .milliseconds(500))
+            // Short waits: a native probe is cheap, and a ready server should not wait long to be seen.
+            delay = min(delay * 2, .milliseconds(150))
         }
     }
 

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# A PostgreSQL for a test suite, start to first query, side by side in one run:
+#   devenv up db --random-ports, then psql on `devenv env`'s DATABASE_URL
+#   testcontainers-python's PostgresContainer("postgres:15") (TESTCONTAINERS_RYUK_DISABLED=true), then psycopg2
+# Teardown is not timed. Minimum of RUNS runs each; ratio devenv/testcontainers (lower is better).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+devenv=${DEVENV:-$here/../.build/release/devenv}
+python=${PYTHON:-$here/../.build-venv/bin/python}
+runs=${RUNS:-3}
+[ -x "$devenv" ] || { echo "bench: build devenv first: swift build -c release" >&2; exit 1; }
+[ -x "$python" ] || { echo "bench: make venv first (testcontainers, psycopg2-binary)" >&2; exit 1; }
+export XDG_STATE_HOME=$(mktemp -d) TESTCONTAINERS_RYUK_DISABLED=true
+trap 'rm -rf "$XDG_STATE_HOME"' EXIT
+stack=$here/stacks/db/compose.yaml
+now() { date +%s.%N; }
+min() { printf '%s\n' "$@" | sort -g | head -n1; }
+
+ours=(); theirs=()
+for i in $(seq "$runs"); do
+  project=bench-db-$i
+  t0=$(now)
+  "$devenv" up db --random-ports -f "$stack" -p "$project" >/dev/null 2>&1
+  url=$("$devenv" env -f "$stack" -p "$project" --format dotenv | sed -n 's/^DATABASE_URL=//p')
+  psql "$url" -tAc 'SELECT 1' >/dev/null
+  t1=$(now); ours+=("$(echo "$t1 - $t0" | bc -l)")
+  "$devenv" down -v -t 1 -f "$stack" -p "$project" >/dev/null 2>&1
+
+  theirs+=("$("$python" - <<'PY'
+import time
+t0 = time.time()
+import psycopg2
+from testcontainers.postgres import PostgresContainer
+container = PostgresContainer("postgres:15").start()
+connection = psycopg2.connect(host=container.get_container_host_ip(), port=container.get_exposed_port(5432),
+                              user=container.username, password=container.password, dbname=container.dbname)
+connection.cursor().execute("SELECT 1")
+print(time.time() - t0)
+connection.close()
+container.stop()
+PY
+)")
+done
+d=$(min "${ours[@]}"); t=$(min "${theirs[@]}")
+printf '%-44s %9.3fs %9.3fs %7.2fx\n' "postgres start to first query (devenv/tc)" "$d" "$t" "$(echo "$d / $t" | bc -l)"
