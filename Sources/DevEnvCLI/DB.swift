@@ -16,9 +16,7 @@ struct DB: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await database.context()
-            let target =
-                try databaseName ?? context.defaultDatabase
-                ?? { throw CLIError(message: "pass --database NAME", exitCode: 2) }()
+            let target = try context.database(named: databaseName)
             let name = self.name
             let snapshot = try await offCooperativePool {
                 try DatabaseSnapshots(admin: context.admin).snapshot(database: target, name: name)
@@ -38,9 +36,7 @@ struct DB: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await database.context()
-            let target =
-                try databaseName ?? context.defaultDatabase
-                ?? { throw CLIError(message: "pass --database NAME", exitCode: 2) }()
+            let target = try context.database(named: databaseName)
             let (name, force) = (self.name, self.force)
             let started = Date()
             try await offCooperativePool {
@@ -61,9 +57,7 @@ struct DB: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await database.context()
-            let target =
-                try databaseName ?? context.defaultDatabase
-                ?? { throw CLIError(message: "name the database", exitCode: 2) }()
+            let target = try context.database(named: databaseName)
             let force = self.force
             let started = Date()
             try await offCooperativePool {

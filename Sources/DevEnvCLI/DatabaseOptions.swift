@@ -16,3 +16,13 @@ struct DatabaseOptions: ParsableArguments {
             stack, service: service, engine: try await connectEngine(), store: try StateStore())
     }
 }
+
+extension DatabaseContext {
+    /// `name`, else the stack's (or the URL's) database; a usage error when neither says.
+    func database(named name: String?) throws -> String {
+        guard let database = name ?? defaultDatabase else {
+            throw CLIError(message: "which database? name it (--database NAME for snapshot and restore)", exitCode: 2)
+        }
+        return database
+    }
+}
