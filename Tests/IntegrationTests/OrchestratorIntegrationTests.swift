@@ -356,20 +356,22 @@ struct DevenvProject: CleansUp {
     }
 
     @Test func orphansAreReportedThenRemovedOnRequest() async throws {
-        let two =
-            "services:\n  keep:\n    image: debian:bookworm-slim\n    command: [sleep, infinity]\n    init: true\n  gone:\n    image: debian:bookworm-slim\n    command: [sleep, infinity]\n    init: true\n"
+        let box = "    image: debian:bookworm-slim\n    command: [sleep, infinity]\n    init: true\n"
+        // `debug` is in a profile: when the profile is not enabled it is neither started nor an orphan.
+        let debug = "  debug:\n" + box + "    profiles: [debug]\n"
+        let two = "services:\n  keep:\n" + box + "  gone:\n" + box + debug
         try await DevenvProject(files: ["compose.yaml": two]).run { project in
-            #expect(try await project.devenv(["up"]).status == 0)
-            let one =
-                "services:\n  keep:\n    image: debian:bookworm-slim\n    command: [sleep, infinity]\n    init: true\n"
+            #expect(try await project.devenv(["up", "--profile", "debug"]).status == 0)
+            let one = "services:\n  keep:\n" + box + debug
             try one.write(toFile: project.directory + "/compose.yaml", atomically: true, encoding: .utf8)
             let reported = try await project.devenv(["up"])
             #expect(reported.status == 0)
             #expect(reported.stderr.contains("gone orphan: not in the stack file; remove with --remove-orphans"))
-            #expect(try await project.containers().keys.sorted() == ["gone", "keep"])
+            #expect(!reported.stderr.contains("debug orphan"))
+            #expect(try await project.containers().keys.sorted() == ["debug", "gone", "keep"])
             let removed = try await project.devenv(["up", "--remove-orphans"])
             #expect(removed.status == 0)
-            #expect(try await project.containers().keys.sorted() == ["keep"])
+            #expect(try await project.containers().keys.sorted() == ["debug", "keep"])
         }
     }
 

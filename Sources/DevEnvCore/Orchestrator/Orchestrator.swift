@@ -137,7 +137,8 @@ public final class Orchestrator: Sendable {
             if existing[service] == nil { existing[service] = container } else { duplicates.append(container) }
         }
         let declared = Set(stack.services.map(\.name))
-        let orphans = existing.filter { !declared.contains($0.key) && !isInactive($0.key) }
+        let inactive = Set(stack.inactiveServices)
+        let orphans = existing.filter { !declared.contains($0.key) && !inactive.contains($0.key) }
         summary.orphans = orphans.keys.sorted()
         for name in summary.orphans {
             emit(
@@ -257,8 +258,6 @@ public final class Orchestrator: Sendable {
         emit(nil, .done, summary.changedNothing ? "nothing to do: every service is up to date" : nil)
         return summary
     }
-
-    func isInactive(_ service: String) -> Bool { false }
 
     enum Change: Sendable { case created, recreated, started, unchanged }
 

@@ -10,11 +10,15 @@ public struct Stack: Sendable, Codable, Equatable {
     /// The directory relative paths are resolved against (the first file's).
     public var workingDirectory: String
     public var files: [String]
+    /// Services the files declare under profiles that are not enabled: not started, and not
+    /// orphans either.
+    public var inactiveServices: [String] = []
 
     public init(
         name: String, services: [Service], volumes: [NamedVolume], networks: [NamedNetwork], workingDirectory: String,
-        files: [String]
+        files: [String], inactiveServices: [String] = []
     ) {
+        self.inactiveServices = inactiveServices
         self.name = name
         self.services = services
         self.volumes = volumes

@@ -254,7 +254,7 @@ struct StackParser {
         return (
             Stack(
                 name: name, services: services, volumes: volumes, networks: networks,
-                workingDirectory: projectDirectory, files: files),
+                workingDirectory: projectDirectory, files: files, inactiveServices: inactive),
             inactive
         )
     }
