@@ -19,7 +19,7 @@ struct Psql: AsyncParsableCommand {
         let store = try StateStore()
         let resolver = TemplateResolver(stack: stack, store: store)
         let candidates = stack.services.filter {
-            $0.devenv?.postgres != nil || $0.imageReference(project: stack.name).contains("postgres")
+            $0.isPostgres(project: stack.name)
         }
         guard let chosen = service.map({ name in candidates.first { $0.name == name } }) ?? candidates.first else {
             throw CLIError(

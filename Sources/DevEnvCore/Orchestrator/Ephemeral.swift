@@ -35,9 +35,9 @@ extension Stack {
         copy.services = services.map { service in
             var service = service
             let port =
-                HostEnvironment.isPostgres(service, project: name)
+                service.isPostgres(project: name)
                 ? 5432
-                : HostEnvironment.isRedis(service, project: name) ? 6379 : nil
+                : service.isRedis(project: name) ? 6379 : nil
             if let port, !service.ports.contains(where: { $0.target == port }) {
                 service.ports.append(PortMapping(target: port, published: nil, hostIP: "127.0.0.1", protocol: "tcp"))
             }

@@ -28,7 +28,7 @@ public struct HostEnvironment: Sendable {
             let prefix = service.name.uppercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(
                 of: ".", with: "_")
             let environment = (try? resolver.environment(of: service)) ?? service.environment
-            if Self.isPostgres(service, project: stack.name), let (host, port) = Self.published(container, 5432) {
+            if service.isPostgres(project: stack.name), let (host, port) = Self.published(container, 5432) {
                 for connection in try Self.databaseLogins(service, environment: environment, resolver: resolver) {
                     let url =
                         "postgresql://\(Self.escape(connection.user)):\(Self.escape(connection.password))@\(Self.hostPart(host)):\(port)/\(Self.escape(connection.database))"
@@ -50,7 +50,7 @@ public struct HostEnvironment: Sendable {
                     variables["DJANGO_DATABASE_HOST"] = host
                     variables["DJANGO_DATABASE_PORT"] = String(port)
                 }
-            } else if Self.isRedis(service, project: stack.name), let (host, port) = Self.published(container, 6379) {
+            } else if service.isRedis(project: stack.name), let (host, port) = Self.published(container, 6379) {
                 let password = service.devenv?.redis?.password == nil ? nil : environment["REDIS_PASSWORD"]
                 let auth = password.map { ":\(Self.escape($0))@" } ?? ""
                 let base = "redis://\(auth)\(Self.hostPart(host)):\(port)"
@@ -99,16 +99,6 @@ public struct HostEnvironment: Sendable {
                 Template.Reference(service: service.name, path: ["roles", owner, "password"]))
             return DatabaseLogin(database: database.name, user: owner, password: password, isDeclared: true)
         }
-    }
-
-    static func isPostgres(_ service: Service, project: String) -> Bool {
-        service.devenv?.settings["postgres"] != nil
-            || service.imageReference(project: project).lowercased().contains("postgres")
-    }
-
-    static func isRedis(_ service: Service, project: String) -> Bool {
-        service.devenv?.settings["redis"] != nil
-            || service.imageReference(project: project).lowercased().hasPrefix("redis")
     }
 
     /// The host address and port where `containerPort` is published.

@@ -530,12 +530,8 @@ public final class Orchestrator: Sendable {
 
     /// Services devenv can probe natively, and on which container port.
     func nativeProbe(for service: Service) -> (kind: String, port: Int)? {
-        let image = service.imageReference(project: stack.name).lowercased()
-        let settings = service.devenv?.settings ?? [:]
-        if settings["postgres"] != nil || image.contains("postgres") || image.contains("postgis") {
-            return ("postgres", 5432)
-        }
-        if settings["redis"] != nil || image.hasPrefix("redis") || image.contains("/redis") { return ("redis", 6379) }
+        if service.isPostgres(project: stack.name) { return ("postgres", 5432) }
+        if service.isRedis(project: stack.name) { return ("redis", 6379) }
         return nil
     }
 

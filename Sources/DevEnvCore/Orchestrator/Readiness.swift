@@ -13,28 +13,22 @@ public func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () throw
 public enum ReadinessProbe {
     /// PostgreSQL accepts connections at host:port (`PQping`, no login).
     public static func postgres(host: String, port: Int) async -> Bool {
-        await offPool {
+        (try? await offCooperativePool {
             PostgresPing.check(parameters: [
                 "host": host, "port": String(port), "connect_timeout": "1", "dbname": "postgres",
             ]) == .ok
-        }
+        }) ?? false
     }
 
     /// Redis answers `PING` at host:port: `+PONG`, or `-NOAUTH` (up, with a password), but
     /// not `-LOADING` (still reading its data).
     public static func redis(host: String, port: Int) async -> Bool {
-        await offPool {
+        (try? await offCooperativePool {
             guard let reply = respExchange(host: host, port: port, request: "PING\r\n", timeout: 1) else {
                 return false
             }
             return reply.hasPrefix("+PONG") || reply.hasPrefix("-NOAUTH") || reply.hasPrefix("-WRONGPASS")
-        }
-    }
-
-    static func offPool(_ body: @escaping @Sendable () -> Bool) async -> Bool {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: body()) }
-        }
+        }) ?? false
     }
 
     /// One request/reply over TCP with a deadline; `nil` when nothing usable came back.

@@ -53,8 +53,8 @@ public struct KubernetesRender: Sendable {
     }
 
     func isDatabase(_ service: Service) -> Bool {
-        HostEnvironment.isPostgres(service, project: stack.name)
-            || HostEnvironment.isRedis(service, project: stack.name)
+        service.isPostgres(project: stack.name)
+            || service.isRedis(project: stack.name)
     }
 
     public mutating func files() throws -> [File] {
@@ -86,7 +86,7 @@ public struct KubernetesRender: Sendable {
     /// The manifests of one service, and its example Secret (placeholders) if it has secrets.
     mutating func render(_ service: Service) throws -> ([[String: Any]], [String: Any]?) {
         let name = Self.dnsName(service.name)
-        if let host = externalHost, HostEnvironment.isPostgres(service, project: stack.name) {
+        if let host = externalHost, service.isPostgres(project: stack.name) {
             // Production's managed instance: a name in the cluster that resolves to it.
             return (
                 [
@@ -103,7 +103,7 @@ public struct KubernetesRender: Sendable {
         var plain = service.environment.filter { !secretKeys.contains($0.key) }
         // Apps of an external database reach it on its own port.
         if let port = externalPort, let host = plain["DJANGO_DATABASE_HOST"],
-            stack.service(host).map({ HostEnvironment.isPostgres($0, project: stack.name) }) == true
+            stack.service(host).map({ $0.isPostgres(project: stack.name) }) == true
         {
             plain["DJANGO_DATABASE_PORT"] = port
         }

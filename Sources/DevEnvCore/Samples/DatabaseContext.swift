@@ -44,7 +44,7 @@ public struct DatabaseContext: Sendable {
     ) async throws -> DatabaseContext {
         let resolver = TemplateResolver(stack: stack, store: store)
         let candidates = stack.services.filter {
-            $0.devenv?.postgres != nil || $0.imageReference(project: stack.name).lowercased().contains("postgres")
+            $0.isPostgres(project: stack.name)
         }
         guard let service = name.map({ wanted in candidates.first { $0.name == wanted } }) ?? candidates.first else {
             throw OrchestratorError(

@@ -94,6 +94,18 @@ public struct Service: Sendable, Codable, Equatable {
     public var networks: [String: [String]]
     public var devenv: DevenvExtension?
 
+    /// A PostgreSQL server: declared with `x-devenv.postgres`, or a postgres/postgis image.
+    public func isPostgres(project: String) -> Bool {
+        let image = imageReference(project: project).lowercased()
+        return devenv?.settings["postgres"] != nil || image.contains("postgres") || image.contains("postgis")
+    }
+
+    /// A Redis server: declared with `x-devenv.redis`, or a redis image.
+    public func isRedis(project: String) -> Bool {
+        let image = imageReference(project: project).lowercased()
+        return devenv?.settings["redis"] != nil || image.hasPrefix("redis") || image.contains("/redis")
+    }
+
     /// The image `up` runs: `image:`, else `<project>-<service>` built from `build:`.
     public func imageReference(project: String) -> String {
         image ?? "\(project)-\(name)"
