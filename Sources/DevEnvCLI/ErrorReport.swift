@@ -76,3 +76,11 @@ struct ErrorReport {
         return first.lowercased() + text.dropFirst()
     }
 }
+
+/// Prints each failed service's reason and its last log lines, prefixed like `devenv logs`.
+func printServiceFailures(_ failures: [ServiceFailure]) {
+    for failure in failures {
+        printError("devenv: \(failure.description)")
+        for line in failure.logTail { printError("  \(failure.service) | \(line)") }
+    }
+}

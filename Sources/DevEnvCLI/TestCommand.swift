@@ -43,10 +43,9 @@ struct TestCommand: AsyncParsableCommand {
             let variables = try await HostEnvironment(engine: engine, stack: stack, store: store).variables()
             status = try Self.runCommand(command, adding: variables)
         } catch let failure as UpFailure {
-            for service in failure.failures {
-                printError("devenv: \(service.description)")
-                for line in service.logTail { printError("  \(service.service) | \(line)") }
-            }
+            printServiceFailures(failure.failures)
+        } catch let failure as ServiceFailure {
+            printServiceFailures([failure])
         } catch {
             if let report = ErrorReport(error) {
                 printError("devenv: \(report.line)")

@@ -58,10 +58,7 @@ struct Up: AsyncParsableCommand {
                 printError("devenv: \(stack.name) is up in \(elapsed)s: \(parts.joined(separator: ", "))")
             }
         } catch let failure as UpFailure {
-            for service in failure.failures {
-                printError("devenv: \(service.description)")
-                for line in service.logTail { printError("  \(service.service) | \(line)") }
-            }
+            printServiceFailures(failure.failures)
             if let first = failure.failures.first {
                 printError(
                     "devenv: fix '\(first.service)' and run 'devenv up' again; 'devenv logs \(first.service)' shows more"
@@ -69,8 +66,7 @@ struct Up: AsyncParsableCommand {
             }
             throw CommandFailure(exitCode: 1)
         } catch let failure as ServiceFailure {
-            printError("devenv: \(failure.description)")
-            for line in failure.logTail { printError("  \(failure.service) | \(line)") }
+            printServiceFailures([failure])
             throw CommandFailure(exitCode: 1)
         }
     }
