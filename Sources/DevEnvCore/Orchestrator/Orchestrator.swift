@@ -338,12 +338,14 @@ public final class Orchestrator: Sendable {
         return (id, change)
     }
 
-    func removeContainer(_ container: ContainerSummary, timeout: Double? = nil) async throws {
+    /// Stops (gracefully, within `timeout` seconds) and removes a container; one already gone is fine.
+    /// `volumes` also removes its anonymous volumes.
+    func removeContainer(_ container: ContainerSummary, timeout: Double? = nil, volumes: Bool = false) async throws {
         do {
             if container.State == "running" {
                 try await engine.stopContainer(container.Id, timeout: Int(timeout ?? 10))
             }
-            try await engine.removeContainer(container.Id, force: true, volumes: false)
+            try await engine.removeContainer(container.Id, force: true, volumes: volumes)
         } catch let error as DockerEngineError where error.isNotFound {
             return
         }
@@ -809,12 +811,7 @@ public final class Orchestrator: Sendable {
                     let name = container.Labels?[ProjectLabel.service] ?? container.Id
                     let grace = timeout.map(Double.init) ?? self.stack.service(name)?.stopGracePeriod
                     if container.State == "running" { self.emit(name, .stopping) }
-                    do {
-                        if container.State == "running" {
-                            try await self.engine.stopContainer(container.Id, timeout: Int(grace ?? 10))
-                        }
-                        try await self.engine.removeContainer(container.Id, force: true, volumes: removeVolumes)
-                    } catch let error as DockerEngineError where error.isNotFound {}
+                    try await self.removeContainer(container, timeout: grace, volumes: removeVolumes)
                     self.emit(name, .removed)
                 }
             }
