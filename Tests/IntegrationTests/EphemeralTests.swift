@@ -97,11 +97,12 @@ import Testing
 
     @Test func upEphemeralExpires() async throws {
         try await DevenvProject(files: ["compose.yaml": Self.stack]).run { project in
-            let up = try await project.devenv(["up", "--ephemeral", "--ttl", "1s", "cache"])
+            // Longer than the up itself takes (another test's up reaps expired projects first).
+            let up = try await project.devenv(["up", "--ephemeral", "--ttl", "4s", "cache"])
             #expect(up.status == 0, "\(up.stderr)")
             let env = try await project.devenv(["env", "--format", "json"])
             #expect(env.stdout.contains("REDIS_URL"), "a random loopback port was published")
-            try await Task.sleep(for: .seconds(2))
+            try await Task.sleep(for: .seconds(5))
             #expect(try await gc(project).status == 0)
             #expect(try await project.containers().isEmpty, "expired, so collected (by this gc or another up)")
         }
