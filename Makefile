@@ -31,7 +31,8 @@ packages:
 engine:
 	.ci/setup.sh engine
 
-## images: build the offline debian:bookworm-slim, postgres:15, redis:7 (only what is missing or changed)
+## images: build the offline debian:bookworm-slim, postgres:15, redis:7, nginx:1.22, devenv-django:3.2
+##   (only what is missing or whose recipe changed)
 images: engine
 	compose/images/build-images.sh
 

@@ -19,7 +19,7 @@ import Testing
         let out = NSTemporaryDirectory() + "devenv-render-\(UUID().uuidString.prefix(8))"
         let result = try runProcess(
             devenvExecutable(), ["render", flavor, "-f", Self.repository + "/" + stack, "-o", out] + extra,
-            environment: ["DIALS_BACKEND": Self.repository + "/compose/default/backend"])
+            environment: ["DIALS_BACKEND": Self.repository + "/compose/dials/backend"])
         return (result, out)
     }
 

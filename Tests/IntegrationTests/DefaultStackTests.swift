@@ -24,14 +24,33 @@ import Testing
             #expect(try database.execute("SELECT count(*) FROM auth_user WHERE is_superuser").scalar == "1")
             #expect(env["REDIS_BROKER_URL"]?.hasSuffix("/1") == true)
 
-            // A task goes through the password-protected broker to the worker, and its result back.
+            // The ETL path: an index task through the password-protected broker to the worker's
+            // priority queue finds the two sample files on the EOS mount and queues their
+            // ingestion on the bulk queue; the runs land in the workspace's own database.
             let task = try await project.devenv([
                 "exec", "backend", "--", "python3", "manage.py", "shell", "-c",
-                "from dials.celery import refresh_runs; print(refresh_runs.delay().get(timeout=60))",
+                "from tables.tasks import index_files; "
+                    + "print(index_files.apply_async(args=('tracker',), queue='tracker-priority').get(timeout=60))",
             ])
             #expect(task.status == 0, "\(task.stderr)")
-            #expect(task.stdout == "1\n")
-            #expect(try await project.devenv(["up"]).stderr.contains("5 up to date"))
+            #expect(task.stdout == "2\n")
+            let tracker = try PostgresConnection(url: try #require(env["DIALS_TRACKER_DATABASE_URL"]))
+            let deadline = Date().addingTimeInterval(60)
+            while try tracker.execute("SELECT count(*) FROM tables_fileindex WHERE status = 'FINISHED'").scalar != "2",
+                Date() < deadline
+            {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(try tracker.execute("SELECT count(*) FROM tables_run").scalar == "3")
+            let again = try await project.devenv(["up"])
+            #expect(again.stderr.contains("5 up to date"), "\(again.stderr)")
+
+            // Containers gone, build context unchanged: the image (labelled with the context's
+            // digest) is reused, not rebuilt — and one image serves three services.
+            #expect(try await project.devenv(["down"]).status == 0)
+            let recreated = try await project.devenv(["up"])
+            #expect(recreated.status == 0, "\(recreated.stderr)")
+            #expect(!recreated.stderr.contains("building"), "\(recreated.stderr)")
         }
     }
 }

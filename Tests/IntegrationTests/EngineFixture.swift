@@ -63,8 +63,12 @@ struct EngineFixture: CleansUp {
                 try? await client.removeVolume(volume.Name, force: true)
             }
         }
+        // Only the project's own tags, without force: a reference stack's shared `image:` name
+        // (dials-backend) stays, and a parallel test's image sharing build layers is untouched.
         for image in (try? await client.listImages(labels: ["com.docker.compose.project": project])) ?? [] {
-            try? await client.removeImage(image.Id, force: true)
+            for tag in image.RepoTags ?? [] where tag.hasPrefix(project + "-") {
+                try? await client.removeImage(tag)
+            }
         }
     }
 

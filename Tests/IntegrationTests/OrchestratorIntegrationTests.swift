@@ -7,23 +7,30 @@ import Testing
 /// `devenv up/down/status/env/exec` as a user runs them, against the real engine.
 struct DevenvProject: CleansUp {
     let fixture: EngineFixture
+    /// Where devenv runs: a fresh directory, or the reference stack's own `compose/NAME`
+    /// (devenv writes nothing into a project directory; its state goes to `state`).
     let directory: String
     let state: String
+    let ownsDirectory: Bool
 
     var name: String { fixture.project }
 
-    /// A copy of a stack under Tests/IntegrationTests/stacks, or of `compose/NAME` with
-    /// `reference`, or the given files, in a fresh directory.
+    /// A copy of a stack under Tests/IntegrationTests/stacks, or the given files, in a fresh
+    /// directory; or, with `reference`, `compose/NAME` in place (it refers to its siblings).
     init(stack: String? = nil, reference: String? = nil, files: [String: String] = [:]) async throws {
         fixture = try await EngineFixture()
+        state = NSTemporaryDirectory() + "devenv-it-\(fixture.project)-state"
+        if let reference {
+            directory = Self.composeDirectory + "/" + reference
+            ownsDirectory = false
+            return
+        }
         directory = NSTemporaryDirectory() + "devenv-it-\(fixture.project)"
-        state = directory + "-state"
+        ownsDirectory = true
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        if let name = stack ?? reference {
-            let source =
-                reference != nil
-                ? URL(fileURLWithPath: Self.composeDirectory + "/" + name)
-                : URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("stacks/\(name)")
+        if let stack {
+            let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+                "stacks/\(stack)")
             for item in try FileManager.default.contentsOfDirectory(atPath: source.path) {
                 try FileManager.default.copyItem(atPath: source.path + "/" + item, toPath: directory + "/" + item)
             }
@@ -31,12 +38,12 @@ struct DevenvProject: CleansUp {
         for (name, text) in files { try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8) }
     }
 
-    /// The repository's `compose/` (the DIALS test stack builds the default stack's backend).
+    /// The repository's `compose/` (the DIALS test stack builds the DIALS reference backend).
     static let composeDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../compose").standardizedFileURL.path
 
     var environment: [String: String?] {
-        ["XDG_STATE_HOME": state, "NO_COLOR": "1", "DIALS_BACKEND": Self.composeDirectory + "/default/backend"]
+        ["XDG_STATE_HOME": state, "NO_COLOR": "1", "DIALS_BACKEND": Self.composeDirectory + "/dials/backend"]
     }
 
     /// `ARGS` with `-p NAME` added where every (sub)command accepts it: before `--` or at the end.
@@ -94,7 +101,7 @@ struct DevenvProject: CleansUp {
     func cleanUp() async {
         _ = try? await devenv(["down", "--volumes", "--timeout", "1"])
         await fixture.cleanUp()
-        try? FileManager.default.removeItem(atPath: directory)
+        if ownsDirectory { try? FileManager.default.removeItem(atPath: directory) }
         try? FileManager.default.removeItem(atPath: state)
     }
 }
@@ -138,7 +145,8 @@ struct DevenvProject: CleansUp {
             #expect(
                 try await project.devenv(["exec", "backend", "--", "sh", "-c", "echo $LOG_LEVEL"]).stdout == "debug\n")
             let logs = try await project.devenv(["logs", "backend"])
-            #expect(logs.stderr.contains("backend | [") && logs.stderr.contains("\"GET /healthz HTTP/1.1\" 200"))
+            // gunicorn: its own log on stderr, the access log on stdout.
+            #expect(logs.stderr.contains("backend | [") && logs.stdout.contains("\"GET /healthz HTTP/1.1\" 200"))
 
             // The generated values reached the containers and work.
             let ping = try await project.devenv([

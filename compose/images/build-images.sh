@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the offline drop-in images devenv's stacks name (debian:bookworm-slim,
-# postgres:15, redis:7), each only when `docker image inspect` does not find it.
+# postgres:15, redis:7, nginx:1.22, and devenv-django:3.2, the base of the reference stacks'
+# Python apps), each only when `docker image inspect` does not find it.
 # No registry is reachable here: the base comes from debootstrap, the rest from apt.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -52,3 +53,5 @@ build_dockerfile() {
 build_base
 build_dockerfile postgres:15 postgres
 build_dockerfile redis:7 redis
+build_dockerfile nginx:1.22 nginx
+build_dockerfile devenv-django:3.2 django

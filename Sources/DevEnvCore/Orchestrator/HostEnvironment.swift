@@ -63,6 +63,8 @@ public struct HostEnvironment: Sendable {
                     firstRedis = false
                     variables["REDIS_URL"] = "\(base)/0"
                 }
+            } else {
+                variables.merge(Self.httpURLs(container, prefix: prefix)) { first, _ in first }
             }
         }
         return variables
@@ -99,6 +101,23 @@ public struct HostEnvironment: Sendable {
                 Template.Reference(service: service.name, path: ["roles", owner, "password"]))
             return DatabaseLogin(database: database.name, user: owner, password: password, isDeclared: true)
         }
+    }
+
+    /// An app's published TCP ports as http URLs: `<SERVICE>_URL` for the lowest container
+    /// port, and `<SERVICE>_<PORT>_URL` for each when it publishes several.
+    static func httpURLs(_ container: ContainerSummary, prefix: String) -> [String: String] {
+        let ports = Set(
+            (container.Ports ?? []).filter { $0.PublicPort != nil && $0.`Type` != "udp" }.map(\.PrivatePort)
+        )
+        .sorted()
+        var urls: [String: String] = [:]
+        for port in ports {
+            guard let (host, published) = published(container, port) else { continue }
+            let url = "http://\(hostPart(host)):\(published)"
+            if port == ports.first { urls["\(prefix)_URL"] = url }
+            if ports.count > 1 { urls["\(prefix)_\(port)_URL"] = url }
+        }
+        return urls
     }
 
     /// The host address and port where `containerPort` is published.

@@ -416,7 +416,10 @@ public final class Orchestrator: Sendable {
                 context: context,
                 options: DockerClient.BuildOptions(
                     tags: [reference], dockerfile: build.dockerfile, buildArgs: build.args,
-                    labels: [ProjectLabel.project: stack.name, ProjectLabel.service: service.name], target: build.target
+                    labels: [
+                        ProjectLabel.project: stack.name, ProjectLabel.service: service.name,
+                        ProjectLabel.buildDigest: digest,
+                    ], target: build.target
                 ))
             {
                 guard let text = event.stream?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {

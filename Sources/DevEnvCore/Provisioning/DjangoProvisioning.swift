@@ -27,8 +27,13 @@ struct DjangoProvisioning {
     func run(progress: (String) -> Void) async throws {
         let manage = try await manageCommand()
         if spec.migrate {
-            progress("migrate")
-            try await check(try await exec(manage + ["migrate", "--noinput"]), "manage.py migrate")
+            for alias in spec.migrateDatabases.isEmpty ? [nil] : spec.migrateDatabases.map(Optional.some) {
+                progress(alias.map { "migrate --database \($0)" } ?? "migrate")
+                let database = alias.map { ["--database", $0] } ?? []
+                try await check(
+                    try await exec(manage + ["migrate", "--noinput"] + database),
+                    "manage.py migrate" + (alias.map { " --database \($0)" } ?? ""))
+            }
         }
         if let superuser = spec.superuser {
             let exists = try await exec(

@@ -83,6 +83,9 @@ public struct DjangoSpec: Sendable, Codable, Equatable {
     }
     public var superuser: Superuser?
     public var migrate: Bool
+    /// `migrate: [default, csc, …]`: the database aliases to migrate, each with
+    /// `migrate --database ALIAS` (an app with one database per workspace); empty: the default.
+    public var migrateDatabases: [String] = []
     public var site: Site?
     /// How to run manage.py (default: `python3` or `python`, then `manage.py`).
     public var manage: [String]?
@@ -254,7 +257,14 @@ extension StackParser {
                 error("\(what).superuser needs a username", value)
             }
         }
-        if let value = node["migrate"] { spec.migrate = bool(value, "\(what).migrate") ?? false }
+        if let value = node["migrate"] {
+            if value.sequence != nil {
+                spec.migrateDatabases = stringList(value, "\(what).migrate") ?? []
+                spec.migrate = true
+            } else {
+                spec.migrate = bool(value, "\(what).migrate") ?? false
+            }
+        }
         if let value = node["site"] {
             if let id = value["id"].flatMap({ int($0, "\(what).site.id", range: 1...Int(Int32.max)) }),
                 let domain = value["domain"].flatMap({ string($0, "\(what).site.domain") })

@@ -1,0 +1,1 @@
+"""Helpers shared by the reference stacks' apps (compose/images/django)."""
