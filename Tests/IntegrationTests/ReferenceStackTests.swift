@@ -1,0 +1,147 @@
+import DockerEngine
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+/// Every `compose/<name>` reference stack comes up healthy from its own directory, and the
+/// URLs `devenv env` prints reach working services wired as in production.
+@Suite(.serialized) struct ReferenceStackTests {
+    @Test func certhelper() async throws {
+        try await DevenvProject(reference: "certhelper").run { project in
+            let up = try await project.devenv(["up"], environment: ["CERTHELPER_DIGEST_SCHEDULE": "@every 2s"])
+            #expect(up.status == 0, "\(up.stderr)")
+            try await project.expectHealthy(["cron", "db", "mail", "nginx", "redis", "web"])
+            let env = try await project.hostEnvironment()
+            let site = try #require(env["NGINX_URL"])
+
+            // nginx → daphne over the unix socket on the shared volume; the app's role and the
+            // Redis password work; the channel layer round-trips through Redis.
+            let health = try await HTTP.get(site + "/healthz")
+            #expect(health.status == 200)
+            #expect(health.text.contains("\"user\": \"certhelper\""))
+            #expect(try await HTTP.get(site + "/channels-check").text.contains("\"round_trip\": true"))
+            #expect(try await HTTP.get(site + "/static/admin/css/base.css").status == 200)
+
+            let database = try PostgresConnection(url: try #require(env["DATABASE_URL"]))
+            #expect(
+                try database.execute("SELECT domain FROM django_site WHERE id = 1").scalar == "certhelper.localhost")
+            #expect(try database.execute("SELECT count(*) FROM auth_user WHERE is_superuser").scalar == "1")
+
+            // The cron container runs the shift digest, which reaches the mail catcher.
+            let inbox = try #require(env["MAIL_URL"]) + "/messages"
+            let mail = try await HTTP.poll(inbox, timeout: 60) { $0.text.contains("Shift digest") }
+            #expect(mail.text.contains("tkdqmdoctor@localhost"))
+        }
+    }
+
+    @Test func dials() async throws {
+        try await DevenvProject(reference: "dials").run { project in
+            let up = try await project.devenv(["up"])
+            #expect(up.status == 0, "\(up.stderr)")
+            let workspaces = ["csc", "ecal", "hcal", "jetmet", "tracker"]
+            let workers = workspaces.flatMap { ["\($0)-bulk", "\($0)-priority"] }
+            try await project.expectHealthy(
+                (["backend", "backend-nginx", "common-redbeat", "db", "frontend", "redis-etl", "redis-web"] + workers)
+                    .sorted())
+            let env = try await project.hostEnvironment()
+            for workspace in workspaces {
+                let url = try #require(env["DIALS_\(workspace.uppercased())_DATABASE_URL"])
+                #expect(try PostgresConnection(url: url).execute("SELECT count(*) FROM tables_run").scalar == "0")
+            }
+
+            // The ETL: an index on tracker's priority queue, ingestion on its bulk queue, the runs
+            // in tracker's own database and on the API behind both nginx.
+            let task = try await project.devenv([
+                "exec", "backend", "--", "python3", "manage.py", "shell", "-c",
+                "from tables.tasks import index_files; "
+                    + "print(index_files.apply_async(args=('tracker',), queue='tracker-priority').get(timeout=60))",
+            ])
+            #expect(task.stdout == "2\n", "\(task.stderr)")
+            let frontend = try #require(env["FRONTEND_URL"])
+            let runs = try await HTTP.poll(frontend + "/api/v1/run/?workspace=tracker", timeout: 60) {
+                $0.text.components(separatedBy: "run_number").count == 4
+            }
+            #expect(runs.text.contains("383702"))
+            #expect(try await HTTP.get(frontend + "/").text.contains("DIALS"))
+            #expect(try await HTTP.get(try #require(env["BACKEND_NGINX_URL"]) + "/healthz").status == 200)
+
+            // flower only with its profile.
+            let monitoring = try await project.devenv(["up", "--profile", "monitoring"])
+            #expect(monitoring.status == 0, "\(monitoring.stderr)")
+            let flower = try #require(try await project.hostEnvironment(["--profile", "monitoring"])["FLOWER_URL"])
+            let listing = try await HTTP.poll(flower + "/api/workers", timeout: 60) {
+                $0.text.contains("tracker-bulk@")
+            }
+            #expect(listing.text.contains("\"queues\": [\"csc-priority\"]"))
+        }
+    }
+}
+
+extension DevenvProject {
+    /// `devenv env --format json`.
+    func hostEnvironment(_ options: [String] = []) async throws -> [String: String] {
+        let result = try await devenv(["env", "--format", "json"] + options)
+        #expect(result.status == 0, "\(result.stderr)")
+        return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: String]) ?? [:]
+    }
+
+    /// Exactly these services, each running and healthy where it has a healthcheck.
+    func expectHealthy(_ services: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let rows = try await statusRows()
+        #expect(rows.compactMap { $0["service"] as? String } == services, sourceLocation: sourceLocation)
+        for row in rows {
+            #expect(row["state"] as? String == "running", "\(row)", sourceLocation: sourceLocation)
+            #expect(
+                ["healthy", "", nil].contains(row["health"] as? String), "\(row)", sourceLocation: sourceLocation)
+        }
+    }
+}
+
+/// Plain HTTP to published ports, with libcurl (no redirects followed: tests look at them).
+enum HTTP {
+    struct Reply {
+        var status: Int
+        var headers: [String: String]
+        var body: Data
+        var text: String { String(decoding: body, as: UTF8.self) }
+        func header(_ name: String) -> String? {
+            headers.first { $0.key.lowercased() == name.lowercased() }?.value
+        }
+    }
+
+    static func get(_ url: String, headers: [String: String] = [:]) async throws -> Reply {
+        try await request("GET", url, headers: headers)
+    }
+
+    static func request(
+        _ method: String, _ url: String, headers: [String: String] = [:], body: Data? = nil
+    ) async throws -> Reply {
+        let parsed = try #require(URLComponents(string: url))
+        let host = try #require(parsed.host)
+        let port = parsed.port ?? 80
+        var path = parsed.percentEncodedPath.isEmpty ? "/" : parsed.percentEncodedPath
+        if let query = parsed.percentEncodedQuery { path += "?" + query }
+        let transport = CurlTransport(endpoint: .tcp(host: host, port: port))
+        var request = HTTPRequest(method: method, path: path, headers: headers, body: body)
+        request.timeout = 30
+        let response = try await transport.send(request)
+        return Reply(status: response.status, headers: response.headers, body: response.body)
+    }
+
+    /// GETs `url` until `done` holds, for at most `timeout` seconds.
+    static func poll(
+        _ url: String, timeout: Double, sourceLocation: SourceLocation = #_sourceLocation,
+        until done: (Reply) -> Bool
+    ) async throws -> Reply {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = try? await get(url)
+        while !(last.map(done) ?? false), Date() < deadline {
+            try await Task.sleep(for: .milliseconds(500))
+            last = try? await get(url)
+        }
+        #expect(
+            last.map(done) ?? false, "\(url): \(last?.status ?? 0) \(last?.text ?? "")", sourceLocation: sourceLocation)
+        return try #require(last, sourceLocation: sourceLocation)
+    }
+}
