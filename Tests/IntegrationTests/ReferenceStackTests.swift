@@ -35,6 +35,33 @@ import Testing
         }
     }
 
+    @Test func mlplayground() async throws {
+        try await DevenvProject(reference: "mlplayground").run { project in
+            let up = try await project.devenv(["up"])
+            #expect(up.status == 0, "\(up.stderr)")
+            try await project.expectHealthy(["db", "dqm-files", "web"])
+            let env = try await project.hostEnvironment()
+            let web = try #require(env["WEB_URL"])
+            #expect(try await HTTP.get(web + "/healthz").text.contains("\"user\": \"mlplayground\""))
+
+            // The files under both DIR_PATH_DQMIO_STORAGE directories load; EOS stays read-only.
+            let discover = try await project.devenv(["exec", "web", "--", "python3", "manage.py", "discover_dqm_files"])
+            #expect(discover.stdout == "3 files\n", "\(discover.stderr)")
+            let run = try await HTTP.get(web + "/api/histograms/?run=383000")
+            #expect(run.text.components(separatedBy: "\"lumi\"").count == 6)
+            let write = try await project.devenv(["exec", "web", "--", "touch", "/eos/written"])
+            #expect(write.status != 0)
+            #expect(write.stderr.contains("Read-only file system"))
+
+            // The sidecar serves the same files on its own port.
+            let listing = try await HTTP.get(try #require(env["DQM_FILES_URL"]) + "/project/m/mlplayground/Run2024/")
+            #expect(listing.text.contains("ZeroBias-Run2024F-382300.csv"))
+
+            let database = try PostgresConnection(url: try #require(env["DATABASE_URL"]))
+            #expect(try database.execute("SELECT username FROM auth_user WHERE is_superuser").scalar == "admin")
+        }
+    }
+
     @Test func dials() async throws {
         try await DevenvProject(reference: "dials").run { project in
             let up = try await project.devenv(["up"])

@@ -74,8 +74,14 @@ public struct TemplateResolver: Sendable {
     let stack: Stack
     let store: StateStore
 
-    /// Path names whose values devenv generates when the file does not give one.
-    static let secretNames: Set<String> = ["password", "secret", "token", "key", "secret_key"]
+    /// Path names whose values devenv generates when the file does not give one: `password`,
+    /// `secret`, `token`, `key`, or a name ending in `_password`, `_secret`, `_token`, `_key`
+    /// (`secret_key`, `sso_client_secret`).
+    static let secretNames: Set<String> = ["password", "secret", "token", "key"]
+
+    static func isSecretName(_ name: String) -> Bool {
+        secretNames.contains(name) || secretNames.contains { name.hasSuffix("_" + $0) }
+    }
 
     public init(stack: Stack, store: StateStore) {
         self.stack = stack
@@ -90,7 +96,7 @@ public struct TemplateResolver: Sendable {
         if let url = try serviceURL(reference, in: service) { return url }
         let declared = Self.declaredValue(service.devenv?.settings ?? [:], reference.path)
         if let declared, declared != "generated" { return declared }
-        guard declared == "generated" || Self.secretNames.contains(reference.path.last ?? "") else {
+        guard declared == "generated" || Self.isSecretName(reference.path.last ?? "") else {
             throw Failure(
                 message:
                     "{{ \(reference.key) }}: service '\(reference.service)' declares no value there under x-devenv (and only passwords, secrets, tokens and keys are generated)"
