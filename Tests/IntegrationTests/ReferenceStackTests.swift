@@ -62,6 +62,48 @@ import Testing
         }
     }
 
+    @Test func caimira() async throws {
+        try await DevenvProject(reference: "caimira").run { project in
+            let up = try await project.devenv(["up"])
+            #expect(up.status == 0, "\(up.stderr)")
+            try await project.expectHealthy(["auth-service", "caimira-api", "calculator", "oidc", "router"])
+            let router = try #require(try await project.hostEnvironment()["ROUTER_URL"])
+
+            // Signed out: the protected page redirects to the login, which goes to the SSO.
+            let page = try await HTTP.get(router + "/calculator")
+            #expect(page.status == 302)
+            let login = try #require(page.header("Location"))
+            #expect(login == "/auth/login?next=/calculator")
+            let toSSO = try await HTTP.get(router + login)
+            let authorize = try #require(toSSO.header("Location"))
+            #expect(authorize.hasPrefix("/oidc/realms/cern/protocol/openid-connect/auth?client_id=caimira-test"))
+
+            // The mock signs the test user in and sends the browser back with a code; the auth
+            // service exchanges it and sets the session cookie.
+            let callback = try #require(try await HTTP.get(router + authorize).header("Location"))
+            #expect(callback.hasPrefix(router + "/auth/authorize?code="))
+            let signedIn = try await HTTP.get(callback)
+            #expect(signedIn.status == 302 && signedIn.header("Location") == "/calculator")
+            let cookie = try #require(signedIn.header("Set-Cookie")?.components(separatedBy: ";").first)
+
+            let form = try await HTTP.get(router + "/calculator", headers: ["Cookie": cookie])
+            #expect(form.status == 200)
+            #expect(form.text.contains("Signed in as testuser"))
+            let report = try await HTTP.get(
+                router
+                    + "/calculator/report?room_volume=60&air_changes=3&exposure_hours=2&infected_people=1&activity=speaking",
+                headers: ["Cookie": cookie])
+            #expect(report.text.contains("\"probability_of_infection\": 0.283469"), "\(report.text)")
+
+            // A forged session is no session; the model API is public and validates its input.
+            let forged = try await HTTP.get(router + "/calculator", headers: ["Cookie": "caimira_session=testuser"])
+            #expect(forged.status == 302)
+            let invalid = try await HTTP.request(
+                "POST", router + "/api/virus_report", body: Data(#"{"room_volume": 0}"#.utf8))
+            #expect(invalid.status == 400)
+        }
+    }
+
     @Test func dials() async throws {
         try await DevenvProject(reference: "dials").run { project in
             let up = try await project.devenv(["up"])

@@ -20,10 +20,16 @@ public enum ProjectLabel {
     public static let buildDigest = "dev.devenv.build-digest"
 }
 
-/// Runs redis-server with `requirepass` from `$REDIS_PASSWORD` read on stdin (`-`).
+/// Runs redis-server with `requirepass` from `$REDIS_PASSWORD` read on stdin (`-`): a here-
+/// document (the shell expands the variable once, into the document, never into an argument),
+/// and `exec`, so redis-server replaces the shell as PID 1 and gets `docker stop`'s SIGTERM (a
+/// pipeline would leave the shell as PID 1, which ignores it, and `down` would wait 10 s).
 let redisWrapper = """
     conf=""; case "$1" in *.conf) conf=$1; shift ;; esac
-    { if [ -n "$conf" ]; then cat "$conf"; echo; fi; printf 'requirepass %s\\n' "$REDIS_PASSWORD"; } | exec docker-entrypoint.sh redis-server - "$@"
+    exec docker-entrypoint.sh redis-server - "$@" <<DEVENV_REDIS_CONFIG
+    $(if [ -n "$conf" ]; then cat "$conf"; fi)
+    requirepass $REDIS_PASSWORD
+    DEVENV_REDIS_CONFIG
     """
 
 /// The arguments after `redis-server` (a `.conf` first, options after), or `nil` when the

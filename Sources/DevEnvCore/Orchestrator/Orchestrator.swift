@@ -359,7 +359,11 @@ public final class Orchestrator: Sendable {
         for service in services {
             let reference = service.imageReference(project: stack.name)
             if let build = service.build {
-                let digest = BuildDigest.of(build)
+                var bases: [String] = []
+                for base in BuildDigest.baseImageReferences(build) {
+                    bases.append((try? await engine.imageIfPresent(base))??.Id ?? "absent:\(base)")
+                }
+                let digest = BuildDigest.of(build, baseImages: bases)
                 if !force, let image = try await engine.imageIfPresent(reference),
                     image.Config?.Labels?[ProjectLabel.buildDigest] == digest
                 {
