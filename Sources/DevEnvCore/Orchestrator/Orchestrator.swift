@@ -580,23 +580,38 @@ public final class Orchestrator: Sendable {
         if let spec = service.devenv?.postgres {
             try await provisionPostgres(service, spec: spec, id: id, resolver: resolver, timeout: timeout)
         }
-        if let spec = service.devenv?.django {
-            try await DjangoProvisioning(
-                engine: engine, service: service, spec: spec, resolver: resolver, containerID: id
-            )
-            .run { self.emit(service.name, .provisioning, $0) }
+        // Migrations, then the sample data into the empty tables, then the superuser and site;
+        // the `seeded` snapshot last, so `devenv db reset` keeps the superuser.
+        let django = service.devenv?.django.map {
+            DjangoProvisioning(engine: engine, service: service, spec: $0, resolver: resolver, containerID: id)
+        }
+        try await django?.migrate { self.emit(service.name, .provisioning, $0) }
+        var seeded: [(DatabaseContext, String)] = []
+        if seed, let sets = service.devenv?.settings["seed"] {
+            let entries: [JSONValue] = if case .array(let items) = sets { items } else { [sets] }
+            for set in entries {
+                if let loaded = try await seedOnUp(service, seed: set, resolver: resolver, store: store) {
+                    seeded.append(loaded)
+                }
+            }
+        }
+        if let django {
+            try await django.finish { self.emit(service.name, .provisioning, $0) }
             emit(service.name, .provisioned, "django")
         }
-        if seed, let set = service.devenv?.settings["seed"] {
-            try await seedOnUp(service, seed: set, resolver: resolver, store: store)
+        for (context, database) in seeded {
+            try await offCooperativePool { try context.snapshotSeeded(database) }
         }
         try? store.markProvisioned(project: stack.name, service: service.name, containerID: id, specDigest: digest)
     }
 
-    /// `x-devenv.seed: PATH` (or `{set: PATH, database: NAME}`): the set is loaded into the
-    /// database the service's own `DJANGO_DATABASE_*` point at (or, on a PostgreSQL service,
-    /// its first database), as that database's owner; then snapshotted for `devenv db reset`.
-    func seedOnUp(_ service: Service, seed: JSONValue, resolver: TemplateResolver, store: StateStore) async throws {
+    /// One `x-devenv.seed` entry — `PATH` or `{set: PATH, database: NAME}`; the key takes a
+    /// list of them: the set is loaded into the database the service's own
+    /// `DJANGO_DATABASE_*` point at (or, on a PostgreSQL service, its first database), as that
+    /// database's owner. Returns where it loaded rows (to be snapshotted for `devenv db reset`).
+    func seedOnUp(
+        _ service: Service, seed: JSONValue, resolver: TemplateResolver, store: StateStore
+    ) async throws -> (DatabaseContext, String)? {
         guard let path = seed.string ?? seed["set"]?.string else {
             throw ServiceFailure(
                 service: service.name, reason: "x-devenv.seed must be a path or {set: PATH, database: NAME}")
@@ -623,11 +638,16 @@ public final class Orchestrator: Sendable {
         }
         emit(service.name, .provisioning, "seed \(set.manifest.name) into \(database)")
         do {
-            let report = try await offCooperativePool { try context.seed(set, into: database, force: false) }
+            let report = try await offCooperativePool {
+                try context.seed(set, into: database, force: false, snapshot: false)
+            }
             switch report.outcome {
-            case .alreadySeeded: emit(service.name, .provisioned, "\(database) already holds \(set.manifest.name)")
+            case .alreadySeeded:
+                emit(service.name, .provisioned, "\(database) already holds \(set.manifest.name)")
+                return nil
             case .seeded(let tables, let rows):
                 emit(service.name, .provisioned, "seeded \(tables) tables, \(rows) rows into \(database)")
+                return (context, database)
             }
         } catch let error as OrchestratorError {
             throw ServiceFailure(

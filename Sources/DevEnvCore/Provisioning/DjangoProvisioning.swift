@@ -24,17 +24,23 @@ struct DjangoProvisioning {
         Site.objects.update_or_create(id=int(os.environ["DEVENV_SITE_ID"]), defaults={"domain": os.environ["DEVENV_SITE_DOMAIN"], "name": os.environ["DEVENV_SITE_NAME"]})
         """
 
-    func run(progress: (String) -> Void) async throws {
+    /// `manage.py migrate` (per declared database alias).
+    func migrate(progress: (String) -> Void) async throws {
+        guard spec.migrate else { return }
         let manage = try await manageCommand()
-        if spec.migrate {
-            for alias in spec.migrateDatabases.isEmpty ? [nil] : spec.migrateDatabases.map(Optional.some) {
-                progress(alias.map { "migrate --database \($0)" } ?? "migrate")
-                let database = alias.map { ["--database", $0] } ?? []
-                try await check(
-                    try await exec(manage + ["migrate", "--noinput"] + database),
-                    "manage.py migrate" + (alias.map { " --database \($0)" } ?? ""))
-            }
+        for alias in spec.migrateDatabases.isEmpty ? [nil] : spec.migrateDatabases.map(Optional.some) {
+            progress(alias.map { "migrate --database \($0)" } ?? "migrate")
+            let database = alias.map { ["--database", $0] } ?? []
+            try await check(
+                try await exec(manage + ["migrate", "--noinput"] + database),
+                "manage.py migrate" + (alias.map { " --database \($0)" } ?? ""))
         }
+    }
+
+    /// The superuser (created once) and the `django_site` row: after migrations and seeding, so
+    /// a sample set loads into empty tables and its ids never collide with these rows.
+    func finish(progress: (String) -> Void) async throws {
+        let manage = try await manageCommand()
         if let superuser = spec.superuser {
             let exists = try await exec(
                 manage + ["shell", "-c", Self.userExists], env: ["DEVENV_DJANGO_USERNAME=\(superuser.username)"])

@@ -18,14 +18,20 @@ public struct DatabaseContext: Sendable {
         return admin.parameters(database: database, user: owner.user, password: owner.password)
     }
 
-    /// Loads `set` into `database` (as its owner) and, when something was loaded, snapshots it
-    /// as `seeded` (as the admin) for `devenv db reset`. Blocking: run off the cooperative pool.
-    public func seed(_ set: SampleSet, into database: String, force: Bool) throws -> SeedReport {
+    /// Loads `set` into `database` (as its owner) and, when something was loaded and
+    /// `snapshot`, snapshots it as `seeded` (as the admin) for `devenv db reset` (`up` takes
+    /// that snapshot itself, once the superuser is in). Blocking: run off the cooperative pool.
+    public func seed(_ set: SampleSet, into database: String, force: Bool, snapshot: Bool = true) throws
+        -> SeedReport
+    {
         let report = try Seeder(set: set, parameters: loadParameters(database: database)).seed(force: force)
-        if case .seeded = report.outcome {
-            try DatabaseSnapshots(admin: admin).snapshot(database: database, name: DatabaseSnapshots.seededName)
-        }
+        if snapshot, case .seeded = report.outcome { try snapshotSeeded(database) }
         return report
+    }
+
+    /// The `seeded` snapshot `devenv db reset` restores. Blocking.
+    public func snapshotSeeded(_ database: String) throws {
+        _ = try DatabaseSnapshots(admin: admin).snapshot(database: database, name: DatabaseSnapshots.seededName)
     }
 
     public static func target(url: String) throws -> DatabaseContext {

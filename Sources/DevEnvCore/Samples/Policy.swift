@@ -88,6 +88,7 @@ public struct SamplePolicy: Sendable {
         "auth_permission": .skip,
         "auth_group_permissions": .skip,
         "auth_user_user_permissions": .skip,
+        "auth_group": .columns(["name": .keep]),  // roles, not people
         "auth_user": .columns([
             "username": .username, "first_name": .firstName, "last_name": .lastName, "email": .email,
             "password": .hashPassword,

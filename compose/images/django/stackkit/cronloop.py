@@ -6,6 +6,8 @@ Lines: five cron fields (minute hour day-of-month month day-of-week; `*`, `*/n`,
 `a,b`) or `@every 30s|5m|1h`, then the command. `#` starts a comment.
 
 Usage: python3 -m stackkit.cronloop /etc/crontab
+       python3 -m stackkit.cronloop --job '*/5 * * * * python3 manage.py fetch_issues'
+(`--job` takes crontab lines as arguments, so a compose file can interpolate the schedule.)
 """
 import datetime
 import signal
@@ -89,26 +91,30 @@ def run(job):
     log(f"level={level} msg=\"job {'succeeded' if status == 0 else 'failed'}\" exit_status={status} job.position={job.line_number}")
 
 
-def load(path):
+def parse(lines, source):
     jobs = []
-    with open(path, encoding="utf-8") as crontab:
-        for number, raw in enumerate(crontab, start=1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            try:
-                jobs.append(Job(number, line))
-            except (ValueError, KeyError) as error:
-                sys.exit(f"{path}:{number}: {error}")
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            jobs.append(Job(number, line))
+        except (ValueError, KeyError) as error:
+            sys.exit(f"{source}:{number}: {error}")
     if not jobs:
-        sys.exit(f"{path}: no jobs")
+        sys.exit(f"{source}: no jobs")
     return jobs
 
 
 def main(argv):
-    if len(argv) != 2:
-        sys.exit("usage: cronloop CRONTAB")
-    jobs = load(argv[1])
+    if len(argv) >= 3 and argv[1] == "--job":
+        jobs = parse(argv[2:], "--job")
+        argv = [argv[0], "--job"]
+    elif len(argv) == 2:
+        with open(argv[1], encoding="utf-8") as crontab:
+            jobs = parse(crontab, argv[1])
+    else:
+        sys.exit("usage: cronloop CRONTAB | cronloop --job 'SCHEDULE COMMAND'…")
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -27,7 +27,9 @@ def database(prefix="DJANGO_DATABASE_", name=None):
         "PASSWORD": env(prefix + "PASSWORD"),
         "HOST": env(prefix + "HOST"),
         "PORT": env(prefix + "PORT", "5432"),
-        "CONN_MAX_AGE": 60,
+        # A connection per request: `devenv db reset` and snapshots end sessions, and Django 3.2
+        # would fail the next request on a kept connection that the server closed.
+        "CONN_MAX_AGE": 0,
     }
 
 

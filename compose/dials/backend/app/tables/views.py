@@ -29,7 +29,7 @@ def runs(request):
     workspace = workspace_of(request)
     if workspace is None:
         return JsonResponse({"error": "unknown workspace"}, status=404)
-    rows = Run.objects.using(workspace).select_related("dataset").order_by("run_number")[:100]
+    rows = Run.objects.using(workspace).select_related("dataset").order_by("-run_number", "dataset_id")[:100]
     return JsonResponse(
         {
             "workspace": workspace,

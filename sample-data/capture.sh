@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Regenerates the committed sample set of a reference stack, the way a team makes theirs from
+# production: bring the stack up, build a production-shaped source database (here synthetic,
+# from synthetic/<stack>.sql, since no production data may leave CERN), and capture a
+# sanitized, FK-closed subset of it with `devenv sample capture`.
+#
+#   sample-data/capture.sh rucio-opint            # rewrites sample-data/rucio-opint
+#   sample-data/capture.sh rucio-opint /tmp/out   # writes elsewhere (the tests compare)
+#
+# The pseudonym key is DEVENV_SAMPLE_KEY; the committed sets use the published
+# "devenv-reference-samples" because their source is synthetic. A real capture keeps its key
+# secret. Runs against the engine as a disposable project; removes it on exit.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+stack=${1:?usage: capture.sh STACK [OUT]}
+out=${2:-$here/$stack}
+devenv=${DEVENV:-$root/.build/debug/devenv}
+export DEVENV_SAMPLE_KEY=${DEVENV_SAMPLE_KEY:-devenv-reference-samples}
+
+# Per stack: the app service that migrates, the database the set is for, the source
+# database's settings for the app, and the subset.
+migrate_env=()
+case $stack in
+  rucio-opint)
+    service=backend database=opint source=opint_production
+    subset=(--subset 'api_issue:id <= 900' --subset 'api_solution:id <= 120' --limit api_fetchedfeed:48) ;;
+  certhelper)
+    service=web database=certhelperdb source=certhelper_production
+    subset=(--subset 'certifier_trackercertification:id <= 400') ;;
+  mlplayground)
+    service=web database=mlplayground source=mlplayground_production
+    subset=(--subset 'histograms_lumisection:run_number IN (381500, 381501)') ;;
+  dials-tracker)
+    # The tracker workspace's database; Django's own tables live in the default one.
+    service=backend database=dials_tracker source=dials_production_tracker
+    migrate_env=(--env DJANGO_WORKSPACES=tracker --env DJANGO_DATABASE_NAME=dials_production)
+    subset=(--subset 'tables_run:run_number BETWEEN 382000 AND 382040') ;;
+  *) echo "capture.sh: no recipe for '$stack' (rucio-opint, certhelper, mlplayground, dials-tracker)" >&2; exit 2 ;;
+esac
+directory=${stack%-tracker}
+file=$root/compose/$directory/compose.yaml
+project=samples-$directory-$$
+run() { "$devenv" "$1" -f "$file" -p "$project" "${@:2}"; }
+trap 'run down --volumes --timeout 2 >/dev/null 2>&1 || true' EXIT
+
+echo "capture: bringing up compose/$directory as $project (no seed)" >&2
+run up --no-seed --ephemeral --ttl 30m >/dev/null 2>&1 || { run up --no-seed 2>&1 | tail -20 >&2; exit 1; }
+role=$(run env --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["DJANGO_DATABASE_USER"])')
+
+echo "capture: creating $source (schema by the app's migrations, rows from synthetic/$stack.sql)" >&2
+admin=(exec -T db -- psql -U postgres -v ON_ERROR_STOP=1 -q)
+if [ "$stack" = dials-tracker ]; then
+  run "${admin[@]}" -c "CREATE DATABASE dials_production OWNER $role" -c "CREATE DATABASE $source OWNER $role"
+  run exec "${migrate_env[@]}" "$service" -- python3 manage.py migrate --noinput --database tracker -v0
+else
+  run "${admin[@]}" -c "CREATE DATABASE $source OWNER $role"
+  run exec --env DJANGO_DATABASE_NAME="$source" "$service" -- python3 manage.py migrate --noinput -v0
+fi
+{ [ "$stack" = dials-tracker ] || cat "$here/synthetic/users.sql"; cat "$here/synthetic/$stack.sql"; } \
+  | run "${admin[@]}" -o /dev/null -d "$source"
+
+url=$(run env --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["DATABASE_URL"])')
+echo "capture: sanitizing into $out" >&2
+rm -rf "$out"
+"$devenv" sample capture --from "${url%/*}/$source" --out "$out" --name "$stack" --database "$database" \
+  --preset django --policy "$here/policies/$stack.yaml" "${subset[@]}"
