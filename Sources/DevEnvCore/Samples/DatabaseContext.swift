@@ -21,7 +21,9 @@ public struct DatabaseContext: Sendable {
     /// Loads `set` into `database` (as its owner) and, when something was loaded and
     /// `snapshot`, snapshots it as `seeded` (as the admin) for `devenv db reset` (`up` takes
     /// that snapshot itself, once the superuser is in). Blocking: run off the cooperative pool.
-    public func seed(_ set: SampleSet, into database: String, force: Bool, snapshot: Bool = true) throws
+    public func seed(
+        _ set: SampleSet, into database: String, force: Bool, snapshot: Bool = true
+    ) throws
         -> SeedReport
     {
         let report = try Seeder(set: set, parameters: loadParameters(database: database)).seed(force: force)
