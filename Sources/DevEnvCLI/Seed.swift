@@ -31,6 +31,11 @@ struct Seed: AsyncParsableCommand {
         switch report.outcome {
         case .alreadySeeded:
             print("\(name) already holds sample set \(report.set); nothing to do")
+        case .otherVersion:
+            throw CLIError(
+                message:
+                    "\(name) holds another version of sample set \(report.set); nothing was written; pass --force to replace it",
+                exitCode: 1)
         case .seeded(let tables, let rows):
             print(
                 String(

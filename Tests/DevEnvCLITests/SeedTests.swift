@@ -110,6 +110,13 @@ extension NativeServerTests {
             #expect(again.stdout.contains("already holds sample set demo; nothing to do"))
             #expect(try count("runs") == 301)
 
+            // Another version of the same set (it changed since): refused, nothing written.
+            try writeSet(runs: 7)
+            let newer = try devenv(["seed", directory + "/set"])
+            #expect(newer.status == 1)
+            #expect(newer.stderr.contains("holds another version of sample set demo; nothing was written"))
+            #expect(try count("runs") == 301)
+
             // Another set: refused, nothing written.
             try writeSet(runs: 5, name: "other")
             let refused = try devenv(["seed", directory + "/set"])

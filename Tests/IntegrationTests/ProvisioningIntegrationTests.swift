@@ -61,6 +61,16 @@ import Testing
             #expect(reset.status == 0, "\(reset.stderr)")
             let again = try PostgresConnection(url: try #require(env["DATABASE_URL"]))
             #expect(try again.execute("SELECT count(*) FROM auth_group").scalar == "2")
+            again.close()
+
+            // The committed set changes (a pull) and the backend is recreated: the developer's
+            // data stays, `up` succeeds and says how to take the new version.
+            let manifest = project.directory + "/sample-data/groups/manifest.json"
+            try (try String(contentsOfFile: manifest, encoding: .utf8) + "\n").write(
+                toFile: manifest, atomically: true, encoding: .utf8)
+            let pulled = try await project.devenv(["up"], environment: ["BACKEND_LOG_LEVEL": "debug"])
+            #expect(pulled.status == 0, "\(pulled.stderr)")
+            #expect(pulled.stderr.contains("holds an older version of dials-groups, kept; 'devenv seed --force'"))
 
             // Redis refuses unauthenticated commands and accepts the generated password.
             let redisText = try #require(env["REDIS_URL"])

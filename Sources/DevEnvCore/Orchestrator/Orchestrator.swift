@@ -645,6 +645,14 @@ public final class Orchestrator: Sendable {
             case .alreadySeeded:
                 emit(service.name, .provisioned, "\(database) already holds \(set.manifest.name)")
                 return nil
+            case .otherVersion:
+                // The set changed since it was loaded (a pull): the developer's data stays, the
+                // stack comes up, and the warning says how to take the new version.
+                emit(
+                    service.name, .warning,
+                    "\(database) holds an older version of \(set.manifest.name), kept; 'devenv seed --force' loads the new one"
+                )
+                return nil
             case .seeded(let tables, let rows):
                 emit(service.name, .provisioned, "seeded \(tables) tables, \(rows) rows into \(database)")
                 return (context, database)

@@ -354,6 +354,21 @@ public final class SampleCapture {
         public var report: [String: [String: String]]
     }
 
+    /// Every value of the captured tables' `username` columns (the whole table, not only the
+    /// subset), so the `text` scrubber replaces those accounts where free text names them.
+    func learnAccounts(_ pseudonymizer: Pseudonymizer) throws {
+        for key in order {
+            guard let table = tables[key], case .columns = tableRule(key) else { continue }
+            for (column, rule, _) in columnRules(key) where rule == .username {
+                let name = try db.quoteIdentifier(column.name)
+                let values = try db.execute(
+                    "SELECT DISTINCT \(name)::text FROM \(try quoted(table)) WHERE \(name) IS NOT NULL"
+                ).rows.compactMap { $0[0] }
+                pseudonymizer.learnAccounts(values)
+            }
+        }
+    }
+
     /// Writes the sample set into `directory` (created; existing table files replaced).
     public func capture(into directory: String, pseudonymizer: Pseudonymizer) throws -> Result {
         let findings = try lint()
@@ -361,6 +376,7 @@ public final class SampleCapture {
             throw SampleLintFailure(findings: findings)
         }
         let selected = try selection()
+        try learnAccounts(pseudonymizer)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var manifestTables: [SampleManifest.Table] = []
         var report: [String: [String: String]] = [:]
@@ -422,7 +438,7 @@ public final class SampleCapture {
                     for index in 0...end where index == end || row[index] == 0x09 {
                         let raw = UnsafeRawBufferPointer(rebasing: row[start..<index])
                         if field < rules.count, transforming[field],
-                            rules[field].1 != .text || Pseudonymizer.mayHoldPersonalData(bytes: raw)
+                            rules[field].1 != .text || pseudonymizer.mayChange(bytes: raw)
                         {
                             let value = CopyText.decode(Substring(String(decoding: raw, as: UTF8.self)))
                             buffer.append(

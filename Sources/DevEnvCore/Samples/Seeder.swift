@@ -8,6 +8,9 @@ public struct SeedReport: Sendable, Equatable {
         case seeded(tables: Int, rows: Int)
         /// The ledger already records this very set: nothing was written.
         case alreadySeeded
+        /// The ledger records another version of this set (it changed since it was loaded):
+        /// nothing was written; `--force` replaces it.
+        case otherVersion
     }
     public var set: String
     public var database: String
@@ -71,9 +74,13 @@ public struct Seeder: Sendable {
                 }
             }
             if !force {
+                if ledger.contains(where: { $0[0] == set.manifest.name }) {
+                    try db.executeScript("ROLLBACK")
+                    return SeedReport(set: set.manifest.name, database: database, outcome: .otherVersion)
+                }
                 if let other = ledger.first {
                     throw OrchestratorError(
-                        "\(database) already holds sample set \(other[0] ?? "?")\(other[0] == set.manifest.name ? " (another version of it)" : ""); nothing was written; pass --force to replace it"
+                        "\(database) already holds sample set \(other[0] ?? "?"); nothing was written; pass --force to replace it"
                     )
                 }
                 if !occupied.isEmpty {
