@@ -31,14 +31,14 @@ case $stack in
   mlplayground)
     service=web database=mlplayground source=mlplayground_production
     subset=(--subset 'histograms_lumisection:run_number IN (381500, 381501)') ;;
-  dials-tracker)
+  dials)
     # The tracker workspace's database; Django's own tables live in the default one.
     service=backend database=dials_tracker source=dials_production_tracker
     migrate_env=(--env DJANGO_WORKSPACES=tracker --env DJANGO_DATABASE_NAME=dials_production)
     subset=(--subset 'tables_run:run_number BETWEEN 382000 AND 382040') ;;
-  *) echo "capture.sh: no recipe for '$stack' (rucio-opint, certhelper, mlplayground, dials-tracker)" >&2; exit 2 ;;
+  *) echo "capture.sh: no recipe for '$stack' (rucio-opint, certhelper, mlplayground, dials)" >&2; exit 2 ;;
 esac
-directory=${stack%-tracker}
+directory=$stack
 file=$root/compose/$directory/compose.yaml
 project=samples-$directory-$$
 run() { "$devenv" "$1" -f "$file" -p "$project" "${@:2}"; }
@@ -50,14 +50,14 @@ role=$(run env --format json | python3 -c 'import json,sys; print(json.load(sys.
 
 echo "capture: creating $source (schema by the app's migrations, rows from synthetic/$stack.sql)" >&2
 admin=(exec -T db -- psql -U postgres -v ON_ERROR_STOP=1 -q)
-if [ "$stack" = dials-tracker ]; then
+if [ "$stack" = dials ]; then
   run "${admin[@]}" -c "CREATE DATABASE dials_production OWNER $role" -c "CREATE DATABASE $source OWNER $role"
   run exec "${migrate_env[@]}" "$service" -- python3 manage.py migrate --noinput --database tracker -v0
 else
   run "${admin[@]}" -c "CREATE DATABASE $source OWNER $role"
   run exec --env DJANGO_DATABASE_NAME="$source" "$service" -- python3 manage.py migrate --noinput -v0
 fi
-{ [ "$stack" = dials-tracker ] || cat "$here/synthetic/users.sql"; cat "$here/synthetic/$stack.sql"; } \
+{ [ "$stack" = dials ] || cat "$here/synthetic/users.sql"; cat "$here/synthetic/$stack.sql"; } \
   | run "${admin[@]}" -o /dev/null -d "$source"
 
 url=$(run env --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["DATABASE_URL"])')

@@ -43,7 +43,7 @@ import Testing
                 try await Task.sleep(for: .milliseconds(200))
             }
             #expect(try tracker.execute("SELECT count(*) FROM tables_run WHERE run_number > 382700").scalar == "3")
-            // Next to the tracker sample set seeded on up (sample-data/dials-tracker).
+            // Next to the tracker sample set seeded on up (sample-data/dials).
             #expect(try tracker.execute("SELECT count(*) FROM tables_run WHERE run_number < 382700").scalar == "122")
             let again = try await project.devenv(["up"])
             #expect(again.stderr.contains("5 up to date"), "\(again.stderr)")

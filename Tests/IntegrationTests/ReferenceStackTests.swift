@@ -99,8 +99,9 @@ import Testing
 
     /// The committed sets come out of `sample-data/capture.sh` byte for byte: the recipe in
     /// the repository is the one that made them, and capture is deterministic.
-    @Test(arguments: ["rucio-opint", "certhelper"]) func committedSampleSetIsReproducible(_ stack: String) async throws
-    {
+    @Test(arguments: ["rucio-opint", "certhelper", "mlplayground", "dials"]) func committedSampleSetIsReproducible(
+        _ stack: String
+    ) async throws {
         let output = NSTemporaryDirectory() + "devenv-capture-\(UUID().uuidString)"
         let state = output + "-state"
         defer {
