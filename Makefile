@@ -10,7 +10,7 @@ PYTHON ?= python3
 NATIVE_PG := Tests/scripts/native-postgres.sh
 STACK ?= compose/default/compose.yaml
 
-.PHONY: up test lint setup packages engine images build build-tests venv native-postgres unit integration doctor clean
+.PHONY: up test lint setup packages engine images build build-tests venv native-postgres unit integration doctor clean fuzz
 
 ## up: install what is missing, build devenv, reach the engine
 up: setup build
@@ -18,8 +18,8 @@ up: setup build
 	.build/debug/devenv up -f $(STACK)
 	.build/debug/devenv status -f $(STACK)
 
-## test: the same set-up, then the lint and every test, unit and integration
-test: setup lint build-tests venv native-postgres
+## test: the same set-up, then the lint, every test (unit and integration) and the fuzz targets
+test: setup lint build-tests venv native-postgres fuzz
 	DEVENV_TEST_PG_URL="$$($(NATIVE_PG) url)" DEVENV_TEST_PYTHON="$(CURDIR)/$(VENV)/bin/python" \
 	  $(SWIFT) test --skip-build
 
@@ -56,6 +56,28 @@ $(VENV)/.ready-2:
 
 native-postgres:
 	$(NATIVE_PG) start >/dev/null
+
+## fuzz: libFuzzer (-sanitize=fuzzer,address) on the stack loader, the interpolator and the
+##   log-frame demuxer, FUZZ_SECONDS each (default 20), from the corpus in Tests/Fuzz/corpus;
+##   new inputs go to .build-fuzz/corpus, findings to .build-fuzz/findings (and fail the target)
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS := stack interpolation demuxer
+fuzz:
+	DEVENV_FUZZ=1 $(SWIFT) build --build-path .build-fuzz -Xswiftc -sanitize=fuzzer,address --product DevEnvFuzz
+	"$$(dirname "$$(readlink -f "$$(command -v $(SWIFT))")")/clang" \
+	  -fsanitize=fuzzer,address -L.build-fuzz/debug -lDevEnvFuzz -Wl,-rpath,$(CURDIR)/.build-fuzz/debug \
+	  -o .build-fuzz/debug/devenv-fuzz
+	mkdir -p .build-fuzz/findings
+	for target in $(FUZZ_TARGETS); do \
+	  mkdir -p .build-fuzz/corpus/$$target; \
+	  echo "fuzz: $$target for $(FUZZ_SECONDS) s"; \
+	  ASAN_OPTIONS=detect_leaks=0 DEVENV_FUZZ_TARGET=$$target .build-fuzz/debug/devenv-fuzz \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=.build-fuzz/findings/$$target- \
+	    .build-fuzz/corpus/$$target Tests/Fuzz/corpus/$$target 2>.build-fuzz/$$target.log \
+	  || { tail -n 40 .build-fuzz/$$target.log; echo "fuzz: $$target found a problem, see .build-fuzz/findings"; exit 1; }; \
+	  grep -E "^(#[0-9]+.*DONE|stat::number_of_executed_units)" .build-fuzz/$$target.log; \
+	done
 
 ## unit / integration: one half of the suite (set-up as for test)
 unit: setup build-tests venv native-postgres

@@ -67,3 +67,14 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// `make fuzz` (DEVENV_FUZZ=1): libFuzzer targets for the stack loader, the interpolator and the
+// log-frame demuxer, built with -sanitize=fuzzer,address into .build-fuzz as a shared library
+// that the Makefile links with libFuzzer's own main. Not part of the ordinary build.
+if Context.environment["DEVENV_FUZZ"] != nil {
+    package.products.append(.library(name: "DevEnvFuzz", type: .dynamic, targets: ["DevEnvFuzz"]))
+    package.targets.append(
+        .target(
+            name: "DevEnvFuzz", dependencies: ["DevEnvCore", "DockerEngine"], path: "Tests/Fuzz/Sources",
+            swiftSettings: strict))
+}
