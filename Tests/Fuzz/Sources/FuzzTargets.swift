@@ -60,7 +60,9 @@ func fuzzDemuxer(_ data: Data) {
 nonisolated(unsafe) var target: (Data) -> Void = fuzzStack
 
 @_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>)
+public func initialize(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+)
     -> CInt
 {
     let targets: [String: (Data) -> Void] = [
