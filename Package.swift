@@ -62,7 +62,10 @@ let package = Package(
         .testTarget(name: "DevEnvCoreTests", dependencies: ["DevEnvCore", "TestSupport"], swiftSettings: strict),
         // Needs a real engine (and the local images): `make test` provides both.
         .testTarget(
-            name: "IntegrationTests", dependencies: ["DockerEngine", "DevEnvCore", "Postgres", "TestSupport"],
+            name: "IntegrationTests",
+            dependencies: [
+                "DockerEngine", "DevEnvCore", "Postgres", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             exclude: ["peers", "stacks"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -15,6 +15,8 @@ struct Down: AsyncParsableCommand {
     func run() async throws {
         let stack = try project.projectOnly()
         let engine = try await connectEngine()
+        let lock = try await lockProject(stack.name, command: "devenv down")
+        defer { withExtendedLifetime(lock) {} }
         let orchestrator = Orchestrator(
             engine: engine, stack: stack, store: try StateStore(), progress: ProgressPrinter(json: json))
         try await runInterruptibly { try await orchestrator.down(removeVolumes: volumes, timeout: timeout) }

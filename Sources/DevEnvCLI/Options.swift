@@ -87,3 +87,14 @@ final class Mutexed<Value>: @unchecked Sendable {
     var value: Value { lock.withLock { stored } }
     func update<R>(_ body: (inout Value) -> R) -> R { lock.withLock { body(&stored) } }
 }
+
+/// Takes the project's lock for `up`/`down`, telling the user when another devenv holds it.
+func lockProject(_ name: String, command: String) async throws -> ProjectLock {
+    try await ProjectLock.acquire(project: name, command: command) { holder in
+        let who =
+            holder.map {
+                "\($0.command) (pid \($0.pid), since \(ISO8601DateFormatter().string(from: $0.since)))"
+            } ?? "another devenv"
+        printError("devenv: project \(name) is busy: \(who); waiting for it to finish")
+    }
+}

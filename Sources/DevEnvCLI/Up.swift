@@ -36,6 +36,8 @@ struct Up: AsyncParsableCommand {
             throw CLIError(message: "--ttl \(ttl): expected a duration such as 30m, 2h or 1d", exitCode: 2)
         }
         let engine = try await connectEngine()
+        let lock = try await lockProject(stack.name, command: "devenv up")
+        defer { withExtendedLifetime(lock) {} }
         // Expired disposable projects (a CI job killed mid-way) go first; never anything else.
         _ = try? await Reaper(engine: engine).collect()
         let store = try StateStore()

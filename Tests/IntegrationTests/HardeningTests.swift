@@ -1,0 +1,112 @@
+import Crypto
+import DockerEngine
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+/// Interrupted and concurrent operations: whatever point a SIGKILL hits, the next `up` reaches
+/// the same state; two `up`s of one project serialize on its lock.
+@Suite(.serialized) struct HardeningTests {
+    /// A build, a PostgreSQL service provisioned and seeded, and an app gated on it: every
+    /// phase a kill can hit.
+    static func stackFiles(rows: Int) -> [String: String] {
+        let copy = (1...rows).map { "\($0)\titem-\($0)\n" }.joined()
+        let digest = SHA256.hash(data: Data(copy.utf8)).map { String(format: "%02x", $0) }.joined()
+        let manifest = """
+            {"format": 1, "name": "items", "database": "app", "tables": [{"schema": "public", "name": "items",
+             "file": "public.items.copy", "columns": ["id", "name"], "rows": \(rows), "sha256": "\(digest)",
+             "format": "text"}]}
+            """
+        let compose = """
+            services:
+              db:
+                image: postgres:15
+                environment: { POSTGRES_PASSWORD: pw, POSTGRES_DB: app }
+                volumes: ["./init:/docker-entrypoint-initdb.d:ro", "pgdata:/var/lib/postgresql/data"]
+                healthcheck: { test: ["CMD", "pg_isready", "-U", "postgres", "-d", "app"], interval: 1s, retries: 60 }
+                x-devenv:
+                  postgres:
+                    roles: [{ name: reader }]
+                  seed: { set: ./items, database: app }
+              app:
+                build: ./app
+                command: ["sleep", "infinity"]
+                init: true
+                depends_on: { db: { condition: service_healthy } }
+            volumes:
+              pgdata:
+            """
+        return [
+            "compose.yaml": compose,
+            "init/items.sql": "CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL);\n",
+            "items/manifest.json": manifest,
+            "items/public.items.copy": copy,
+            "app/Dockerfile": "FROM debian:bookworm-slim\nRUN echo built > /built\n",
+        ]
+    }
+
+    @Test func sigkillAtRandomPointsConvergesWithoutDuplicatesOrHalfSeededData() async throws {
+        let files = Self.stackFiles(rows: 100_000)
+        try await DevenvProject(files: [:]).run { project in
+            for (name, text) in files {
+                let path = project.directory + "/" + name
+                try FileManager.default.createDirectory(
+                    atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+            }
+            // Bounded: 20 kills at random points of an up that builds, creates, starts, waits,
+            // provisions and seeds; each later up starts from whatever the last one left.
+            var generator = SystemRandomNumberGenerator()
+            for round in 0..<20 {
+                let process = try project.spawn(["up"])
+                try await Task.sleep(for: .milliseconds(Int.random(in: 20...3_000, using: &generator)))
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                _ = try await project.containers()  // records an issue on any duplicate
+                if round % 5 == 4, round < 19 {
+                    // Now and then from scratch, so the early phases (build, initdb) get hit too.
+                    _ = try await project.devenv(["down", "--volumes", "--timeout", "1"])
+                }
+            }
+            let final = try await project.devenv(["up"])
+            #expect(final.status == 0, "\(final.stderr)")
+            let rows = try await project.statusRows()
+            #expect(rows.compactMap { $0["service"] as? String } == ["app", "db"])
+            #expect(rows.allSatisfy { $0["state"] as? String == "running" })
+            // Seeding is one transaction: all rows or none, recorded once in the ledger.
+            let check = try await project.devenv([
+                "exec", "db", "--", "psql", "-U", "postgres", "-d", "app", "-tAc",
+                "SELECT count(*) || ' ' || (SELECT count(*) FROM devenv_seed_ledger) FROM items",
+            ])
+            #expect(check.stdout == "100000 1\n", "\(check.stderr)")
+            #expect(try await project.devenv(["up"]).stderr.contains("2 up to date"))
+        }
+    }
+
+    @Test func twoUpsOfOneProjectSerializeAndOtherProjectsDoNot() async throws {
+        let slow = """
+            services:
+              slow:
+                image: debian:bookworm-slim
+                command: ["sh", "-c", "sleep 3 && touch /tmp/ready && sleep infinity"]
+                init: true
+                healthcheck: { test: ["CMD", "test", "-f", "/tmp/ready"], interval: 1s, retries: 30 }
+            """
+        try await DevenvProject(files: ["compose.yaml": slow]).run { project in
+            try await DevenvProject(files: ["compose.yaml": slow]).run { other in
+                async let first = project.devenv(["up"])
+                try await Task.sleep(for: .milliseconds(700))
+                async let second = project.devenv(["up"])
+                async let elsewhere = other.devenv(["up"])
+                let (a, b, c) = try await (first, second, elsewhere)
+                #expect(a.status == 0 && b.status == 0 && c.status == 0, "\(a.stderr)\(b.stderr)\(c.stderr)")
+                // The second waited for the first, named it, and then had nothing left to do.
+                #expect(b.stderr.contains("is busy: devenv up (pid "), "\(b.stderr)")
+                #expect(b.stderr.contains("1 up to date"), "\(b.stderr)")
+                #expect(!a.stderr.contains("is busy") && !c.stderr.contains("is busy"))
+                #expect(try await project.containers().count == 1)
+            }
+        }
+    }
+}
