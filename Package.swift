@@ -64,7 +64,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "DockerEngine", "DevEnvCore", "Postgres", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+                "DockerEngine", "DevEnvCore", "Postgres", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["peers", "stacks"], swiftSettings: strict),
     ],
