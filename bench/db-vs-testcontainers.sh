@@ -21,7 +21,7 @@ for i in $(seq "$runs"); do
   project=bench-db-$i
   t0=$(now)
   "$devenv" up db --random-ports -f "$stack" -p "$project" >/dev/null 2>&1
-  url=$("$devenv" env -f "$stack" -p "$project" --format dotenv | sed -n 's/^DATABASE_URL=//p')
+  url=$("$devenv" env -f "$stack" -p "$project" --format dotenv --show-secrets | sed -n 's/^DATABASE_URL=//p')
   psql "$url" -tAc 'SELECT 1' >/dev/null
   t1=$(now); ours+=("$(echo "$t1 - $t0" | bc -l)")
   "$devenv" down -v -t 1 -f "$stack" -p "$project" >/dev/null 2>&1

@@ -46,7 +46,7 @@ trap 'run down --volumes --timeout 2 >/dev/null 2>&1 || true' EXIT
 
 echo "capture: bringing up compose/$directory as $project (no seed)" >&2
 run up --no-seed --ephemeral --ttl 30m >/dev/null 2>&1 || { run up --no-seed 2>&1 | tail -20 >&2; exit 1; }
-role=$(run env --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["DJANGO_DATABASE_USER"])')
+role=$(run env --format json --show-secrets | python3 -c 'import json,sys; print(json.load(sys.stdin)["DJANGO_DATABASE_USER"])')
 
 echo "capture: creating $source (schema by the app's migrations, rows from synthetic/$stack.sql)" >&2
 admin=(exec -T db -- psql -U postgres -v ON_ERROR_STOP=1 -q)
@@ -60,7 +60,7 @@ fi
 { [ "$stack" = dials ] || cat "$here/synthetic/users.sql"; cat "$here/synthetic/$stack.sql"; } \
   | run "${admin[@]}" -o /dev/null -d "$source"
 
-url=$(run env --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["DATABASE_URL"])')
+url=$(run env --format json --show-secrets | python3 -c 'import json,sys; print(json.load(sys.stdin)["DATABASE_URL"])')
 echo "capture: sanitizing into $out" >&2
 rm -rf "$out"
 "$devenv" sample capture --from "${url%/*}/$source" --out "$out" --name "$stack" --database "$database" \

@@ -10,11 +10,13 @@ struct Env: AsyncParsableCommand {
             Without SERVICE: DATABASE_URL and PG* for the first PostgreSQL service, REDIS_URL for the first Redis,
             and <SERVICE>_URL for each of them, with the ports published on this machine.
             With SERVICE: that service's environment, with x-devenv values filled in.
-            Generated secrets appear in the output: this is the command that shows them.
+            Passwords, secrets, keys and tokens (by variable name, and the password of every URL) print
+            as *** unless --show-secrets: `eval "$(devenv env --show-secrets)"` in a script.
             """)
 
     @OptionGroup var project: ProjectOptions
     @Option(help: "dotenv or json.") var format: OutputFormat = .dotenv
+    @Flag(help: "Print passwords, secrets, keys and tokens instead of ***.") var showSecrets = false
     @Argument(help: "A service whose environment to print.") var service: String?
 
     enum OutputFormat: String, ExpressibleByArgument { case dotenv, json }
@@ -22,7 +24,7 @@ struct Env: AsyncParsableCommand {
     func run() async throws {
         let stack = try project.loadStack().stack
         let store = try StateStore()
-        let variables: [String: String]
+        var variables: [String: String]
         if let service {
             guard let definition = stack.service(service) else {
                 throw CLIError(message: "no service '\(service)' in the stack", exitCode: 2)
@@ -36,6 +38,11 @@ struct Env: AsyncParsableCommand {
             let engine = try await connectEngine()
             variables = try await HostEnvironment(engine: engine, stack: stack, store: store).variables()
         }
+        if !showSecrets {
+            variables = variables.reduce(into: [:]) { masked, entry in
+                masked[entry.key] = Self.masked(name: entry.key, value: entry.value)
+            }
+        }
         switch format {
         case .json:
             try Output(json: true).printJSON(variables)
@@ -44,6 +51,20 @@ struct Env: AsyncParsableCommand {
                 print("\(key)=\(Self.dotenvQuoted(value))")
             }
         }
+    }
+
+    /// `***` for a variable named like a secret (…PASSWORD, …PASSWD, …SECRET, …TOKEN, KEY or
+    /// …_KEY); a URL keeps everything but its password.
+    static func masked(name: String, value: String) -> String {
+        let upper = name.uppercased()
+        let secret =
+            ["PASSWORD", "PASSWD", "SECRET", "TOKEN"].contains { upper.hasSuffix($0) }
+            || upper == "KEY" || upper.hasSuffix("_KEY")
+        if !value.isEmpty, secret { return "***" }
+        guard value.contains("://"), var url = URLComponents(string: value), url.password.map({ !$0.isEmpty }) == true
+        else { return value }
+        url.percentEncodedPassword = "***"
+        return url.string ?? value
     }
 
     /// Quotes a value when a dotenv reader would otherwise change it.

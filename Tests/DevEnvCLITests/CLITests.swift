@@ -138,6 +138,32 @@ import Testing
         }
     }
 
+    /// `devenv env` shows secrets only on request: by name, and the password of any URL.
+    @Test func envMasksSecretsUnlessAsked() throws {
+        let directory = try project(
+            """
+            services:
+              web:
+                image: x
+                environment:
+                  DJANGO_SECRET_KEY: s3cr3t-key
+                  DATABASE_URL: postgresql://app:pa55word@db:5432/app
+                  REDIS_PASSWORD: r3dis
+                  API_TOKEN: t0ken
+                  PLAIN: visible
+                  BROKER: redis://cache:6379/0
+            """)
+        let masked = try devenv(["env", "web"], in: directory)
+        #expect(masked.status == 0, "\(masked.stderr)")
+        for secret in ["s3cr3t-key", "pa55word", "r3dis", "t0ken"] { #expect(!masked.stdout.contains(secret)) }
+        #expect(masked.stdout.contains(#"DATABASE_URL="postgresql://app:***@db:5432/app""#))
+        #expect(masked.stdout.contains(#"DJANGO_SECRET_KEY="***""#))
+        #expect(masked.stdout.contains("PLAIN=visible"))
+        #expect(masked.stdout.contains("BROKER=redis://cache:6379/0"))
+        let shown = try devenv(["env", "web", "--show-secrets"], in: directory)
+        for secret in ["s3cr3t-key", "pa55word", "r3dis", "t0ken"] { #expect(shown.stdout.contains(secret)) }
+    }
+
     @Test func configPrintsTheNormalizedStack() throws {
         let directory = try project(
             "name: shop\nservices:\n  web:\n    image: nginx\n    ports: [\"8080:80\"]\n    environment: [A=1]\n")

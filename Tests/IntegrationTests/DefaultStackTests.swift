@@ -17,7 +17,7 @@ import Testing
 
             let env =
                 (try JSONSerialization.jsonObject(
-                    with: Data(try await project.devenv(["env", "--format", "json"]).stdout.utf8))
+                    with: Data(try await project.devenv(["env", "--format", "json", "--show-secrets"]).stdout.utf8))
                     as? [String: String]) ?? [:]
             let database = try PostgresConnection(url: try #require(env["DATABASE_URL"]))
             #expect(try database.execute("SELECT current_user").scalar == "dials")

@@ -100,7 +100,7 @@ import Testing
             // Longer than the up itself takes (another test's up reaps expired projects first).
             let up = try await project.devenv(["up", "--ephemeral", "--ttl", "4s", "cache"])
             #expect(up.status == 0, "\(up.stderr)")
-            let env = try await project.devenv(["env", "--format", "json"])
+            let env = try await project.devenv(["env", "--format", "json", "--show-secrets"])
             #expect(env.stdout.contains("REDIS_URL"), "a random loopback port was published")
             try await Task.sleep(for: .seconds(5))
             #expect(try await gc(project).status == 0)

@@ -174,7 +174,7 @@ struct DevenvProject: CleansUp {
     @Test func namedVolumesOutliveDownButNotDownVolumes() async throws {
         try await DevenvProject(stack: "dials").run { project in
             #expect(try await project.devenv(["up", "db"]).status == 0)
-            let env = try await project.devenv(["env", "--format", "json"])
+            let env = try await project.devenv(["env", "--format", "json", "--show-secrets"])
             let variables = try #require(
                 try JSONSerialization.jsonObject(with: Data(env.stdout.utf8)) as? [String: String])
             let url = try #require(variables["DATABASE_URL"])
@@ -194,7 +194,7 @@ struct DevenvProject: CleansUp {
             #expect(try await project.devenv(["up", "db"]).status == 0)
             let again = try #require(
                 try JSONSerialization.jsonObject(
-                    with: Data(try await project.devenv(["env", "--format", "json"]).stdout.utf8))
+                    with: Data(try await project.devenv(["env", "--format", "json", "--show-secrets"]).stdout.utf8))
                     as? [String: String])
             let connection = try PostgresConnection(url: try #require(again["DATABASE_URL"]))
             #expect(try connection.execute("SELECT note FROM kept").scalar == "survives down")

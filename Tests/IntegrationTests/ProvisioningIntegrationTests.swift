@@ -23,7 +23,7 @@ import Testing
             #expect(second.status == 0, "\(second.stderr)")
             #expect(second.stderr.contains("10 up to date"))
 
-            let env = json(try await project.devenv(["env", "--format", "json"]).stdout)
+            let env = json(try await project.devenv(["env", "--format", "json", "--show-secrets"]).stdout)
             let secrets = json(try await project.devenv(["secrets", "show", "--json"]).stdout)
             let rolePassword = try #require(secrets["db.roles.dials.password"])
 
@@ -85,11 +85,19 @@ import Testing
             #expect(accepted?.hasPrefix("+OK") == true)
             #expect(env["REDIS_ETL_RESULTS_URL"]?.hasSuffix("/1") == true)
 
-            // No generated secret in up's output or on any container's command line.
+            // No generated secret in up's output, in `status --json`, in `env` or `env backend`
+            // without --show-secrets, or on any container's command line.
             #expect(secrets.count >= 5)
+            let plainEnv = try await project.devenv(["env"])
+            let serviceEnv = try await project.devenv(["env", "backend", "--format", "json"])
+            let status = try await project.devenv(["status", "--json"])
+            #expect(plainEnv.stdout.contains(#"DATABASE_URL="postgresql://dials:***@127.0.0.1:"#))
             for (key, secret) in secrets {
-                for output in [first.stdout, first.stderr, second.stdout, second.stderr] {
-                    #expect(!output.contains(secret), "\(key) appeared in up's output")
+                for output in [
+                    first.stdout, first.stderr, second.stdout, second.stderr, plainEnv.stdout, serviceEnv.stdout,
+                    status.stdout,
+                ] {
+                    #expect(!output.contains(secret), "\(key) appeared in an output")
                 }
             }
             for container in try await project.fixture.client.listContainers(

@@ -229,7 +229,7 @@ func expectSanitizedSample(
 extension DevenvProject {
     /// `devenv env --format json`.
     func hostEnvironment(_ options: [String] = []) async throws -> [String: String] {
-        let result = try await devenv(["env", "--format", "json"] + options)
+        let result = try await devenv(["env", "--format", "json", "--show-secrets"] + options)
         #expect(result.status == 0, "\(result.stderr)")
         return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: String]) ?? [:]
     }
