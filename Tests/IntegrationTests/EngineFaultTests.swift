@@ -1,0 +1,192 @@
+import DevEnvCore
+import DockerEngine
+import Foundation
+import StateStore
+import TestSupport
+import Testing
+
+/// The real engine with faults injected at chosen calls: what dockerd going away (a restart)
+/// or stalling looks like to the orchestrator.
+final class FaultyEngine: ContainerEngine, @unchecked Sendable {
+    let base: DockerClient
+    /// Called with the operation and its subject (a container name or ID, an image); an error
+    /// it returns is thrown instead of calling the engine.
+    let fault: @Sendable (String, String) -> (any Error)?
+
+    init(_ base: DockerClient, fault: @escaping @Sendable (String, String) -> (any Error)?) {
+        self.base = base
+        self.fault = fault
+    }
+
+    func check(_ operation: String, _ subject: String = "") throws {
+        if let error = fault(operation, subject) { throw error }
+    }
+
+    var endpointDescription: String { base.endpointDescription }
+    func ping() async throws -> PingResult { try await base.ping() }
+    func version() async throws -> SystemVersion { try await base.version() }
+    func info() async throws -> SystemInfo { try await base.info() }
+    func apiVersion() async throws -> String { try await base.apiVersion() }
+    func imageIfPresent(_ name: String) async throws -> ImageInspect? {
+        try check("imageIfPresent", name)
+        return try await base.imageIfPresent(name)
+    }
+    func buildImage(
+        context tar: Data, options: DockerClient.BuildOptions
+    ) async throws -> AsyncThrowingStream<ProgressEvent, any Error> {
+        try check("buildImage", options.tags.first ?? "")
+        return try await base.buildImage(context: tar, options: options)
+    }
+    func pullImage(_ reference: String) async throws -> AsyncThrowingStream<ProgressEvent, any Error> {
+        try check("pullImage", reference)
+        return try await base.pullImage(reference)
+    }
+    func listContainers(all: Bool, labels: [String: String?]) async throws -> [ContainerSummary] {
+        try check("listContainers")
+        return try await base.listContainers(all: all, labels: labels)
+    }
+    func inspectContainer(_ id: String) async throws -> ContainerInspect {
+        try check("inspectContainer", id)
+        return try await base.inspectContainer(id)
+    }
+    func createContainer(name: String?, config: ContainerConfig) async throws -> ContainerCreateResponse {
+        try check("createContainer", name ?? "")
+        return try await base.createContainer(name: name, config: config)
+    }
+    func startContainer(_ id: String) async throws {
+        try check("startContainer", id)
+        try await base.startContainer(id)
+    }
+    func stopContainer(_ id: String, timeout seconds: Int) async throws {
+        try await base.stopContainer(id, timeout: seconds)
+    }
+    func removeContainer(_ id: String, force: Bool, volumes: Bool) async throws {
+        try await base.removeContainer(id, force: force, volumes: volumes)
+    }
+    func waitContainer(_ id: String, condition: String) async throws -> ContainerWaitResponse {
+        try await base.waitContainer(id, condition: condition)
+    }
+    func logs(
+        _ id: String, options: DockerClient.LogOptions, tty: Bool
+    ) async throws -> AsyncThrowingStream<OutputFrame, any Error> {
+        try await base.logs(id, options: options, tty: tty)
+    }
+    func exec(container: String, config: ExecConfig) async throws -> ExecResult {
+        try check("exec", container)
+        return try await base.exec(container: container, config: config)
+    }
+    func createExec(container: String, config: ExecConfig) async throws -> String {
+        try await base.createExec(container: container, config: config)
+    }
+    func startExec(_ id: String, tty: Bool) async throws -> AsyncThrowingStream<OutputFrame, any Error> {
+        try await base.startExec(id, tty: tty)
+    }
+    func inspectExec(_ id: String) async throws -> ExecInspect { try await base.inspectExec(id) }
+    func listNetworks(labels: [String: String?]) async throws -> [NetworkInspect] {
+        try await base.listNetworks(labels: labels)
+    }
+    func createNetwork(_ spec: NetworkCreate) async throws -> String { try await base.createNetwork(spec) }
+    func removeNetwork(_ id: String) async throws { try await base.removeNetwork(id) }
+    func connectNetwork(_ network: String, container: String, aliases: [String]) async throws {
+        try await base.connectNetwork(network, container: container, aliases: aliases)
+    }
+    func listVolumes(labels: [String: String?]) async throws -> [VolumeInspect] {
+        try await base.listVolumes(labels: labels)
+    }
+    func createVolume(_ spec: VolumeCreate) async throws -> VolumeInspect { try await base.createVolume(spec) }
+    func inspectVolume(_ name: String) async throws -> VolumeInspect { try await base.inspectVolume(name) }
+    func inspectNetwork(_ id: String) async throws -> NetworkInspect { try await base.inspectNetwork(id) }
+    func removeVolume(_ name: String, force: Bool) async throws { try await base.removeVolume(name, force: force) }
+}
+
+@Suite(.serialized) struct EngineFaultTests {
+    /// PostgreSQL with a named volume, Redis, and a worker gated on PostgreSQL; `extra` adds
+    /// services.
+    static func stack(_ extra: String = "") -> String {
+        """
+        services:
+          db:
+            image: postgres:15
+            environment: { POSTGRES_PASSWORD: pw }
+            volumes: [pgdata:/var/lib/postgresql/data]
+            healthcheck: { test: ["CMD", "pg_isready", "-U", "postgres"], interval: 1s, retries: 60 }
+          cache:
+            image: redis:7
+          worker:
+            image: debian:bookworm-slim
+            command: ["sleep", "infinity"]
+            init: true
+            depends_on: { db: { condition: service_healthy } }
+        \(extra)
+        volumes:
+          pgdata:
+        """
+    }
+
+    func orchestrator(
+        _ project: DevenvProject, fault: @escaping @Sendable (String, String) -> (any Error)?
+    ) throws -> Orchestrator {
+        let stack = try StackLoader.load(
+            StackLoadOptions(
+                projectName: project.name, workingDirectory: project.directory, environment: [:])
+        ).stack
+        return Orchestrator(
+            engine: FaultyEngine(project.fixture.client, fault: fault), stack: stack,
+            store: try StateStore(path: project.state + "/state.db"))
+    }
+
+    /// dockerd goes away while the worker is being created (what a restart looks like from
+    /// here): one error, for that service, saying what happened and what to do; the rest of
+    /// the stack and its volume are untouched, and the next up completes it.
+    @Test func theEngineGoingAwayMidUpFailsOneServiceWithAClearError() async throws {
+        try await DevenvProject(files: ["compose.yaml": Self.stack()]).run { project in
+            let failing = try orchestrator(project) { operation, subject in
+                operation == "createContainer" && subject.hasSuffix("-worker-1")
+                    ? DockerEngineError(
+                        .unreachable, "cannot reach docker engine at unix:///var/run/docker.sock: connection refused")
+                    : nil
+            }
+            do {
+                _ = try await failing.up(UpOptions())
+                Issue.record("up succeeded although the engine failed")
+            } catch let failure as UpFailure {
+                #expect(failure.failures.map(\.service) == ["worker"])
+                #expect(failure.failures.first?.reason.contains("cannot reach docker engine") == true, "\(failure)")
+            }
+            let services = try await project.containers()
+            #expect(services.keys.sorted() == ["cache", "db"])
+            #expect(try await project.devenv(["up"]).status == 0)
+            #expect(try await project.containers().keys.sorted() == ["cache", "db", "worker"])
+            let volumes = try await project.fixture.client.listVolumes(labels: [
+                "com.docker.compose.project": project.name
+            ])
+            #expect(volumes.map(\.Name) == ["\(project.name)_pgdata"])
+        }
+    }
+
+    /// A service that never becomes healthy: one error naming it, its health output and its last
+    /// log lines; the services that do not depend on it keep running, and the volume stays.
+    @Test func anUnhealthyServiceFailsAloneWithItsLogs() async throws {
+        let sick = """
+              sick:
+                image: debian:bookworm-slim
+                command: ["sh", "-c", "echo starting the sick service; echo cannot open /data/config >&2; sleep infinity"]
+                init: true
+                healthcheck: { test: ["CMD-SHELL", "echo config missing; exit 1"], interval: 1s, retries: 2 }
+            """
+        try await DevenvProject(files: ["compose.yaml": Self.stack(sick)]).run { project in
+            let up = try await project.devenv(["up", "--timeout", "30"])
+            #expect(up.status == 1)
+            #expect(up.stderr.contains("sick"), "\(up.stderr)")
+            #expect(up.stderr.contains("unhealthy"), "\(up.stderr)")
+            #expect(up.stderr.contains("cannot open /data/config"), "\(up.stderr)")
+            let rows = try await project.statusRows()
+            let running = rows.filter { $0["state"] as? String == "running" }.compactMap { $0["service"] as? String }
+            #expect(Set(running).isSuperset(of: ["cache", "db", "worker"]))
+            let volumes = try await project.fixture.client.listVolumes(labels: [
+                "com.docker.compose.project": project.name
+            ])
+            #expect(volumes.map(\.Name) == ["\(project.name)_pgdata"])
+        }
+    }
+}
