@@ -273,6 +273,29 @@ struct ProjectDirectory {
         #expect(loaded.warnings.contains { $0.message.contains("0.0.0.0") && $0.location?.line == 7 })
     }
 
+    /// Paths that leave the project, and the engine's socket, are allowed with a warning at
+    /// their place; a plain bind mount inside the project is silent.
+    @Test func riskyMountsAreWarnings() throws {
+        let project = try ProjectDirectory([
+            "compose.yaml": """
+            services:
+              a:
+                image: x
+                env_file: [../outside.env]
+                volumes:
+                  - ./inside:/inside
+                  - ../../etc:/host-etc:ro
+                  - /var/run/docker.sock:/var/run/docker.sock
+            """,
+            "../outside.env": "A=1\n",
+        ])
+        let warnings = try project.load().warnings
+        #expect(warnings.contains { $0.message.contains("outside the project directory") && $0.location?.line == 4 })
+        #expect(warnings.contains { $0.message.contains("leaves the project directory") && $0.location?.line == 7 })
+        #expect(warnings.contains { $0.message.contains("mounts the docker socket") && $0.location?.line == 8 })
+        #expect(!warnings.contains { $0.location?.line == 6 })
+    }
+
     @Test func unknownKeysAreWarningsWithTheirPlace() throws {
         let project = try ProjectDirectory([
             "compose.yaml": "services:\n  a:\n    image: x\n    colour: blue\n    deploy: {}\nfoo: 1\n"

@@ -623,6 +623,14 @@ struct StackParser {
                 context.warnings.append(
                     .warning("bind mount source \(source) leaves the project directory", at: node.location))
             }
+            // devenv never mounts the engine's socket itself; a file that asks for it gets it,
+            // with a reminder of what it hands over.
+            if let resolved = mount.source, Self.engineSockets.contains(resolved) {
+                context.warnings.append(
+                    .warning(
+                        "\(what) mounts the docker socket \(resolved): the container gets full control of the engine (root on this machine)",
+                        at: node.location))
+            }
         case .volume:
             if let source = mount.source, !declared.contains(where: { $0.name == source }) {
                 error("volume '\(source)' is not declared under the top-level 'volumes:'", node)
@@ -633,6 +641,10 @@ struct StackParser {
         }
         return mount
     }
+
+    static let engineSockets: Set<String> = [
+        "/var/run/docker.sock", "/run/docker.sock", "/var/run/podman/podman.sock", "/run/podman/podman.sock",
+    ]
 
     mutating func dependencies(_ node: YAMLNode, _ what: String) -> [Dependency] {
         if let items = node.sequence {
