@@ -296,6 +296,27 @@ struct ProjectDirectory {
         #expect(!warnings.contains { $0.location?.line == 6 })
     }
 
+    /// Hostile sizes: nesting beyond libyaml's limit and files past 8 MB are errors naming the
+    /// file, not a crash or the machine's memory.
+    @Test func deepNestingAndHugeFilesAreErrors() throws {
+        let depth = 100_000
+        let deep = try ProjectDirectory([
+            "compose.yaml": "services:\n  a:\n    image: x\n    labels: "
+                + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "\n"
+        ])
+        #expect(throws: StackFileErrors.self) { try deep.load() }
+        let huge = try ProjectDirectory([
+            "compose.yaml": "services:\n  a:\n    image: x\n    environment:\n      BIG: \""
+                + String(repeating: "x", count: 9 << 20) + "\"\n"
+        ])
+        do {
+            _ = try huge.load()
+            Issue.record("a 9 MB stack file loaded")
+        } catch {
+            #expect(error.description.contains("compose.yaml is 9 MB; a stack file is read whole, at most 8 MB"))
+        }
+    }
+
     @Test func unknownKeysAreWarningsWithTheirPlace() throws {
         let project = try ProjectDirectory([
             "compose.yaml": "services:\n  a:\n    image: x\n    colour: blue\n    deploy: {}\nfoo: 1\n"

@@ -59,7 +59,12 @@ public enum StackLoader {
 
         var merged: YAMLNode?
         for file in files {
-            guard let text = try? readFile(file) else {
+            let text: String
+            do {
+                text = try readFile(file)
+            } catch let diagnostic as Diagnostic {
+                throw StackFileErrors([diagnostic])
+            } catch {
                 throw StackFileErrors([.error("cannot read stack file \(file)", at: nil)])
             }
             let root: YAMLNode?
@@ -118,7 +123,16 @@ public enum StackLoader {
         ])
     }
 
+    /// Stack files, `.env` and `env_file`s are read whole; past this they are refused (real ones
+    /// are kilobytes; a runaway generator's output should not take the machine's memory).
+    static let maximumFileSize = 8 << 20
+
     static func readFile(_ path: String) throws -> String {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+        guard size <= maximumFileSize else {
+            throw Diagnostic.error(
+                "\(path) is \(size >> 20) MB; a stack file is read whole, at most \(maximumFileSize >> 20) MB", at: nil)
+        }
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         guard let text = String(data: data, encoding: .utf8) else {
             throw Diagnostic.error("\(path) is not UTF-8 text", at: nil)
