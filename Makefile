@@ -10,7 +10,7 @@ PYTHON ?= python3
 NATIVE_PG := Tests/scripts/native-postgres.sh
 STACK ?= compose/default/compose.yaml
 
-.PHONY: up test lint setup packages engine images build build-tests venv native-postgres unit integration doctor clean fuzz
+.PHONY: up test lint setup packages engine images build build-tests venv native-postgres unit integration doctor clean fuzz bench
 
 ## up: install what is missing, build devenv, reach the engine
 up: setup build
@@ -56,6 +56,12 @@ $(VENV)/.ready-2:
 
 native-postgres:
 	$(NATIVE_PG) start >/dev/null
+
+## bench: every benchmark against its peer (release build, static Swift runtime), then the
+##   generated section of bench/BENCHMARKS.md rewritten (machine, date, raw numbers)
+bench: setup venv native-postgres
+	$(SWIFT) build -c release --static-swift-stdlib --build-path .build-static
+	DEVENV="$(CURDIR)/.build-static/release/devenv" DEVENV_TEST_PG_URL="$$($(NATIVE_PG) url)" bench/run-all.sh
 
 ## fuzz: libFuzzer (-sanitize=fuzzer,address) on the stack loader, the interpolator and the
 ##   log-frame demuxer, FUZZ_SECONDS each (default 20), from the corpus in Tests/Fuzz/corpus;

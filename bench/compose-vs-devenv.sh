@@ -34,6 +34,11 @@ for tool in devenv compose; do
   done
   result[$tool-cold]=$(min "${cold[@]}"); result[$tool-noop]=$(min "${noop[@]}"); result[$tool-down]=$(min "${down[@]}")
 done
+# devenv's own peak memory during a cold up of the same stack (kernel's maximum RSS).
+dv down --timeout 1 >/dev/null 2>&1 || true
+rss_file=$(mktemp)
+(cd "$stack" && /usr/bin/time -o "$rss_file" -f '%M' "$devenv" up -p bench-devenv >/dev/null 2>&1) || true
+rss=$(tail -n1 "$rss_file"); rm -f "$rss_file"
 dv down --volumes --timeout 1 >/dev/null 2>&1 || true
 dc down -v -t 1 >/dev/null 2>&1 || true
 
@@ -42,3 +47,4 @@ for step in cold noop down; do
   d=${result[devenv-$step]}; c=${result[compose-$step]}
   printf '%-10s %9.3fs %9.3fs %7.2fx\n' "$step" "$d" "$c" "$(echo "$d / $c" | bc -l)"
 done
+printf 'peak RSS of devenv during a cold up: %s MB\n' "$(echo "scale=1; $rss / 1024" | bc -l)"
