@@ -220,6 +220,12 @@ public struct ContainerSummary: Codable, Sendable {
         public var PublicPort: Int?
         public var `Type`: String
     }
+    /// A mount as the engine lists it: for a volume, `Name` (64 hex digits when anonymous).
+    public struct MountPoint: Codable, Sendable, Equatable {
+        public var `Type`: String?
+        public var Name: String?
+        public var Destination: String?
+    }
     public var Id: String
     public var Names: [String]
     public var Image: String
@@ -228,6 +234,7 @@ public struct ContainerSummary: Codable, Sendable {
     public var Status: String
     public var Labels: [String: String]?
     public var Ports: [Port]?
+    public var Mounts: [MountPoint]? = nil
 
     public init(
         Id: String, Names: [String], Image: String, ImageID: String?, State: String, Status: String,

@@ -183,9 +183,21 @@ struct DevenvProject: CleansUp {
             try PostgresConnection(url: url).executeScript(
                 "CREATE TABLE kept (note text); INSERT INTO kept VALUES ('survives down')")
 
+            // redis:7's VOLUME /data, not named in the file: an anonymous volume, which goes with
+            // its container (a new one would not get it back); the named one stays.
+            #expect(try await project.devenv(["up", "redis-cache"]).status == 0)
+            let anonymous = try await project.fixture.client.listContainers(
+                all: true, labels: ["com.docker.compose.project": project.name]
+            ).flatMap { $0.Mounts ?? [] }.compactMap(\.Name).filter { !$0.hasPrefix(project.name) }
+            #expect(anonymous.count == 1)
             let down = try await project.devenv(["down"])
             #expect(down.status == 0)
             #expect(try await project.containers().isEmpty)
+            for name in anonymous {
+                await #expect(throws: DockerEngineError.self) {
+                    _ = try await project.fixture.client.inspectVolume(name)
+                }
+            }
             let volumes = try await project.fixture.client.listVolumes(labels: [
                 "com.docker.compose.project": project.name
             ])

@@ -164,7 +164,7 @@ public final class Orchestrator: Sendable {
         try checkPorts(services, plans: plans, existing: existing)
         let networkIDs = try await ensureNetworksAndVolumes(services)
 
-        for container in duplicates { try? await engine.removeContainer(container.Id, force: true, volumes: false) }
+        for container in duplicates { try? await engine.removeContainer(container.Id, force: true, volumes: true) }
         if options.removeOrphans {
             for (_, container) in orphans { try await removeContainer(container) }
         }
@@ -338,14 +338,16 @@ public final class Orchestrator: Sendable {
         return (id, change)
     }
 
-    /// Stops (gracefully, within `timeout` seconds) and removes a container; one already gone is fine.
-    /// `volumes` also removes its anonymous volumes.
-    func removeContainer(_ container: ContainerSummary, timeout: Double? = nil, volumes: Bool = false) async throws {
+    /// Stops (gracefully, within `timeout` seconds) and removes a container; one already gone is
+    /// fine. Its anonymous volumes (an image's `VOLUME` the file does not name) go with it: a new
+    /// container would not get them back, so keeping them would only leak disk. Named volumes
+    /// are never touched here (the engine's `v=1` removes anonymous ones only).
+    func removeContainer(_ container: ContainerSummary, timeout: Double? = nil) async throws {
         do {
             if container.State == "running" {
                 try await engine.stopContainer(container.Id, timeout: Int(timeout ?? 10))
             }
-            try await engine.removeContainer(container.Id, force: true, volumes: volumes)
+            try await engine.removeContainer(container.Id, force: true, volumes: true)
         } catch let error as DockerEngineError where error.isNotFound {
             return
         }
@@ -846,7 +848,7 @@ public final class Orchestrator: Sendable {
                     let name = container.Labels?[ProjectLabel.service] ?? container.Id
                     let grace = timeout.map(Double.init) ?? self.stack.service(name)?.stopGracePeriod
                     if container.State == "running" { self.emit(name, .stopping) }
-                    try await self.removeContainer(container, timeout: grace, volumes: removeVolumes)
+                    try await self.removeContainer(container, timeout: grace)
                     self.emit(name, .removed)
                 }
             }
