@@ -45,16 +45,37 @@ for _ in $(seq "$runs"); do
 done
 fresh() { psql "$url" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" && psql "$base/$1" -qc "$schema"; }
 
-seed=(); peer=(); restore=()
+# A reset renames the spare copy that devenv prepares in the background after each seed and
+# reset; "cold" is a reset with no spare yet (a clone of the snapshot).
+spare_ready() {
+  for _ in $(seq 100); do
+    [ "$(psql "$url" -Atc "SELECT count(*) FROM pg_database WHERE datname LIKE 'devenv\_spare\_%'")" -ge 1 ] && return 0
+    sleep 0.1
+  done
+  echo "bench: no spare copy after 10 s" >&2; return 1
+}
+drop_spares() {
+  for d in $(psql "$url" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'devenv\_spare\_%'"); do
+    psql "$url" -qc "DROP DATABASE $d WITH (FORCE)"
+  done
+}
+seed=(); peer=(); restore=(); cold=()
 for _ in $(seq "$runs"); do
   fresh bench_psql
   t0=$(now); psql -q "$base/bench_psql" -f "$work/dump.sql" >/dev/null; t1=$(now); peer+=("$(echo "$t1 - $t0" | bc -l)")
   fresh bench_seed
+  drop_spares
   t0=$(now); "$devenv" seed "$work/set" --target "$url" --database bench_seed >/dev/null; t1=$(now); seed+=("$(echo "$t1 - $t0" | bc -l)")
+  spare_ready
   t0=$(now); "$devenv" db reset bench_seed --target "$url" >/dev/null; t1=$(now); restore+=("$(echo "$t1 - $t0" | bc -l)")
+  spare_ready; drop_spares
+  t0=$(now); DEVENV_SPARE=0 "$devenv" db reset bench_seed --target "$url" >/dev/null; t1=$(now); cold+=("$(echo "$t1 - $t0" | bc -l)")
 done
+drop_spares
 s=$(min "${seed[@]}"); p=$(min "${peer[@]}"); r=$(min "${restore[@]}"); c=$(min "${capture[@]}"); d=$(min "${dump[@]}")
+k=$(min "${cold[@]}")
 echo "rows: $rows lumisections + $((rows / 10)) runs; dump $(du -h "$work/dump.sql" | cut -f1)"
 printf '%-28s %9.3fs %9.3fs %7.2fx\n' "capture vs pg_dump -a" "$c" "$d" "$(echo "$c / $d" | bc -l)"
 printf '%-28s %9.3fs %9.3fs %7.2fx\n' "seed vs psql -f dump" "$s" "$p" "$(echo "$s / $p" | bc -l)"
 printf '%-28s %9.3fs %9.3fs %7.2fx\n' "restore (reset) vs seed" "$r" "$s" "$(echo "$r / $s" | bc -l)"
+printf '%-28s %9.3fs %9.3fs %7.2fx\n' "cold reset (no spare) vs seed" "$k" "$s" "$(echo "$k / $s" | bc -l)"

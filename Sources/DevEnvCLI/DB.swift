@@ -5,7 +5,7 @@ import Foundation
 struct DB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db", abstract: "Snapshots of databases as template databases: take, restore, reset, list.",
-        subcommands: [Snapshot.self, Restore.self, Reset.self, Snapshots.self])
+        subcommands: [Snapshot.self, Restore.self, Reset.self, Snapshots.self, PrepareSpare.self])
 
     struct Snapshot: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Take (or replace) snapshot NAME of a database.")
@@ -40,11 +40,13 @@ struct DB: AsyncParsableCommand {
             let (name, force) = (self.name, self.force)
             let started = Date()
             try await offCooperativePool {
-                try DatabaseSnapshots(admin: context.admin).restore(database: target, name: name, force: force)
+                try DatabaseSnapshots(admin: context.admin).restore(
+                    database: target, name: name, force: force, deferDrop: DatabaseOptions.backgroundWork)
             }
             print(
                 String(format: "restored %@ from snapshot %@ in %.2fs", target, name, Date().timeIntervalSince(started))
             )
+            database.prepareSpareInBackground(database: target, snapshot: name)
         }
     }
 
@@ -62,9 +64,30 @@ struct DB: AsyncParsableCommand {
             let started = Date()
             try await offCooperativePool {
                 try DatabaseSnapshots(admin: context.admin).restore(
-                    database: target, name: DatabaseSnapshots.seededName, force: force)
+                    database: target, name: DatabaseSnapshots.seededName, force: force,
+                    deferDrop: DatabaseOptions.backgroundWork)
             }
             print(String(format: "reset %@ to its seeded state in %.2fs", target, Date().timeIntervalSince(started)))
+            database.prepareSpareInBackground(database: target, snapshot: DatabaseSnapshots.seededName)
+        }
+    }
+
+    /// Run in the background after a seed, restore or reset: makes the spare copy the next
+    /// restore of that snapshot renames into place.
+    struct PrepareSpare: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "prepare-spare", abstract: "Make the spare copy of a snapshot (run by devenv itself).",
+            shouldDisplay: false)
+        @OptionGroup var database: DatabaseOptions
+        @Argument var databaseName: String
+        @Argument var name: String
+
+        func run() async throws {
+            let context = try await database.context()
+            let (target, name) = (databaseName, self.name)
+            try await offCooperativePool {
+                try DatabaseSnapshots(admin: context.admin).prepareSpare(database: target, name: name)
+            }
         }
     }
 

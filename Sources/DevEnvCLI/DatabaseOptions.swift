@@ -10,10 +10,43 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: "The stack's PostgreSQL service (when it has several).") var service: String?
 
     func context() async throws -> DatabaseContext {
-        if let target { return try DatabaseContext.target(url: target) }
+        if let target = target
+            ?? ProcessInfo.processInfo.environment["DEVENV_TARGET"].flatMap({
+                $0.isEmpty ? nil : $0
+            })
+        {
+            return try DatabaseContext.target(url: target)
+        }
         let stack = try project.loadStack().stack
         return try await DatabaseContext.stack(
             stack, service: service, engine: try await connectEngine(), store: try StateStore())
+    }
+}
+
+extension DatabaseOptions {
+    /// Starts `devenv db prepare-spare DATABASE SNAPSHOT` in the background, detached, with the
+    /// same stack options (a `--target` URL goes through DEVENV_TARGET, not the command line):
+    /// the next restore of that snapshot renames the spare into place instead of cloning.
+    /// DEVENV_SPARE=0: no spare copies and no background work (half the disk; resets clone).
+    static var backgroundWork: Bool { ProcessInfo.processInfo.environment["DEVENV_SPARE"] != "0" }
+
+    func prepareSpareInBackground(database: String, snapshot: String) {
+        guard Self.backgroundWork else { return }
+        var arguments = ["db", "prepare-spare", database, snapshot]
+        for file in project.files { arguments += ["-f", file] }
+        if let name = project.projectName { arguments += ["-p", name] }
+        for profile in project.profiles { arguments += ["--profile", profile] }
+        if let service { arguments += ["--service", service] }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        if let target { environment["DEVENV_TARGET"] = target }
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try? process.run()
     }
 }
 

@@ -41,6 +41,7 @@ struct Seed: AsyncParsableCommand {
                 String(
                     format: "seeded %@ into %@: %d tables, %d rows in %.2fs", report.set, name, tables, rows,
                     Date().timeIntervalSince(started)))
+            database.prepareSpareInBackground(database: name, snapshot: DatabaseSnapshots.seededName)
         }
     }
 

@@ -53,7 +53,7 @@ extension NativeServerTests {
                 devenvExecutable(), arguments,
                 environment: [
                     "XDG_STATE_HOME": directory + "/state", "DOCKER_HOST": "unix:///nonexistent.sock",
-                    "DEVENV_SAMPLE_KEY": key,
+                    "DEVENV_SAMPLE_KEY": key, "DEVENV_SPARE": "0",
                 ], currentDirectory: directory)
         }
 

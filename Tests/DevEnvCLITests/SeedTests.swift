@@ -38,14 +38,14 @@ extension NativeServerTests {
         func dropDatabase() {
             _ = try? PostgresConnection(url: url).execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
             for name in ["seeded", "before"] {
-                let template =
-                    "devenv_snap_"
-                    + SHA256.hash(data: Data("\(database)\u{0}\(name)".utf8)).prefix(8).map {
-                        String(format: "%02x", $0)
-                    }.joined()
+                let digest = SHA256.hash(data: Data("\(database)\u{0}\(name)".utf8)).prefix(8).map {
+                    String(format: "%02x", $0)
+                }.joined()
                 _ = try? PostgresConnection(url: url).executeScript(
-                    "ALTER DATABASE \(template) WITH IS_TEMPLATE false; DROP DATABASE IF EXISTS \(template) WITH (FORCE)"
+                    "ALTER DATABASE devenv_snap_\(digest) WITH IS_TEMPLATE false; DROP DATABASE IF EXISTS devenv_snap_\(digest) WITH (FORCE)"
                 )
+                _ = try? PostgresConnection(url: url).execute(
+                    "DROP DATABASE IF EXISTS devenv_spare_\(digest) WITH (FORCE)")
             }
             try? FileManager.default.removeItem(atPath: directory)
         }
@@ -76,11 +76,34 @@ extension NativeServerTests {
                 to: URL(fileURLWithPath: directory + "/set/manifest.json"))
         }
 
-        func devenv(_ arguments: [String]) throws -> ProcessResult {
+        /// `spare`: let devenv prepare spare copies in the background (off elsewhere, so nothing
+        /// outlives a test).
+        func devenv(_ arguments: [String], spare: Bool = false) throws -> ProcessResult {
             try runProcess(
                 devenvExecutable(), arguments + ["--target", url],
-                environment: ["XDG_STATE_HOME": directory + "/state", "DOCKER_HOST": "unix:///nonexistent.sock"],
+                environment: [
+                    "XDG_STATE_HOME": directory + "/state", "DOCKER_HOST": "unix:///nonexistent.sock",
+                    "DEVENV_SPARE": spare ? "1" : "0",
+                ],
                 currentDirectory: directory)
+        }
+
+        /// Waits (up to 20 s) until the background `prepare-spare` made the seeded snapshot's spare.
+        func waitForSpare() throws -> Bool {
+            let digest = SHA256.hash(data: Data("\(database)\u{0}seeded".utf8)).prefix(8).map {
+                String(format: "%02x", $0)
+            }.joined()
+            let admin = try PostgresConnection(url: url)
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                if try admin.execute("SELECT 1 FROM pg_database WHERE datname = $1", ["devenv_spare_\(digest)"]).rows
+                    .count == 1
+                {
+                    return true
+                }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            return false
         }
 
         func count(_ table: String) throws -> Int {
@@ -155,10 +178,27 @@ extension NativeServerTests {
             defer { dropDatabase() }
             try createDatabase()
             try writeSet()
-            #expect(try devenv(["seed", directory + "/set"]).status == 0)
+            #expect(try devenv(["seed", directory + "/set"], spare: true).status == 0)
+            // Twice: each reset renames the spare the previous command prepared in the background.
+            for _ in 0..<2 {
+                #expect(try waitForSpare())
+                try PostgresConnection(url: databaseURL).execute("DELETE FROM comments")
+                let reset = try devenv(["db", "reset", database], spare: true)
+                #expect(reset.status == 0, "\(reset.stderr)")
+                #expect(try count("comments") == 900)
+                #expect(
+                    try PostgresConnection(url: databaseURL).execute(
+                        "INSERT INTO runs (name) VALUES ('n') RETURNING id"
+                    ).scalar == "301")
+            }
+            #expect(try waitForSpare())
+            // Without a spare, a reset clones the snapshot.
+            let digest = SHA256.hash(data: Data("\(database)\u{0}seeded".utf8)).prefix(8).map {
+                String(format: "%02x", $0)
+            }.joined()
+            try PostgresConnection(url: url).execute("DROP DATABASE devenv_spare_\(digest)")
             try PostgresConnection(url: databaseURL).execute("DELETE FROM comments")
-            let reset = try devenv(["db", "reset", database])
-            #expect(reset.status == 0, "\(reset.stderr)")
+            #expect(try devenv(["db", "reset", database]).status == 0)
             #expect(try count("comments") == 900)
 
             #expect(try devenv(["db", "snapshot", "before", "--database", database]).status == 0)

@@ -247,8 +247,45 @@ public struct DatabaseSnapshots: Sendable {
         return "devenv_snap_\(digest)"
     }
 
+    /// A ready-made copy of a snapshot that `restore` renames into place (tens of
+    /// milliseconds) instead of cloning; `prepareSpare` makes the next one, in the background.
+    static func spareName(database: String, snapshot: String) -> String {
+        "devenv_spare_" + templateName(database: database, snapshot: snapshot).dropFirst("devenv_snap_".count)
+    }
+
     func connect() throws -> PostgresConnection {
         try PostgresConnection(parameters: admin.parameters(database: "postgres"))
+    }
+
+    /// Makes the spare copy of snapshot `name` of `database` if it is missing (owned like the
+    /// database). Returns whether it made one.
+    @discardableResult
+    public func prepareSpare(database: String, name: String) throws -> Bool {
+        let db = try connect()
+        defer { db.close() }
+        let template = Self.templateName(database: database, snapshot: name)
+        let spare = Self.spareName(database: database, snapshot: name)
+        let exists = { (name: String) in
+            try !db.execute("SELECT 1 FROM pg_database WHERE datname = $1", [name]).rows.isEmpty
+        }
+        // Databases a restore renamed aside go first.
+        for trash in try db.execute("SELECT datname FROM pg_database WHERE datname LIKE 'devenv\\_trash\\_%'").rows
+            .compactMap({ $0[0] })
+        {
+            _ = try? db.execute("DROP DATABASE \(try db.quoteIdentifier(trash)) WITH (FORCE)")
+        }
+        guard try exists(template), try !exists(spare) else { return false }
+        let owner = try db.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", [database])
+            .scalar
+        do {
+            try clone(db, from: template, to: spare, owner: owner)
+        } catch let error as PostgresError where error.sqlState == "42P04" {
+            return false  // another process made it meanwhile
+        }
+        // Not connectable until it is renamed into place: nobody uses it by mistake, and
+        // `provision --target` does not count it as someone's data.
+        try db.execute("ALTER DATABASE \(try db.quoteIdentifier(spare)) WITH ALLOW_CONNECTIONS false")
+        return true
     }
 
     /// Sessions other than ours on `database`, as `user@address (application)`.
@@ -295,6 +332,7 @@ public struct DatabaseSnapshots: Sendable {
             throw OrchestratorError("no database \(database) on the server")
         }
         let template = Self.templateName(database: database, snapshot: name)
+        try drop(db, Self.spareName(database: database, snapshot: name))
         try drop(db, template)
         try terminateSessions(db, database)
         try clone(db, from: database, to: template, owner: nil)
@@ -308,9 +346,12 @@ public struct DatabaseSnapshots: Sendable {
             ?? Snapshot(name: name, database: database, template: template, sizeBytes: 0, created: created)
     }
 
-    /// Replaces `database` with snapshot `name`. Refuses while other clients use the database
-    /// unless `force` (which disconnects them).
-    public func restore(database: String, name: String, force: Bool) throws {
+    /// Replaces `database` with snapshot `name`: the spare copy renamed into place when there is
+    /// one, else a clone of the snapshot (then `prepareSpare` makes the next spare). Refuses
+    /// while other clients use the database unless `force` (which disconnects them).
+    /// With `deferDrop`, the replaced database is renamed aside (`devenv_trash_…`, not
+    /// connectable) for `prepareSpare` to drop in the background, instead of dropped here.
+    public func restore(database: String, name: String, force: Bool, deferDrop: Bool = false) throws {
         let db = try connect()
         defer { db.close() }
         let template = Self.templateName(database: database, snapshot: name)
@@ -330,6 +371,29 @@ public struct DatabaseSnapshots: Sendable {
         }
         let owner = try db.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", [database])
             .scalar
+        let spare = Self.spareName(database: database, snapshot: name)
+        if try !db.execute("SELECT 1 FROM pg_database WHERE datname = $1", [spare]).rows.isEmpty {
+            if owner != nil {
+                let quoted = try db.quoteIdentifier(database)
+                if deferDrop {
+                    // No new sessions, the current ones ended, then out of the way.
+                    try db.execute("ALTER DATABASE \(quoted) WITH ALLOW_CONNECTIONS false")
+                    try terminateSessions(db, database)
+                    let trash = "devenv_trash_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+                    try db.execute("ALTER DATABASE \(quoted) RENAME TO \(try db.quoteIdentifier(trash))")
+                } else {
+                    try db.execute("DROP DATABASE \(quoted) WITH (FORCE)")
+                }
+            }
+            try db.execute(
+                "ALTER DATABASE \(try db.quoteIdentifier(spare)) RENAME TO \(try db.quoteIdentifier(database))")
+            try db.execute("ALTER DATABASE \(try db.quoteIdentifier(database)) WITH ALLOW_CONNECTIONS true")
+            if let owner {
+                try db.execute(
+                    "ALTER DATABASE \(try db.quoteIdentifier(database)) OWNER TO \(try db.quoteIdentifier(owner))")
+            }
+            return
+        }
         try db.execute("ALTER DATABASE \(try db.quoteIdentifier(template)) WITH ALLOW_CONNECTIONS true")
         defer { _ = try? db.execute("ALTER DATABASE \(try db.quoteIdentifier(template)) WITH ALLOW_CONNECTIONS false") }
         if owner != nil { try db.execute("DROP DATABASE \(try db.quoteIdentifier(database)) WITH (FORCE)") }
