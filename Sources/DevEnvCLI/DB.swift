@@ -85,7 +85,7 @@ struct DB: AsyncParsableCommand {
         func run() async throws {
             let context = try await database.context()
             let (target, name) = (databaseName, self.name)
-            try await offCooperativePool {
+            _ = try await offCooperativePool {
                 try DatabaseSnapshots(admin: context.admin).prepareSpare(database: target, name: name)
             }
         }
