@@ -40,9 +40,11 @@ extension NativeServerTests {
                 "SELECT datname FROM pg_database WHERE datname LIKE 'devenv\\_snap\\_%' AND shobj_description(oid, 'pg_database') LIKE $1",
                 ["%dst_\(suffix)%"])
             {
+                // Two statements, two calls: DROP DATABASE cannot run in a multi-statement string.
                 for row in snapshots.rows {
-                    _ = try? PostgresConnection(url: url).executeScript(
-                        "ALTER DATABASE \(row[0]!) WITH IS_TEMPLATE false; DROP DATABASE \(row[0]!) WITH (FORCE)")
+                    let admin = try? PostgresConnection(url: url)
+                    _ = try? admin?.execute("ALTER DATABASE \(row[0]!) WITH IS_TEMPLATE false")
+                    _ = try? admin?.execute("DROP DATABASE \(row[0]!) WITH (FORCE)")
                 }
             }
             try? FileManager.default.removeItem(atPath: directory)

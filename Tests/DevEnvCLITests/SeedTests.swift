@@ -41,9 +41,10 @@ extension NativeServerTests {
                 let digest = SHA256.hash(data: Data("\(database)\u{0}\(name)".utf8)).prefix(8).map {
                     String(format: "%02x", $0)
                 }.joined()
-                _ = try? PostgresConnection(url: url).executeScript(
-                    "ALTER DATABASE devenv_snap_\(digest) WITH IS_TEMPLATE false; DROP DATABASE IF EXISTS devenv_snap_\(digest) WITH (FORCE)"
-                )
+                // Two statements, two calls: DROP DATABASE cannot run in a multi-statement string.
+                let admin = try? PostgresConnection(url: url)
+                _ = try? admin?.execute("ALTER DATABASE devenv_snap_\(digest) WITH IS_TEMPLATE false")
+                _ = try? admin?.execute("DROP DATABASE IF EXISTS devenv_snap_\(digest) WITH (FORCE)")
                 _ = try? PostgresConnection(url: url).execute(
                     "DROP DATABASE IF EXISTS devenv_spare_\(digest) WITH (FORCE)")
             }
