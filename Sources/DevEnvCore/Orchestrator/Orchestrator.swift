@@ -587,7 +587,9 @@ public final class Orchestrator: Sendable {
         let django = service.devenv?.django.map {
             DjangoProvisioning(engine: engine, service: service, spec: $0, resolver: resolver, containerID: id)
         }
-        try await django?.migrate { self.emit(service.name, .provisioning, $0) }
+        // One lookup of how to run manage.py (an exec in the container) serves both steps.
+        let manage = try await django?.manageCommand() ?? []
+        try await django?.migrate(manage) { self.emit(service.name, .provisioning, $0) }
         var seeded: [(DatabaseContext, String)] = []
         if seed, let sets = service.devenv?.settings["seed"] {
             let entries: [JSONValue] = if case .array(let items) = sets { items } else { [sets] }
@@ -598,7 +600,7 @@ public final class Orchestrator: Sendable {
             }
         }
         if let django {
-            try await django.finish { self.emit(service.name, .provisioning, $0) }
+            try await django.finish(manage) { self.emit(service.name, .provisioning, $0) }
             emit(service.name, .provisioned, "django")
         }
         for (context, database) in seeded {

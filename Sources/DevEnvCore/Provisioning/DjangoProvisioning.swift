@@ -24,10 +24,9 @@ struct DjangoProvisioning {
         Site.objects.update_or_create(id=int(os.environ["DEVENV_SITE_ID"]), defaults={"domain": os.environ["DEVENV_SITE_DOMAIN"], "name": os.environ["DEVENV_SITE_NAME"]})
         """
 
-    /// `manage.py migrate` (per declared database alias).
-    func migrate(progress: (String) -> Void) async throws {
+    /// `manage.py migrate` (per declared database alias); `manage` from `manageCommand()`.
+    func migrate(_ manage: [String], progress: (String) -> Void) async throws {
         guard spec.migrate else { return }
-        let manage = try await manageCommand()
         for alias in spec.migrateDatabases.isEmpty ? [nil] : spec.migrateDatabases.map(Optional.some) {
             progress(alias.map { "migrate --database \($0)" } ?? "migrate")
             let database = alias.map { ["--database", $0] } ?? []
@@ -39,8 +38,7 @@ struct DjangoProvisioning {
 
     /// The superuser (created once) and the `django_site` row: after migrations and seeding, so
     /// a sample set loads into empty tables and its ids never collide with these rows.
-    func finish(progress: (String) -> Void) async throws {
-        let manage = try await manageCommand()
+    func finish(_ manage: [String], progress: (String) -> Void) async throws {
         if let superuser = spec.superuser {
             let exists = try await exec(
                 manage + ["shell", "-c", Self.userExists], env: ["DEVENV_DJANGO_USERNAME=\(superuser.username)"])

@@ -257,6 +257,15 @@ public struct DatabaseSnapshots: Sendable {
         try PostgresConnection(parameters: admin.parameters(database: "postgres"))
     }
 
+    func exists(_ db: PostgresConnection, _ name: String) throws -> Bool {
+        try !db.execute("SELECT 1 FROM pg_database WHERE datname = $1", [name]).rows.isEmpty
+    }
+
+    /// The database's owner; `nil` when there is no such database.
+    func owner(_ db: PostgresConnection, of database: String) throws -> String? {
+        try db.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", [database]).scalar
+    }
+
     /// Makes the spare copy of snapshot `name` of `database` if it is missing (owned like the
     /// database). Returns whether it made one.
     @discardableResult
@@ -265,20 +274,15 @@ public struct DatabaseSnapshots: Sendable {
         defer { db.close() }
         let template = Self.templateName(database: database, snapshot: name)
         let spare = Self.spareName(database: database, snapshot: name)
-        let exists = { (name: String) in
-            try !db.execute("SELECT 1 FROM pg_database WHERE datname = $1", [name]).rows.isEmpty
-        }
         // Databases a restore renamed aside go first.
         for trash in try db.execute("SELECT datname FROM pg_database WHERE datname LIKE 'devenv\\_trash\\_%'").rows
             .compactMap({ $0[0] })
         {
             _ = try? db.execute("DROP DATABASE \(try db.quoteIdentifier(trash)) WITH (FORCE)")
         }
-        guard try exists(template), try !exists(spare) else { return false }
-        let owner = try db.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", [database])
-            .scalar
+        guard try exists(db, template), try !exists(db, spare) else { return false }
         do {
-            try clone(db, from: template, to: spare, owner: owner)
+            try clone(db, from: template, to: spare, owner: try owner(db, of: database))
         } catch let error as PostgresError where error.sqlState == "42P04" {
             return false  // another process made it meanwhile
         }
@@ -318,7 +322,7 @@ public struct DatabaseSnapshots: Sendable {
 
     func drop(_ db: PostgresConnection, _ name: String) throws {
         let quoted = try db.quoteIdentifier(name)
-        if try db.execute("SELECT 1 FROM pg_database WHERE datname = $1", [name]).rows.isEmpty { return }
+        guard try exists(db, name) else { return }
         try db.execute("ALTER DATABASE \(quoted) WITH IS_TEMPLATE false")
         try db.execute("DROP DATABASE \(quoted) WITH (FORCE)")
     }
@@ -328,7 +332,7 @@ public struct DatabaseSnapshots: Sendable {
     public func snapshot(database: String, name: String) throws -> Snapshot {
         let db = try connect()
         defer { db.close() }
-        guard try !db.execute("SELECT 1 FROM pg_database WHERE datname = $1", [database]).rows.isEmpty else {
+        guard try exists(db, database) else {
             throw OrchestratorError("no database \(database) on the server")
         }
         let template = Self.templateName(database: database, snapshot: name)
@@ -355,7 +359,7 @@ public struct DatabaseSnapshots: Sendable {
         let db = try connect()
         defer { db.close() }
         let template = Self.templateName(database: database, snapshot: name)
-        guard try !db.execute("SELECT 1 FROM pg_database WHERE datname = $1", [template]).rows.isEmpty else {
+        guard try exists(db, template) else {
             let available = try list(database: database).map(\.name)
             throw OrchestratorError(
                 name == Self.seededName
@@ -369,35 +373,34 @@ public struct DatabaseSnapshots: Sendable {
                 "\(database) is in use by \(sessions.joined(separator: ", ")); stop those clients or pass --force to disconnect them"
             )
         }
-        let owner = try db.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", [database])
-            .scalar
+        let currentOwner = try owner(db, of: database)
         let spare = Self.spareName(database: database, snapshot: name)
-        if try !db.execute("SELECT 1 FROM pg_database WHERE datname = $1", [spare]).rows.isEmpty {
-            if owner != nil {
-                let quoted = try db.quoteIdentifier(database)
-                if deferDrop {
-                    // No new sessions, the current ones ended, then out of the way.
-                    try db.execute("ALTER DATABASE \(quoted) WITH ALLOW_CONNECTIONS false")
-                    try terminateSessions(db, database)
-                    let trash = "devenv_trash_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-                    try db.execute("ALTER DATABASE \(quoted) RENAME TO \(try db.quoteIdentifier(trash))")
-                } else {
-                    try db.execute("DROP DATABASE \(quoted) WITH (FORCE)")
-                }
+        let quoted = try db.quoteIdentifier(database)
+        let useSpare = try exists(db, spare)
+        // The current database goes first: renamed aside for the background to drop (only when
+        // a spare makes the restore itself instant), else dropped here.
+        if currentOwner != nil {
+            if useSpare && deferDrop {
+                // No new sessions, the current ones ended, then out of the way.
+                try db.execute("ALTER DATABASE \(quoted) WITH ALLOW_CONNECTIONS false")
+                try terminateSessions(db, database)
+                let trash = "devenv_trash_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+                try db.execute("ALTER DATABASE \(quoted) RENAME TO \(try db.quoteIdentifier(trash))")
+            } else {
+                try db.execute("DROP DATABASE \(quoted) WITH (FORCE)")
             }
-            try db.execute(
-                "ALTER DATABASE \(try db.quoteIdentifier(spare)) RENAME TO \(try db.quoteIdentifier(database))")
-            try db.execute("ALTER DATABASE \(try db.quoteIdentifier(database)) WITH ALLOW_CONNECTIONS true")
-            if let owner {
-                try db.execute(
-                    "ALTER DATABASE \(try db.quoteIdentifier(database)) OWNER TO \(try db.quoteIdentifier(owner))")
+        }
+        if useSpare {
+            try db.execute("ALTER DATABASE \(try db.quoteIdentifier(spare)) RENAME TO \(quoted)")
+            try db.execute("ALTER DATABASE \(quoted) WITH ALLOW_CONNECTIONS true")
+            if let currentOwner {
+                try db.execute("ALTER DATABASE \(quoted) OWNER TO \(try db.quoteIdentifier(currentOwner))")
             }
             return
         }
         try db.execute("ALTER DATABASE \(try db.quoteIdentifier(template)) WITH ALLOW_CONNECTIONS true")
         defer { _ = try? db.execute("ALTER DATABASE \(try db.quoteIdentifier(template)) WITH ALLOW_CONNECTIONS false") }
-        if owner != nil { try db.execute("DROP DATABASE \(try db.quoteIdentifier(database)) WITH (FORCE)") }
-        try clone(db, from: template, to: database, owner: owner)
+        try clone(db, from: template, to: database, owner: currentOwner)
     }
 
     /// The snapshots on the server (of `database`, or all).
