@@ -1,14 +1,15 @@
 """A mail catcher for the app's DJANGO_EMAIL_* settings: an SMTP server on :1025 that keeps
 every message in memory (nothing leaves the machine) and a JSON view of them on :8025
-(GET /messages, DELETE /messages). Python's standard library only."""
+(GET /messages, DELETE /messages). The standard library, and stackkit from devenv-django:3.2."""
 import asyncore
 import email
 import email.policy
-import json
 import smtpd
 import threading
 import warnings
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from stackkit.jsonhttp import JSONHandler
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 MESSAGES = []
@@ -31,15 +32,7 @@ class Catcher(smtpd.SMTPServer):
         print(f"caught mail from {mailfrom} to {', '.join(rcpttos)}: {message['Subject']}", flush=True)
 
 
-class Inbox(BaseHTTPRequestHandler):
-    def reply(self, status, body):
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
+class Inbox(JSONHandler):
     def do_GET(self):
         if self.path == "/healthz":
             return self.reply(200, {"status": "ok"})

@@ -1,12 +1,13 @@
 """A flower stand-in (flower is not packaged in Debian): the workers, their queues and active
 tasks from celery's remote control, as JSON on :5555 — what an operator checks before a rollout."""
-import json
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from stackkit.jsonhttp import JSONHandler
 
 from dials.celery import app
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(JSONHandler):
     def do_GET(self):
         if self.path == "/healthz":
             body, status = {"status": "ok"}, 200
@@ -21,12 +22,7 @@ class Handler(BaseHTTPRequestHandler):
             status = 200
         else:
             body, status = {"error": "not found"}, 404
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        self.reply(status, body)
 
 
 if __name__ == "__main__":
