@@ -10,15 +10,11 @@ import Testing
         try await DevenvProject(reference: "default").run { project in
             let up = try await project.devenv(["up"])
             #expect(up.status == 0, "\(up.stderr)")
+            try await project.expectHealthy(["backend", "beat", "db", "redis", "worker"])
             let rows = try await project.statusRows()
-            #expect(rows.compactMap { $0["service"] as? String } == ["backend", "beat", "db", "redis", "worker"])
-            #expect(rows.allSatisfy { $0["state"] as? String == "running" })
             #expect(rows.first { $0["service"] as? String == "backend" }?["health"] as? String == "healthy")
 
-            let env =
-                (try JSONSerialization.jsonObject(
-                    with: Data(try await project.devenv(["env", "--format", "json", "--show-secrets"]).stdout.utf8))
-                    as? [String: String]) ?? [:]
+            let env = try await project.hostEnvironment()
             let database = try PostgresConnection(url: try #require(env["DATABASE_URL"]))
             #expect(try database.execute("SELECT current_user").scalar == "dials")
             #expect(try database.execute("SELECT count(*) FROM auth_user WHERE is_superuser").scalar == "1")
