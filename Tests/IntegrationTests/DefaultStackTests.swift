@@ -50,6 +50,10 @@ import Testing
             let recreated = try await project.devenv(["up"])
             #expect(recreated.status == 0, "\(recreated.stderr)")
             #expect(!recreated.stderr.contains("building"), "\(recreated.stderr)")
+            // --build rebuilds the shared image once, not once per service using it.
+            let rebuilt = try await project.devenv(["up", "--build"])
+            #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
+            #expect(rebuilt.stderr.components(separatedBy: " building: ").count == 2, "\(rebuilt.stderr)")
         }
     }
 }

@@ -358,8 +358,16 @@ public final class Orchestrator: Sendable {
     /// Builds or pulls what is missing; returns each service's image ID.
     func ensureImages(_ services: [Service], force: Bool) async throws -> [String: String] {
         var ids: [String: String] = [:]
+        // Services sharing an image (a backend and its workers) resolve it once: one digest of
+        // the build context, one build even with --build, one pull.
+        var resolved: [String: String] = [:]
         for service in services {
             let reference = service.imageReference(project: stack.name)
+            if let known = resolved[reference] {
+                ids[service.name] = known
+                continue
+            }
+            defer { resolved[reference] = ids[service.name] }
             if let build = service.build {
                 var bases: [String] = []
                 for base in BuildDigest.baseImageReferences(build) {
