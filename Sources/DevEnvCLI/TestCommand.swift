@@ -11,12 +11,13 @@ struct TestCommand: AsyncParsableCommand {
             The stack (or the named services) comes up as an ephemeral project with a unique name; PostgreSQL
             and Redis get free 127.0.0.1 ports; CMD runs with 'devenv env' variables (DATABASE_URL, REDIS_URL…)
             in its environment. Everything, volumes included, is removed afterwards unless --keep; a killed run
-            leaves resources that expire after --ttl and that 'devenv gc' (or any 'devenv up') removes.
+            leaves resources that expire after --ttl and that 'devenv gc' (or any 'devenv up') removes. While the run
+            lives its stack is never collected, however long CMD takes.
             """)
 
     @OptionGroup var project: ProjectOptions
     @Flag(help: "Keep the stack after CMD exits.") var keep = false
-    @Option(help: "How long the stack may live if this run dies before tearing it down.") var ttl: String = "1h"
+    @Option(help: "How long the stack may live once this run has died without tearing it down.") var ttl: String = "1h"
     @Option(name: .customLong("service"), help: "Start only this service and its dependencies (repeatable).")
     var services: [String] = []
     @Argument(parsing: .postTerminator, help: "The command, after --.") var command: [String] = []
@@ -35,7 +36,8 @@ struct TestCommand: AsyncParsableCommand {
         let store = try StateStore()
         let orchestrator = Orchestrator(
             engine: engine, stack: stack, store: store, progress: ProgressPrinter(json: false),
-            ephemeral: Ephemeral(owner: "devenv test, " + Up.owner(), expires: Date().addingTimeInterval(lifetime)))
+            ephemeral: Ephemeral(
+                owner: "devenv test, " + Up.owner(), expires: Date().addingTimeInterval(lifetime), holder: .current()))
         printError("devenv: test project \(stack.name)")
         var status: Int32 = 1
         do {

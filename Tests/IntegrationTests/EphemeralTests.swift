@@ -80,13 +80,15 @@ import Testing
                 started = running && count >= 3  // two containers and the network
             }
             #expect(started)
-            try await Task.sleep(for: .seconds(2))
+            // Past its expiry while the run lives: held, so neither gc nor another up removes it.
+            try await Task.sleep(for: .seconds(4))
+            let held = try await gc(project, json: true)
+            #expect(held.status == 0)
+            #expect(
+                try await resources(project.fixture.client, prefix: "\(project.name)-test-") >= 3,
+                "a live run keeps its stack past --ttl")
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            #expect(
-                try await resources(project.fixture.client, prefix: "\(project.name)-test-") > 0,
-                "left behind by the kill")
-            try await Task.sleep(for: .seconds(3))
             // gc removes it (unless another up, which reaps first, already did).
             let collected = try await gc(project, json: true)
             #expect(collected.status == 0)

@@ -8,16 +8,26 @@ public struct Ephemeral: Sendable {
     public static let ownerLabel = "dev.devenv.owner"
     public static let expiresLabel = "dev.devenv.expires"
 
+    /// The live process that tears the project down itself (`devenv test`): while it runs, the
+    /// project is not collected even past its expiry, so a run longer than `--ttl` keeps its stack.
+    public static let holderLabel = "dev.devenv.holder"
+
     public var owner: String
     public var expires: Date
+    public var holder: Holder?
 
-    public init(owner: String, expires: Date) {
+    public init(owner: String, expires: Date, holder: Holder? = nil) {
         self.owner = owner
         self.expires = expires
+        self.holder = holder
     }
 
     public var labels: [String: String] {
-        [Self.label: "true", Self.ownerLabel: owner, Self.expiresLabel: String(Int(expires.timeIntervalSince1970))]
+        var labels = [
+            Self.label: "true", Self.ownerLabel: owner, Self.expiresLabel: String(Int(expires.timeIntervalSince1970)),
+        ]
+        labels[Self.holderLabel] = holder?.label
+        return labels
     }
 
     /// `30s`, `10m`, `2h`, `1d` (or plain seconds).
@@ -47,6 +57,52 @@ extension Stack {
     }
 }
 
+/// A process on this host, named so that a recycled PID is not mistaken for it: host name, PID
+/// and the process's start time in clock ticks since boot (`/proc/PID/stat`, field 22).
+public struct Holder: Sendable, Equatable {
+    public var host: String
+    public var pid: Int32
+    public var started: String
+
+    public init(host: String, pid: Int32, started: String) {
+        self.host = host
+        self.pid = pid
+        self.started = started
+    }
+
+    /// This process.
+    public static func current() -> Holder {
+        Holder(host: ProcessInfo.processInfo.hostName, pid: getpid(), started: startTime(of: getpid()) ?? "")
+    }
+
+    public var label: String { "\(host)/\(pid)/\(started)" }
+
+    public init?(label: String) {
+        let parts = label.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, let pid = Int32(parts[1]), pid > 0 else { return nil }
+        self.init(host: String(parts[0]), pid: pid, started: String(parts[2]))
+    }
+
+    /// Whether the process still runs. A holder on another host counts as gone: its PID means
+    /// nothing here, and a project must not outlive its expiry because of it.
+    public var isAlive: Bool {
+        guard host == ProcessInfo.processInfo.hostName else { return false }
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        return Self.startTime(of: pid).map { $0 == started } ?? true
+    }
+
+    /// Field 22 of `/proc/PID/stat` (the command name, field 2, may hold spaces and parentheses,
+    /// so fields are counted after its closing parenthesis); nil without procfs.
+    static func startTime(of pid: Int32) -> String? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (state), so field 22 is fields[19].
+        return fields.count > 19 ? String(fields[19]) : nil
+    }
+}
+
 /// Removes expired ephemeral projects: their containers, networks and volumes. Resources
 /// without devenv's ephemeral label are never touched.
 public struct Reaper: Sendable {
@@ -64,6 +120,7 @@ public struct Reaper: Sendable {
             guard let labels, let project = labels[ProjectLabel.project],
                 let expires = labels[Ephemeral.expiresLabel].flatMap(Double.init), expires < now.timeIntervalSince1970
             else { return nil }
+            if let holder = labels[Ephemeral.holderLabel].flatMap(Holder.init(label:)), holder.isAlive { return nil }
             return project
         }
         let containers = try await engine.listContainers(all: true, labels: filter)
