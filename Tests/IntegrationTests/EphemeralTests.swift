@@ -99,12 +99,18 @@ import Testing
 
     @Test func upEphemeralExpires() async throws {
         try await DevenvProject(files: ["compose.yaml": Self.stack]).run { project in
-            // Longer than the up itself takes (another test's up reaps expired projects first).
-            let up = try await project.devenv(["up", "--ephemeral", "--ttl", "4s", "cache"])
+            // Longer than the up itself takes even on a loaded machine (another test's up reaps
+            // expired projects first, and nothing holds an `up --ephemeral` project).
+            let up = try await project.devenv(["up", "--ephemeral", "--ttl", "10s", "cache"])
             #expect(up.status == 0, "\(up.stderr)")
             let env = try await project.devenv(["env", "--format", "json", "--show-secrets"])
             #expect(env.stdout.contains("REDIS_URL"), "a random loopback port was published")
-            try await Task.sleep(for: .seconds(5))
+            let labels = try await project.fixture.client.listContainers(
+                all: true, labels: ["com.docker.compose.project": project.name]
+            ).first?.Labels
+            #expect(labels?["dev.devenv.holder"] == nil, "up returns at once, so no process holds the project")
+            let expires = try #require(labels?["dev.devenv.expires"].flatMap(Double.init))
+            try await Task.sleep(for: .seconds(max(0, expires + 1.5 - Date().timeIntervalSince1970)))
             #expect(try await gc(project).status == 0)
             #expect(try await project.containers().isEmpty, "expired, so collected (by this gc or another up)")
         }
