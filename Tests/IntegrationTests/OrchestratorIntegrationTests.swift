@@ -296,7 +296,12 @@ struct DevenvProject: CleansUp {
             """
         try await DevenvProject(files: ["compose.yaml": stuck]).run { project in
             let process = try project.spawn(["up"])
-            try await Task.sleep(for: .seconds(2))
+            // Interrupt while up waits on the health check: once `slow` exists (a fixed delay
+            // could fall before it on a loaded machine).
+            for _ in 0..<150 where try await project.containers()["slow"] == nil {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            try await Task.sleep(for: .milliseconds(500))
             let interrupted = Date()
             kill(process.processIdentifier, SIGINT)
             process.waitUntilExit()
