@@ -5,7 +5,9 @@ import Foundation
 struct DB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db", abstract: "Snapshots of databases as template databases: take, restore, reset, list.",
-        subcommands: [Snapshot.self, Restore.self, Reset.self, Snapshots.self, PrepareSpare.self])
+        subcommands: [
+            Snapshot.self, Restore.self, Reset.self, Snapshots.self, PrepareSpare.self, PrepareInitCache.self,
+        ])
 
     struct Snapshot: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Take (or replace) snapshot NAME of a database.")

@@ -4,19 +4,25 @@ import DevEnvCore
 struct GC: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gc",
-        abstract: "Remove expired ephemeral projects (devenv test, up --ephemeral); nothing else is touched.",
-        discussion:
-            "Also runs at the start of every 'devenv up'. Only resources labelled dev.devenv.ephemeral are considered.")
+        abstract: "Remove expired ephemeral projects (devenv test, up --ephemeral) and stale devenv-pginit images.",
+        discussion: """
+            Expired projects are also removed at the start of every 'devenv up'; only resources labelled
+            dev.devenv.ephemeral are considered. A devenv-pginit image (a PostgreSQL image with its cluster
+            initialized, see README) is stale once its image reference names another image, and goes when
+            no container uses it. Nothing else is touched.
+            """)
 
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
         let engine = try await connectEngine()
         let removed = try await Reaper(engine: engine).collect()
+        let images = try await PostgresInitCache.collectStale(engine: engine)
         if json {
-            try Output(json: true).printJSON(["removed": removed])
+            try Output(json: true).printJSON(["removed": removed, "images": images])
         } else {
             print(removed.isEmpty ? "nothing expired" : "removed: \(removed.joined(separator: ", "))")
+            if !images.isEmpty { print("removed stale initialized-cluster images: \(images.joined(separator: ", "))") }
         }
     }
 }

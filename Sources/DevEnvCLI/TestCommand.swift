@@ -41,7 +41,8 @@ struct TestCommand: AsyncParsableCommand {
         printError("devenv: test project \(stack.name)")
         var status: Int32 = 1
         do {
-            _ = try await runInterruptibly { try await orchestrator.up(UpOptions(services: services)) }
+            let summary = try await runInterruptibly { try await orchestrator.up(UpOptions(services: services)) }
+            PostgresInitCache.buildInBackground(summary.initCacheRequests)
             let variables = try await HostEnvironment(engine: engine, stack: stack, store: store).variables()
             status = try Self.runCommand(command, adding: variables)
         } catch let failure as UpFailure {

@@ -50,6 +50,7 @@ struct Up: AsyncParsableCommand {
         let started = Date()
         do {
             let summary = try await runInterruptibly { try await orchestrator.up(options) }
+            PostgresInitCache.buildInBackground(summary.initCacheRequests)
             if !json {
                 let elapsed = String(format: "%.2f", Date().timeIntervalSince(started))
                 var parts: [String] = []

@@ -17,6 +17,8 @@ public protocol ContainerEngine: Sendable {
         context tar: Data, options: DockerClient.BuildOptions
     ) async throws -> AsyncThrowingStream<ProgressEvent, any Error>
     func pullImage(_ reference: String) async throws -> AsyncThrowingStream<ProgressEvent, any Error>
+    func listImages(labels: [String: String?]) async throws -> [ImageSummary]
+    func removeImage(_ name: String, force: Bool) async throws
 
     func listContainers(all: Bool, labels: [String: String?]) async throws -> [ContainerSummary]
     func inspectContainer(_ id: String) async throws -> ContainerInspect

@@ -97,6 +97,10 @@ final class FaultyEngine: ContainerEngine, @unchecked Sendable {
     func inspectVolume(_ name: String) async throws -> VolumeInspect { try await base.inspectVolume(name) }
     func inspectNetwork(_ id: String) async throws -> NetworkInspect { try await base.inspectNetwork(id) }
     func removeVolume(_ name: String, force: Bool) async throws { try await base.removeVolume(name, force: force) }
+    func listImages(labels: [String: String?]) async throws -> [ImageSummary] {
+        try await base.listImages(labels: labels)
+    }
+    func removeImage(_ name: String, force: Bool) async throws { try await base.removeImage(name, force: force) }
 }
 
 @Suite(.serialized) struct EngineFaultTests {

@@ -35,6 +35,9 @@ public struct UpSummary: Sendable, Codable, Equatable {
     public var started: [String] = []
     public var unchanged: [String] = []
     public var orphans: [String] = []
+    /// PostgreSQL services that initialized their cluster themselves and could start from a
+    /// cached one next time: what `PostgresInitCache.build` (in the background) should make.
+    public var initCacheRequests: [PostgresInitCache.Request] = []
 
     /// Nothing was created, recreated or started.
     public var changedNothing: Bool { created.isEmpty && recreated.isEmpty && started.isEmpty }
@@ -150,6 +153,7 @@ public final class Orchestrator: Sendable {
         guard let store else { throw OrchestratorError("up needs the state store for generated values") }
         let resolver = TemplateResolver(stack: stack, store: store)
         var plans: [String: ContainerPlan] = [:]
+        var environments: [String: [String: String]] = [:]
         for service in services {
             let environment: [String: String]
             do {
@@ -160,7 +164,10 @@ public final class Orchestrator: Sendable {
             plans[service.name] = ContainerPlan.make(
                 service: service, stack: stack, environment: environment, imageID: images[service.name] ?? "",
                 extraLabels: ephemeral?.labels ?? [:])
+            environments[service.name] = environment
         }
+        summary.initCacheRequests = await useInitializedClusters(
+            services, plans: &plans, environments: environments, existing: existing)
         try checkPorts(services, plans: plans, existing: existing)
         let networkIDs = try await ensureNetworksAndVolumes(services)
 
@@ -260,6 +267,30 @@ public final class Orchestrator: Sendable {
     }
 
     enum Change: Sendable { case created, recreated, started, unchanged }
+
+    /// PostgreSQL containers about to be created start from a cached initialized cluster when
+    /// one exists for their image and settings; returns the ones that have none yet.
+    func useInitializedClusters(
+        _ services: [Service], plans: inout [String: ContainerPlan], environments: [String: [String: String]],
+        existing: [String: ContainerSummary]
+    ) async -> [PostgresInitCache.Request] {
+        guard PostgresInitCache.enabled else { return [] }
+        var missing: [PostgresInitCache.Request] = []
+        for service in services where service.isPostgres(project: stack.name) {
+            guard let plan = plans[service.name], let environment = environments[service.name],
+                existing[service.name]?.Labels?[ProjectLabel.configHash] != plan.configHash,
+                let base = try? await engine.imageIfPresent(service.imageReference(project: stack.name)),
+                let request = PostgresInitCache.request(
+                    for: service, project: stack.name, environment: environment, base: base)
+            else { continue }
+            if await PostgresInitCache.image(for: request, engine: engine) != nil {
+                plans[service.name] = plan.usingInitializedCluster(request)
+            } else {
+                missing.append(request)
+            }
+        }
+        return missing
+    }
 
     /// Waits until `dependency`'s condition holds for `dependent` (one shared wait per service).
     func waitForCondition(
@@ -897,7 +928,8 @@ public final class Orchestrator: Sendable {
             return ServiceStatus(
                 service: container.Labels?[ProjectLabel.service] ?? "",
                 container: String(container.Names.first?.dropFirst() ?? ""),
-                image: container.Image, state: container.State, health: health, ports: ports)
+                image: container.Labels?[PostgresInitCache.fromLabel] ?? container.Image, state: container.State,
+                health: health, ports: ports)
         }.sorted { $0.service < $1.service }
     }
 }

@@ -16,8 +16,12 @@ file_env() {
 if [ "${1:0:1}" = '-' ]; then set -- postgres "$@"; fi
 
 if [ "$1" = 'postgres' ] && [ "$(id -u)" = '0' ]; then
-  mkdir -p "$PGDATA"; chown -R postgres:postgres "$PGDATA"; chmod 700 "$PGDATA"
-  mkdir -p /var/run/postgresql; chown -R postgres:postgres /var/run/postgresql; chmod 3777 /var/run/postgresql
+  # As the official image: only what postgres does not own is changed (a blanket chown -R
+  # would copy every file of a cluster in an image layer up into the container's layer).
+  mkdir -p "$PGDATA"; chmod 700 "$PGDATA"
+  find "$PGDATA" \! -user postgres -exec chown postgres:postgres '{}' +
+  mkdir -p /var/run/postgresql; chmod 3777 /var/run/postgresql
+  find /var/run/postgresql \! -user postgres -exec chown postgres:postgres '{}' +
   exec setpriv --reuid=postgres --regid=postgres --init-groups "$BASH_SOURCE" "$@"
 fi
 

@@ -1,0 +1,122 @@
+import DevEnvCore
+import DockerEngine
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+/// PostgreSQL containers started from a cached initialized cluster, against the real engine.
+@Suite(.serialized) struct PostgresInitCacheIntegrationTests {
+    /// A local image of its own (postgres:15 plus a label), so this test's cache key is its own.
+    func makeImage(_ tag: String, marker: String, engine: DockerClient) async throws -> String {
+        var context = TarArchive()
+        try context.addFile("Dockerfile", Data("FROM postgres:15\nLABEL devenv.test=\(marker)\n".utf8))
+        for try await _ in try await engine.buildImage(
+            context: context.data(), options: DockerClient.BuildOptions(tags: [tag]))
+        {}
+        return try #require(try await engine.imageIfPresent(tag)).Id
+    }
+
+    func stack(_ image: String) -> String {
+        """
+        services:
+          db:
+            image: \(image)
+            environment: { POSTGRES_DB: first }
+            x-devenv:
+              postgres:
+                roles: [{ name: app }]
+                databases: [{ name: app, owner: app }]
+        """
+    }
+
+    @Test func aSecondProjectStartsFromTheCachedClusterWithItsOwnPassword() async throws {
+        let first = try await DevenvProject()
+        let second = try await DevenvProject()
+        let engine = first.fixture.client
+        let image = "\(first.name)-postgres:15"
+        var bases: [String] = []
+        do {
+            bases.append(try await makeImage(image, marker: first.name, engine: engine))
+            for project in [first, second] {
+                try stack(image).write(toFile: project.directory + "/compose.yaml", atomically: true, encoding: .utf8)
+            }
+            // The first container initializes as usual and asks for the cache in the background.
+            let up = try await first.devenv(["up", "--random-ports"])
+            #expect(up.status == 0, "\(up.stderr)")
+            let firstID = try #require(try await first.containers()["db"])
+            #expect(try await engine.inspectContainer(firstID).Config?.Image == image)
+            var cached: [ImageSummary] = []
+            for _ in 0..<600 where cached.isEmpty {
+                try await Task.sleep(for: .milliseconds(100))
+                cached = try await engine.listImages(labels: [PostgresInitCache.fromLabel: image])
+            }
+            let cache = try #require(cached.first, "the cache image was made in the background")
+            let tag = try #require(cache.RepoTags?.first)
+            #expect(cache.Labels?[PostgresInitCache.baseLabel] == bases[0])
+
+            // The second project, with its own generated passwords, starts from it.
+            let again = try await second.devenv(["up", "--random-ports"])
+            #expect(again.status == 0, "\(again.stderr)")
+            let id = try #require(try await second.containers()["db"])
+            let inspected = try await engine.inspectContainer(id)
+            #expect(inspected.Config?.Image == tag)
+            #expect(inspected.Config?.Labels?[PostgresInitCache.keyLabel] != nil)
+            #expect(
+                try await second.statusRows().first?["image"] as? String == image, "status names the service's image")
+            let env = try await second.hostEnvironment()
+            let url = try #require(env["DATABASE_URL"])
+            let app = try PostgresConnection(url: url)
+            #expect(try app.execute("SELECT current_user").scalar == "app", "provisioned with the project's password")
+            #expect(try app.execute("SELECT count(*) FROM pg_database WHERE datname = 'first'").scalar == "1")
+            let log = try await second.devenv(["logs", "db"])
+            #expect(!log.stdout.contains("init process complete"), "no initdb: \(log.stdout)")
+            // The superuser has the second project's password, not the first's (nor a placeholder).
+            let port = try #require(URLComponents(string: url)?.port)
+            func admin(_ project: DevenvProject) async throws -> String {
+                try await project.devenv(["exec", "db", "--", "printenv", "POSTGRES_PASSWORD"]).stdout
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            let (own, other) = (try await admin(second), try await admin(first))
+            #expect(!own.isEmpty && own != other)
+            let superuser = try PostgresConnection(url: "postgresql://postgres:\(own)@127.0.0.1:\(port)/postgres")
+            #expect(try superuser.execute("SHOW data_directory").scalar == PostgresInitCache.dataDirectory)
+            #expect(throws: (any Error).self) {
+                _ = try PostgresConnection(url: "postgresql://postgres:\(other)@127.0.0.1:\(port)/postgres")
+            }
+
+            // Data lives in the container and survives a restart (the password is set only once).
+            try app.executeScript("CREATE TABLE kept (n int); INSERT INTO kept VALUES (7);")
+            try await engine.stopContainer(id, timeout: 10)
+            try await engine.startContainer(id)
+            let restarted = try #require(try await second.hostEnvironment()["DATABASE_URL"])  // a new host port
+            var kept: String?
+            for _ in 0..<100 where kept == nil {
+                kept = try? PostgresConnection(url: restarted).execute("SELECT n FROM kept")
+                    .scalar
+                if kept == nil { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(kept == "7")
+
+            // Once the reference names another image and nothing uses the cache, gc removes it.
+            #expect(try await second.devenv(["down"]).status == 0)
+            #expect(try await first.devenv(["down"]).status == 0)
+            bases.append(try await makeImage(image, marker: second.name, engine: engine))
+            let gc = try await runProcessAsync(
+                devenvExecutable(), ["gc", "--json"], environment: second.environment,
+                currentDirectory: second.directory)
+            #expect(gc.status == 0, "\(gc.stderr)")
+            #expect(gc.stdout.contains(tag), "\(gc.stdout)")
+            #expect(try await engine.imageIfPresent(tag) == nil)
+        } catch {
+            Issue.record(error)
+        }
+        await first.cleanUp()
+        await second.cleanUp()
+        for image in try await engine.listImages(labels: [PostgresInitCache.fromLabel: image]) {
+            try? await engine.removeImage(image.Id, force: true)
+        }
+        try? await engine.removeImage(image, force: false)
+        for base in bases { try? await engine.removeImage(base, force: false) }
+    }
+}
