@@ -129,13 +129,33 @@ public struct Reaper: Sendable {
         let projects = Set(
             containers.compactMap { expired($0.Labels) } + networks.compactMap { expired($0.Labels) }
                 + volumes.compactMap { expired($0.Labels) })
+        // Another reaper (a parallel `up`, another gc) may be removing the same things: the
+        // engine then answers 409 at once, so wait, briefly, until they are gone.
         for container in containers where expired(container.Labels) != nil {
-            try? await engine.removeContainer(container.Id, force: true, volumes: true)
+            await settle { try await self.engine.removeContainer(container.Id, force: true, volumes: true) }
         }
-        for network in networks where expired(network.Labels) != nil { try? await engine.removeNetwork(network.Id) }
+        for network in networks where expired(network.Labels) != nil {
+            await settle { try await self.engine.removeNetwork(network.Id) }
+        }
         for volume in volumes where expired(volume.Labels) != nil {
-            try? await engine.removeVolume(volume.Name, force: true)
+            await settle { try await self.engine.removeVolume(volume.Name, force: true) }
         }
         return projects.sorted()
+    }
+
+    /// Runs a removal until it succeeds or finds nothing to remove; a conflict (removal already
+    /// in progress: 409) or a network whose endpoints are still leaving (403) is retried for up
+    /// to ten seconds.
+    private func settle(_ remove: @Sendable () async throws -> Void) async {
+        for _ in 0..<100 {
+            do {
+                try await remove()
+                return
+            } catch let error as DockerEngineError where error.isConflict || error.status == 403 {
+                try? await Task.sleep(for: .milliseconds(100))
+            } catch {
+                return
+            }
+        }
     }
 }
