@@ -10,7 +10,7 @@ PYTHON ?= python3
 NATIVE_PG := Tests/scripts/native-postgres.sh
 STACK ?= compose/default/compose.yaml
 
-.PHONY: up test lint setup packages engine images build build-tests venv native-postgres unit integration doctor clean fuzz bench
+.PHONY: up test lint setup packages engine images build build-tests venv native-postgres unit integration doctor clean fuzz bench release
 
 ## up: install what is missing, build devenv, reach the engine
 up: setup build
@@ -57,10 +57,17 @@ $(VENV)/.ready-2:
 native-postgres:
 	$(NATIVE_PG) start >/dev/null
 
+## release: the binary to ship, .build-static/release/devenv: optimized, the Swift runtime linked
+##   statically, linked by lld with the functions devenv runs laid out first (bench/devenv.order,
+##   made by bench/order-file.sh; see BENCHMARKS.md, peak RSS)
+release:
+	$(SWIFT) build -c release --static-swift-stdlib --build-path .build-static $(SWIFT_FLAGS) \
+	  -Xswiftc -use-ld=lld -Xlinker --symbol-ordering-file=$(CURDIR)/bench/devenv.order \
+	  -Xlinker --no-warn-symbol-ordering
+
 ## bench: every benchmark against its peer (release build, static Swift runtime), then the
 ##   generated section of bench/BENCHMARKS.md rewritten (machine, date, raw numbers)
-bench: setup venv native-postgres
-	$(SWIFT) build -c release --static-swift-stdlib --build-path .build-static
+bench: setup venv native-postgres release
 	DEVENV="$(CURDIR)/.build-static/release/devenv" DEVENV_TEST_PG_URL="$$($(NATIVE_PG) url)" bench/run-all.sh
 
 ## fuzz: libFuzzer (-sanitize=fuzzer,address) on the stack loader, the interpolator and the
