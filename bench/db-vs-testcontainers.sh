@@ -55,7 +55,7 @@ connection = psycopg2.connect(host=container.get_container_host_ip(), port=conta
 connection.cursor().execute("SELECT 1")
 print(time.time() - t0)
 connection.close()
-container.stop()
+container.get_wrapped_container().remove(force=True, v=True)  # stop() would leave its anonymous volume
 PY
 )")
 done
