@@ -85,6 +85,22 @@ import Testing
                 _ = try PostgresConnection(url: "postgresql://postgres:\(other)@127.0.0.1:\(port)/postgres")
             }
 
+            // A container whose superuser the cached cluster does not have fails at once, saying
+            // so, with its password nowhere in the logs.
+            var config = ContainerConfig(image: tag)
+            config.Env = ["POSTGRES_USER=nobody", "POSTGRES_PASSWORD=never-logged-7f3a"]
+            let odd = try await engine.createContainer(name: nil, config: config).Id
+            try await engine.startContainer(odd)
+            let exit = try await engine.waitContainer(odd, condition: "not-running").StatusCode
+            var logs = ""
+            for try await frame in try await engine.logs(odd, options: DockerClient.LogOptions(), tty: false) {
+                logs += String(decoding: frame.payload, as: UTF8.self)
+            }
+            try? await engine.removeContainer(odd, force: true, volumes: true)
+            #expect(exit == 1)
+            #expect(logs.contains("devenv-pginit: the cached cluster did not take"), "\(logs)")
+            #expect(!logs.contains("never-logged-7f3a"))
+
             // Data lives in the container and survives a restart (the password is set only once).
             try app.executeScript("CREATE TABLE kept (n int); INSERT INTO kept VALUES (7);")
             try await engine.stopContainer(id, timeout: 10)

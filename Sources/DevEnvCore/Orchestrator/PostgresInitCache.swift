@@ -31,7 +31,10 @@ public enum PostgresInitCache {
     public static let dataDirectory = "/var/lib/postgresql/devenv-data"
     static let marker = "devenv-pginit"
     static let initScripts = "/docker-entrypoint-initdb.d"
-    static let format = "1"
+    /// Bumped when the image's recipe (build script, wrapper) changes: part of the key, and on
+    /// the image, so `gc` removes images of an older recipe.
+    static let format = "2"
+    public static let formatLabel = "dev.devenv.pginit.format"
 
     public static var enabled: Bool { ProcessInfo.processInfo.environment["DEVENV_PGINIT"] != "0" }
 
@@ -166,8 +169,15 @@ public enum PostgresInitCache {
           else
             as_postgres="su-exec postgres"
           fi
-          printf 'ALTER ROLE "%s" PASSWORD %s;\n\n' "$role" "$secret" \
-            | $as_postgres postgres --single -j -D "$PGDATA" postgres >/dev/null
+          # Errors are logged without the statement (it holds the password).
+          log=$(printf 'ALTER ROLE "%s" PASSWORD %s;\n\n' "$role" "$secret" \
+            | $as_postgres postgres --single -j -c log_min_error_statement=panic -D "$PGDATA" postgres 2>&1 >/dev/null) \
+            || true
+          if printf '%s\n' "$log" | grep -Eq '(ERROR|FATAL|PANIC): '; then
+            printf '%s\n' "$log" | grep -E '(ERROR|FATAL|PANIC): ' >&2
+            echo "devenv-pginit: the cached cluster did not take this container's superuser password; start it with DEVENV_PGINIT=0" >&2
+            exit 1
+          fi
           rm -f "$PGDATA/devenv-pginit"
         fi
         exec "$@"
@@ -181,7 +191,9 @@ public enum PostgresInitCache {
         var context = TarArchive()
         try context.addFile("Dockerfile", Data(dockerfile(request, placeholder: placeholder).utf8))
         try context.addFile("devenv-pginit.sh", Data(wrapper.utf8), mode: 0o755)
-        let labels = [keyLabel: request.key, baseLabel: request.base, fromLabel: request.reference]
+        let labels = [
+            keyLabel: request.key, baseLabel: request.base, fromLabel: request.reference, formatLabel: format,
+        ]
         var last: [String] = []
         do {
             for try await event in try await engine.buildImage(
@@ -249,8 +261,9 @@ public enum PostgresInitCache {
         return image
     }
 
-    /// Removes cache images whose base image is no longer what its reference names (a pulled
-    /// or rebuilt `postgres:15`) and that no container uses; returns their tags.
+    /// Removes cache images that no container uses and whose base image is no longer what its
+    /// reference names (a pulled or rebuilt `postgres:15`) or whose recipe is older; returns
+    /// their tags.
     public static func collectStale(engine: any ContainerEngine) async throws -> [String] {
         let images = try await engine.listImages(labels: [keyLabel: nil])
         let used = Set(try await engine.listContainers(all: true, labels: [keyLabel: nil]).compactMap(\.ImageID))
@@ -259,7 +272,7 @@ public enum PostgresInitCache {
         for image in images where !used.contains(image.Id) {
             guard let reference = image.Labels?[fromLabel], let base = image.Labels?[baseLabel] else { continue }
             if current[reference] == nil { current[reference] = (try? await engine.imageIfPresent(reference))??.Id }
-            guard current[reference] != .some(base) else { continue }
+            guard current[reference] != .some(base) || image.Labels?[formatLabel] != format else { continue }
             for tag in image.RepoTags ?? [] where tag.hasPrefix(repository + ":") {
                 if (try? await engine.removeImage(tag, force: false)) != nil { removed.append(tag) }
             }
