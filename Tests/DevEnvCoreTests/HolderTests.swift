@@ -36,3 +36,12 @@ struct HolderTests {
         #expect(!holder.isAlive)
     }
 }
+
+/// How digests and tokens are written.
+struct HexadecimalTests {
+    @Test func twoLowercaseDigitsPerByte() {
+        #expect([UInt8]().hexadecimal == "")
+        #expect([0x00, 0x0f, 0xa0, 0xff].hexadecimal == "000fa0ff")
+        #expect(Array("abc".utf8).hexadecimal == "616263")
+    }
+}

@@ -24,7 +24,7 @@ enum BuildDigest {
             let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0
             add("\(path) \(size) \(modified) \(mode)")
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hexadecimal
     }
 
     /// The images named by the Dockerfile's `FROM` lines, without the build's own stages,

@@ -156,7 +156,7 @@ public struct ContainerPlan: Sendable {
         var material = (try? encoder.encode(hashed)) ?? Data()
         material.append(
             contentsOf: extra.map { "\($0.name)=\($0.aliases.joined(separator: ","))" }.joined(separator: ";").utf8)
-        let hash = SHA256.hash(data: material).map { String(format: "%02x", $0) }.joined()
+        let hash = SHA256.hash(data: material).hexadecimal
         config.Labels?[ProjectLabel.configHash] = hash
         config.Labels?.merge(extraLabels) { $1 }
 

@@ -715,7 +715,7 @@ public final class Orchestrator: Sendable {
         var material = (try? encoder.encode(service.devenv?.postgres)) ?? Data()
         material += (try? encoder.encode(service.devenv?.django)) ?? Data()
         material += (try? encoder.encode(service.devenv?.settings["seed"])) ?? Data()
-        return SHA256.hash(data: material).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: material).hexadecimal
     }
 
     func provisionPostgres(

@@ -104,7 +104,7 @@ public enum PostgresInitCache {
                 "format": [format], "base": [base.Id], "entrypoint": entrypoint, "command": command,
                 "environment": shaping.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" },
             ])) ?? Data()
-        request.key = SHA256.hash(data: material).map { String(format: "%02x", $0) }.joined()
+        request.key = SHA256.hash(data: material).hexadecimal
         return request
     }
 
@@ -187,7 +187,7 @@ public enum PostgresInitCache {
     public static func build(_ request: Request, engine: any ContainerEngine) async throws -> String {
         var bytes = [UInt8](repeating: 0, count: 24)
         for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
-        let placeholder = bytes.map { String(format: "%02x", $0) }.joined()
+        let placeholder = bytes.hexadecimal
         var context = TarArchive()
         try context.addFile("Dockerfile", Data(dockerfile(request, placeholder: placeholder).utf8))
         try context.addFile("devenv-pginit.sh", Data(wrapper.utf8), mode: 0o755)

@@ -458,7 +458,7 @@ public final class SampleCapture {
             manifestTables.append(
                 SampleManifest.Table(
                     schema: table.schema, name: table.name, file: file, columns: rules.map(\.0.name), rows: rowCount,
-                    sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined()))
+                    sha256: hasher.finalize().hexadecimal))
             report[key] = Dictionary(
                 uniqueKeysWithValues: rules.map { ($0.0.name, $0.1.description + ($0.2 ? "" : " (default)")) })
         }
@@ -495,7 +495,7 @@ public final class SampleCapture {
             text +=
                 "fk \(fk.table)(\(fk.columns.joined(separator: ","))) -> \(fk.parent)(\(fk.parentColumns.joined(separator: ",")))\n"
         }
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: Data(text.utf8)).hexadecimal
     }
 }
 

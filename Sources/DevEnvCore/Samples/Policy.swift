@@ -58,7 +58,7 @@ public struct SamplePolicy: Sendable {
                 "\(name)=" + columns.keys.sorted().map { "\($0):\(columns[$0]!)" }.joined(separator: ",")
             }
         }.joined(separator: "\n")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: Data(text.utf8)).hexadecimal
     }
 
     /// Adds `other`'s rules over these: whole tables replace, column rules merge.

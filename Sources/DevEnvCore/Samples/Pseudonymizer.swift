@@ -106,7 +106,7 @@ public final class Pseudonymizer {
             var b = Array(bytes.prefix(16))
             b[6] = (b[6] & 0x0f) | 0x40
             b[8] = (b[8] & 0x3f) | 0x80
-            let hex = b.map { String(format: "%02x", $0) }.joined()
+            let hex = b.hexadecimal
             let parts = [
                 hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4),
                 hex.dropFirst(20),
@@ -125,7 +125,7 @@ public final class Pseudonymizer {
     func token(_ value: String) -> String {
         unique("token", value) { bytes in
             String(
-                (bytes + digest("token-more", value, 0)).map { String(format: "%02x", $0) }.joined().prefix(
+                (bytes + digest("token-more", value, 0)).hexadecimal.prefix(
                     max(value.count, 16)))
         }
     }

@@ -100,7 +100,7 @@ public struct SampleSet: Sendable {
         }
         self.directory = directory
         self.manifest = manifest
-        manifestDigest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        manifestDigest = SHA256.hash(data: data).hexadecimal
     }
 
     /// Writes a manifest with sorted keys, so the same set is byte-identical.
@@ -119,6 +119,6 @@ public struct SampleSet: Sendable {
         defer { try? handle.close() }
         var hasher = SHA256()
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hexadecimal
     }
 }

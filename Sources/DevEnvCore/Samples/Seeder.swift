@@ -195,7 +195,7 @@ public struct Seeder: Sendable {
                 hasher.update(data: chunk)
                 try write(chunk)
             }
-            let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            let digest = hasher.finalize().hexadecimal
             if digest != table.sha256 {
                 throw OrchestratorError(
                     "\(path) does not match its manifest (sha256 \(digest), expected \(table.sha256)); nothing was written"
@@ -241,9 +241,7 @@ public struct DatabaseSnapshots: Sendable {
 
     /// The template database's name: a digest, so any database and snapshot name fits in 63 bytes.
     static func templateName(database: String, snapshot: String) -> String {
-        let digest = SHA256.hash(data: Data("\(database)\u{0}\(snapshot)".utf8)).prefix(8).map {
-            String(format: "%02x", $0)
-        }.joined()
+        let digest = SHA256.hash(data: Data("\(database)\u{0}\(snapshot)".utf8)).prefix(8).hexadecimal
         return "devenv_snap_\(digest)"
     }
 
