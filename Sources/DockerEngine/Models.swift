@@ -76,6 +76,8 @@ public struct ImageSummary: Codable, Sendable {
     public var RepoTags: [String]?
     public var Size: Int64?
     public var Labels: [String: String]?
+    /// Unix seconds.
+    public var Created: Int64?
 }
 
 public struct PortBinding: Codable, Sendable, Equatable {

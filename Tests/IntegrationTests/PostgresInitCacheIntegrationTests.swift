@@ -2,6 +2,7 @@ import DevEnvCore
 import DockerEngine
 import Foundation
 import Postgres
+import StateStore
 import TestSupport
 import Testing
 
@@ -101,6 +102,32 @@ import Testing
             #expect(logs.contains("devenv-pginit: the cached cluster did not take"), "\(logs)")
             #expect(!logs.contains("never-logged-7f3a"))
 
+            // The cache image gone between the lookup and the create: the service's own image.
+            let third = try await DevenvProject()
+            do {
+                try stack(image).write(toFile: third.directory + "/compose.yaml", atomically: true, encoding: .utf8)
+                let once = Once()
+                let orchestrator = Orchestrator(
+                    engine: FaultyEngine(engine) { operation, subject in
+                        operation == "createContainer" && subject.hasSuffix("-db-1") && once.first()
+                            ? DockerEngineError(.api, "No such image: \(tag)", status: 404) : nil
+                    },
+                    stack: try StackLoader.load(
+                        StackLoadOptions(projectName: third.name, workingDirectory: third.directory, environment: [:])
+                    ).stack,
+                    store: try StateStore(path: third.state + "/state.db"))
+                _ = try await orchestrator.up(UpOptions())
+                let fallback = try #require(try await third.containers()["db"])
+                #expect(try await engine.inspectContainer(fallback).Config?.Image == image)
+            } catch {
+                Issue.record(error)
+            }
+            await third.cleanUp()
+
+            // The size bound never takes an image a container uses.
+            await PostgresInitCache.evict(keeping: 0, engine: engine)
+            #expect(try await engine.imageIfPresent(tag) != nil, "in use by the second project's db")
+
             // Data lives in the container and survives a restart (the password is set only once).
             try app.executeScript("CREATE TABLE kept (n int); INSERT INTO kept VALUES (7);")
             try await engine.stopContainer(id, timeout: 10)
@@ -134,5 +161,19 @@ import Testing
         }
         try? await engine.removeImage(image, force: false)
         for base in bases { try? await engine.removeImage(base, force: false) }
+    }
+}
+
+/// True the first time only.
+final class Once: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+
+    func first() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if done { return false }
+        done = true
+        return true
     }
 }

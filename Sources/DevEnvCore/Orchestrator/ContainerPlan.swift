@@ -47,6 +47,9 @@ public struct ContainerPlan: Sendable {
     public var service: String
     public var containerName: String
     public var config: ContainerConfig
+    /// The container as the service's own image would make it, when `config` uses a cached
+    /// initialized cluster: what `up` creates if that image has gone meanwhile.
+    public var withoutInitCache: ContainerConfig?
     /// Networks beyond the first (connected after create), with aliases.
     public var extraNetworks: [(name: String, aliases: [String])]
     public var configHash: String
@@ -169,13 +172,19 @@ public struct ContainerPlan: Sendable {
     /// The plan with networks named by engine ID, so a duplicate network name cannot make the
     /// engine refuse the container. The hash is unchanged: it describes the stack, not the IDs.
     public func attached(to networkIDs: [String: String]) -> ContainerPlan {
-        var copy = self
-        if let mode = config.HostConfig?.NetworkMode, let id = networkIDs[mode] {
-            copy.config.HostConfig?.NetworkMode = id
-            if let endpoint = config.NetworkingConfig?.EndpointsConfig?[mode] {
-                copy.config.NetworkingConfig = NetworkingConfig(endpoints: [id: endpoint])
+        func attach(_ config: ContainerConfig) -> ContainerConfig {
+            var copy = config
+            if let mode = config.HostConfig?.NetworkMode, let id = networkIDs[mode] {
+                copy.HostConfig?.NetworkMode = id
+                if let endpoint = config.NetworkingConfig?.EndpointsConfig?[mode] {
+                    copy.NetworkingConfig = NetworkingConfig(endpoints: [id: endpoint])
+                }
             }
+            return copy
         }
+        var copy = self
+        copy.config = attach(config)
+        copy.withoutInitCache = withoutInitCache.map(attach)
         copy.extraNetworks = extraNetworks.map { (name: networkIDs[$0.name] ?? $0.name, aliases: $0.aliases) }
         return copy
     }

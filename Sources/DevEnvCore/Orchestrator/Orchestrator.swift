@@ -348,7 +348,13 @@ public final class Orchestrator: Sendable {
         }
         let id: String
         do {
-            id = try await engine.createContainer(name: plan.containerName, config: plan.config).Id
+            do {
+                id = try await engine.createContainer(name: plan.containerName, config: plan.config).Id
+            } catch let error as DockerEngineError where error.isNotFound && plan.withoutInitCache != nil {
+                // The cached cluster's image went between the lookup and the create (a manual
+                // `docker rmi`): the service's own image initializes as usual.
+                id = try await engine.createContainer(name: plan.containerName, config: plan.withoutInitCache!).Id
+            }
         } catch let error as DockerEngineError where error.isConflict {
             throw ServiceFailure(
                 service: service.name,

@@ -251,6 +251,34 @@ public enum PostgresInitCache {
                 try? "\(error)\n".write(toFile: file(request, "failed"), atomically: true, encoding: .utf8)
             }
         }
+        await evict(keeping: limit, engine: engine)
+    }
+
+    /// How many cache images a machine keeps (about 40 MB of layer each): `DEVENV_PGINIT_KEEP`,
+    /// else 8. A stack whose settings change every run cannot fill the disk.
+    public static var limit: Int {
+        ProcessInfo.processInfo.environment["DEVENV_PGINIT_KEEP"].flatMap(Int.init).map { max(0, $0) } ?? 8
+    }
+
+    /// Removes the oldest cache images beyond `limit`, never one a container uses; returns their
+    /// tags.
+    @discardableResult
+    public static func evict(keeping limit: Int, engine: any ContainerEngine) async -> [String] {
+        guard let images = try? await engine.listImages(labels: [keyLabel: nil]), images.count > limit else {
+            return []
+        }
+        let containers = (try? await engine.listContainers(all: true, labels: [keyLabel: nil])) ?? []
+        let used = Set(containers.compactMap(\.ImageID))
+        var excess = images.count - limit
+        var removed: [String] = []
+        for image in images.sorted(by: { ($0.Created ?? 0) < ($1.Created ?? 0) })
+        where excess > 0 && !used.contains(image.Id) {
+            for tag in image.RepoTags ?? [] where tag.hasPrefix(repository + ":") {
+                if (try? await engine.removeImage(tag, force: false)) != nil { removed.append(tag) }
+            }
+            excess -= 1
+        }
+        return removed
     }
 
     /// The cache image for `request` when it exists (and is what its tag says).
@@ -286,6 +314,7 @@ extension ContainerPlan {
     /// it describes the service, and a container from either image is the same service.
     public func usingInitializedCluster(_ request: PostgresInitCache.Request) -> ContainerPlan {
         var copy = self
+        copy.withoutInitCache = config
         copy.config.Image = request.tag
         copy.config.Env =
             (config.Env ?? []).filter { !$0.hasPrefix("PGDATA=") } + ["PGDATA=\(PostgresInitCache.dataDirectory)"]
