@@ -70,6 +70,10 @@ struct PostgresInitCacheTests {
                 "    image: postgres:15\n",
                 environment: ["POSTGRES_PASSWORD": "one", "PGDATA_SECRET_TOKEN": "x"]) == nil)
         #expect(try request("    image: postgres:15\n", environment: ["POSTGRES_PASSWORD": "two\nlines"]) == nil)
+        #expect(
+            try request(
+                "    image: postgres:15\n    volumes: [\"./wal:/srv/wal\"]\n",
+                environment: ["POSTGRES_PASSWORD": "one", "POSTGRES_INITDB_WALDIR": "/srv/wal/15"]) == nil)
         // A data directory moved out of the named volume's way is disposable again.
         #expect(
             try request(

@@ -164,6 +164,49 @@ import Testing
     }
 }
 
+extension PostgresInitCacheIntegrationTests {
+    /// An image that ships its own initdb.d scripts (they may read any variable, which the key
+    /// does not cover): the build refuses it once, and it is never tried again.
+    @Test func anImageWithItsOwnInitScriptsIsNeverCached() async throws {
+        try await DevenvProject().run { project in
+            let engine = project.fixture.client
+            let image = "\(project.name)-postgres-initdb:15"
+            var context = TarArchive()
+            try context.addFile(
+                "Dockerfile",
+                Data(
+                    "FROM postgres:15\nCOPY app.sql /docker-entrypoint-initdb.d/\nLABEL devenv.test=\(project.name)\n"
+                        .utf8))
+            try context.addFile("app.sql", Data("CREATE TABLE app (note text);\n".utf8))
+            for try await _ in try await engine.buildImage(
+                context: context.data(), options: DockerClient.BuildOptions(tags: [image]))
+            {}
+            do {
+                try "services:\n  db:\n    image: \(image)\n".write(
+                    toFile: project.directory + "/compose.yaml", atomically: true, encoding: .utf8)
+                let base = try #require(try await engine.imageIfPresent(image))
+                let stack = try StackLoader.load(
+                    StackLoadOptions(projectName: project.name, workingDirectory: project.directory, environment: [:])
+                ).stack
+                let service = try #require(stack.service("db"))
+                let request = try #require(
+                    PostgresInitCache.request(
+                        for: service, project: project.name, environment: ["POSTGRES_PASSWORD": "x"], base: base))
+                #expect(PostgresInitCache.worthBuilding([request]) == [request])
+                await PostgresInitCache.buildMissing([request], engine: engine)
+                #expect(await PostgresInitCache.image(for: request, engine: engine) == nil)
+                #expect(PostgresInitCache.worthBuilding([request]).isEmpty, "a refused build is not retried")
+                let reason = try String(contentsOfFile: PostgresInitCache.failureFile(for: request), encoding: .utf8)
+                #expect(reason.contains("has its own /docker-entrypoint-initdb.d scripts"))
+                try FileManager.default.removeItem(atPath: PostgresInitCache.failureFile(for: request))
+            } catch {
+                Issue.record(error)
+            }
+            try? await engine.removeImage(image, force: false)
+        }
+    }
+}
+
 /// True the first time only.
 final class Once: @unchecked Sendable {
     private let lock = NSLock()

@@ -15,7 +15,8 @@ import Foundation
 /// the container's own `POSTGRES_PASSWORD` in single-user mode before the first start (the
 /// password never enters the image). Only containers whose data directory is not a named volume
 /// or bind mount use it (their data lived and died with the container anyway), and none with
-/// `/docker-entrypoint-initdb.d` scripts, a replaced entrypoint, a user, or `*_FILE` secrets.
+/// `/docker-entrypoint-initdb.d` scripts (mounted, or in the image: those may read any
+/// variable, so the build refuses them), a replaced entrypoint, a user, or `*_FILE` secrets.
 /// The first container of a key initializes as usual; `up` then asks for the image to be made
 /// in the background. `DEVENV_PGINIT=0` turns all of it off.
 public enum PostgresInitCache {
@@ -33,7 +34,7 @@ public enum PostgresInitCache {
     static let initScripts = "/docker-entrypoint-initdb.d"
     /// Bumped when the image's recipe (build script, wrapper) changes: part of the key, and on
     /// the image, so `gc` removes images of an older recipe.
-    static let format = "2"
+    static let format = "3"
     public static let formatLabel = "dev.devenv.pginit.format"
 
     public static var enabled: Bool { ProcessInfo.processInfo.environment["DEVENV_PGINIT"] != "0" }
@@ -75,9 +76,11 @@ public enum PostgresInitCache {
             let mount = mount.hasSuffix("/") && mount.count > 1 ? String(mount.dropLast()) : mount
             return path == mount || path.hasPrefix(mount == "/" ? "/" : mount + "/")
         }
+        let walDirectory = environment["POSTGRES_INITDB_WALDIR"]
         for volume in service.volumes {
             // A named volume or bind mount keeps the data: its first start is the real one.
             if covers(volume.target, dataDirectory) { return nil }
+            if let walDirectory, covers(volume.target, walDirectory) { return nil }
             if covers(volume.target, initScripts) || covers(initScripts, volume.target) { return nil }
         }
         if let password = environment["POSTGRES_PASSWORD"], password.contains("\n") || password.contains("\0") {
@@ -119,6 +122,10 @@ public enum PostgresInitCache {
     static func dockerfile(_ request: Request, placeholder: String) -> String {
         let script = """
             set -e
+            if [ -n "$(ls -A \(initScripts) 2>/dev/null)" ]; then
+              echo 'devenv: the image has its own \(initScripts) scripts, which may read any variable: not cached' >&2
+              exit 1
+            fi
             "$@" postgres -c listen_addresses=127.0.0.1 -p 5432 &
             pid=$!
             until pg_isready -q -h 127.0.0.1 -p 5432; do
@@ -223,6 +230,9 @@ public enum PostgresInitCache {
     static func file(_ request: Request, _ suffix: String) -> String {
         (workDirectory as NSString).appendingPathComponent("pginit-\(request.key.prefix(24)).\(suffix)")
     }
+
+    /// Where a refused or failed build says why; deleting it lets the next `up` try again.
+    public static func failureFile(for request: Request) -> String { file(request, "failed") }
 
     /// Requests worth a background build: one per key, none that failed before (the reason is
     /// in `$TMPDIR/devenv-<uid>/pginit-<key>.failed`; delete it to try again).
