@@ -271,10 +271,13 @@ public enum PostgresInitCache {
     }
 
     /// Removes the oldest cache images beyond `limit`, never one a container uses; returns their
-    /// tags.
+    /// tags. `matching` narrows the images considered (by label).
     @discardableResult
-    public static func evict(keeping limit: Int, engine: any ContainerEngine) async -> [String] {
-        guard let images = try? await engine.listImages(labels: [keyLabel: nil]), images.count > limit else {
+    public static func evict(
+        keeping limit: Int, matching: [String: String] = [:], engine: any ContainerEngine
+    ) async -> [String] {
+        let filter = [keyLabel: nil].merging(matching.mapValues { Optional($0) }) { $1 }
+        guard let images = try? await engine.listImages(labels: filter), images.count > limit else {
             return []
         }
         let containers = (try? await engine.listContainers(all: true, labels: [keyLabel: nil])) ?? []
