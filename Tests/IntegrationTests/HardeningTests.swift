@@ -96,7 +96,14 @@ import Testing
         try await DevenvProject(files: ["compose.yaml": slow]).run { project in
             try await DevenvProject(files: ["compose.yaml": slow]).run { other in
                 async let first = project.devenv(["up"])
-                try await Task.sleep(for: .milliseconds(700))
+                // The second starts once the first holds the lock (its holder is written into
+                // the lock file), not after a fixed delay a loaded machine could outrun.
+                let lockFile = project.state + "/devenv/locks/\(project.name).lock"
+                for _ in 0..<300 {
+                    let holder = (try? String(contentsOfFile: lockFile, encoding: .utf8)) ?? ""
+                    if holder.contains("devenv up") { break }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
                 async let second = project.devenv(["up"])
                 async let elsewhere = other.devenv(["up"])
                 let (a, b, c) = try await (first, second, elsewhere)
