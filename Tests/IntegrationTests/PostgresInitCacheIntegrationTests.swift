@@ -220,6 +220,46 @@ extension PostgresInitCacheIntegrationTests {
     }
 }
 
+extension PostgresInitCacheIntegrationTests {
+    /// The same key built twice (two hosts sharing an engine: the build lock is local): the
+    /// older image loses its tag, and gc removes it while the tagged one stays.
+    @Test func anUntaggedCacheImageIsCollected() async throws {
+        try await DevenvProject().run { project in
+            let engine = project.fixture.client
+            // Current in every other respect: its base is what its reference names, its recipe
+            // the present one.
+            let reference = "debian:bookworm-slim"
+            let base = try #require(try await engine.imageIfPresent(reference)).Id
+            let tag = "\(PostgresInitCache.repository):\(project.name)-twice"
+            var ids: [String] = []
+            for build in 1...2 {
+                var context = TarArchive()
+                try context.addFile(
+                    "Dockerfile", Data("FROM \(reference)\nLABEL devenv.build=\(project.name)-\(build)\n".utf8))
+                for try await _ in try await engine.buildImage(
+                    context: context.data(),
+                    options: DockerClient.BuildOptions(
+                        tags: [tag],
+                        labels: [
+                            PostgresInitCache.keyLabel: project.name, PostgresInitCache.fromLabel: reference,
+                            PostgresInitCache.baseLabel: base, PostgresInitCache.formatLabel: PostgresInitCache.format,
+                        ]))
+                {}
+                ids.append(try #require(try await engine.imageIfPresent(tag)).Id)
+            }
+            #expect(ids[0] != ids[1])
+            do {
+                _ = try await PostgresInitCache.collectStale(engine: engine)
+                #expect(try await engine.imageIfPresent(ids[0]) == nil, "the untagged older build is collected")
+                #expect(try await engine.imageIfPresent(tag) != nil, "the tagged current one stays")
+            } catch {
+                Issue.record(error)
+            }
+            for id in ids { try? await engine.removeImage(id, force: true) }
+        }
+    }
+}
+
 /// True the first time only.
 final class Once: @unchecked Sendable {
     private let lock = NSLock()

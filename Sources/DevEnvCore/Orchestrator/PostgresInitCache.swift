@@ -34,7 +34,7 @@ public enum PostgresInitCache {
     static let initScripts = "/docker-entrypoint-initdb.d"
     /// Bumped when the image's recipe (build script, wrapper) changes: part of the key, and on
     /// the image, so `gc` removes images of an older recipe.
-    static let format = "3"
+    public static let format = "3"
     public static let formatLabel = "dev.devenv.pginit.format"
 
     public static var enabled: Bool { ProcessInfo.processInfo.environment["DEVENV_PGINIT"] != "0" }
@@ -286,9 +286,7 @@ public enum PostgresInitCache {
         var removed: [String] = []
         for image in images.sorted(by: { ($0.Created ?? 0) < ($1.Created ?? 0) })
         where excess > 0 && !used.contains(image.Id) {
-            for tag in image.RepoTags ?? [] where tag.hasPrefix(repository + ":") {
-                if (try? await engine.removeImage(tag, force: false)) != nil { removed.append(tag) }
-            }
+            removed += await remove(image, engine: engine)
             excess -= 1
         }
         return removed
@@ -303,8 +301,8 @@ public enum PostgresInitCache {
     }
 
     /// Removes cache images that no container uses and whose base image is no longer what its
-    /// reference names (a pulled or rebuilt `postgres:15`) or whose recipe is older; returns
-    /// their tags.
+    /// reference names (a pulled or rebuilt `postgres:15`), whose recipe is older, or that lost
+    /// their tag to a newer build of the same key; returns their tags (or IDs).
     public static func collectStale(engine: any ContainerEngine) async throws -> [String] {
         let images = try await engine.listImages(labels: [keyLabel: nil])
         let used = Set(try await engine.listContainers(all: true, labels: [keyLabel: nil]).compactMap(\.ImageID))
@@ -313,12 +311,28 @@ public enum PostgresInitCache {
         for image in images where !used.contains(image.Id) {
             guard let reference = image.Labels?[fromLabel], let base = image.Labels?[baseLabel] else { continue }
             if current[reference] == nil { current[reference] = (try? await engine.imageIfPresent(reference))??.Id }
-            guard current[reference] != .some(base) || image.Labels?[formatLabel] != format else { continue }
-            for tag in image.RepoTags ?? [] where tag.hasPrefix(repository + ":") {
-                if (try? await engine.removeImage(tag, force: false)) != nil { removed.append(tag) }
-            }
+            let stale = current[reference] != .some(base) || image.Labels?[formatLabel] != format
+            guard stale || tags(of: image).isEmpty else { continue }
+            removed += await remove(image, engine: engine)
         }
         return removed.sorted()
+    }
+
+    /// An image's `devenv-pginit:` tags; none when a build of the same key on another host (its
+    /// lock is local) moved the tag to a newer image.
+    static func tags(of image: ImageSummary) -> [String] {
+        (image.RepoTags ?? []).filter { $0.hasPrefix(repository + ":") }
+    }
+
+    /// Removes a cache image: its tags, or, untagged, the image itself. Returns what went.
+    static func remove(_ image: ImageSummary, engine: any ContainerEngine) async -> [String] {
+        let tags = tags(of: image)
+        guard !tags.isEmpty else {
+            return (try? await engine.removeImage(image.Id, force: false)) != nil ? [image.Id] : []
+        }
+        var removed: [String] = []
+        for tag in tags where (try? await engine.removeImage(tag, force: false)) != nil { removed.append(tag) }
+        return removed
     }
 }
 
