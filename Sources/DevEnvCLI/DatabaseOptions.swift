@@ -37,16 +37,9 @@ extension DatabaseOptions {
         if let name = project.projectName { arguments += ["-p", name] }
         for profile in project.profiles { arguments += ["--profile", profile] }
         if let service { arguments += ["--service", service] }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         if let target { environment["DEVENV_TARGET"] = target }
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try? process.run()
+        runInBackground(arguments, environment: environment)
     }
 }
 

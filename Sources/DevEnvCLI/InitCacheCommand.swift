@@ -24,15 +24,6 @@ extension PostgresInitCache {
     static func buildInBackground(_ requests: [Request]) {
         let requests = worthBuilding(requests)
         guard !requests.isEmpty, let data = try? JSONEncoder().encode(requests) else { return }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["db", "prepare-init-cache"]
-        let input = Pipe()
-        process.standardInput = input
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return }
-        try? input.fileHandleForWriting.write(contentsOf: data)
-        try? input.fileHandleForWriting.close()
+        runInBackground(["db", "prepare-init-cache"], input: data)
     }
 }

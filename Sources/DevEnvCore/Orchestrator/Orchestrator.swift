@@ -153,7 +153,7 @@ public final class Orchestrator: Sendable {
         guard let store else { throw OrchestratorError("up needs the state store for generated values") }
         let resolver = TemplateResolver(stack: stack, store: store)
         var plans: [String: ContainerPlan] = [:]
-        var environments: [String: [String: String]] = [:]
+        var initCache: [String: PostgresInitCache.Request] = [:]
         for service in services {
             let environment: [String: String]
             do {
@@ -162,12 +162,16 @@ public final class Orchestrator: Sendable {
                 throw OrchestratorError("\(error)", exitCode: 2)
             }
             plans[service.name] = ContainerPlan.make(
-                service: service, stack: stack, environment: environment, imageID: images[service.name] ?? "",
+                service: service, stack: stack, environment: environment, imageID: images[service.name]?.Id ?? "",
                 extraLabels: ephemeral?.labels ?? [:])
-            environments[service.name] = environment
+            if PostgresInitCache.enabled, let image = images[service.name],
+                existing[service.name]?.Labels?[ProjectLabel.configHash] != plans[service.name]?.configHash
+            {
+                initCache[service.name] = PostgresInitCache.request(
+                    for: service, project: stack.name, environment: environment, base: image)
+            }
         }
-        summary.initCacheRequests = await useInitializedClusters(
-            services, plans: &plans, environments: environments, existing: existing)
+        summary.initCacheRequests = await useInitializedClusters(initCache, plans: &plans)
         try checkPorts(services, plans: plans, existing: existing)
         let networkIDs = try await ensureNetworksAndVolumes(services)
 
@@ -268,23 +272,17 @@ public final class Orchestrator: Sendable {
 
     enum Change: Sendable { case created, recreated, started, unchanged }
 
-    /// PostgreSQL containers about to be created start from a cached initialized cluster when
-    /// one exists for their image and settings; returns the ones that have none yet.
+    /// PostgreSQL containers about to be created (`requests`, by service) start from a cached
+    /// initialized cluster when one exists for their image and settings; returns the requests
+    /// that have none yet.
     func useInitializedClusters(
-        _ services: [Service], plans: inout [String: ContainerPlan], environments: [String: [String: String]],
-        existing: [String: ContainerSummary]
+        _ requests: [String: PostgresInitCache.Request], plans: inout [String: ContainerPlan]
     ) async -> [PostgresInitCache.Request] {
-        guard PostgresInitCache.enabled else { return [] }
         var missing: [PostgresInitCache.Request] = []
-        for service in services where service.isPostgres(project: stack.name) {
-            guard let plan = plans[service.name], let environment = environments[service.name],
-                existing[service.name]?.Labels?[ProjectLabel.configHash] != plan.configHash,
-                let base = try? await engine.imageIfPresent(service.imageReference(project: stack.name)),
-                let request = PostgresInitCache.request(
-                    for: service, project: stack.name, environment: environment, base: base)
-            else { continue }
+        for (service, request) in requests.sorted(by: { $0.key < $1.key }) {
+            guard let plan = plans[service] else { continue }
             if await PostgresInitCache.image(for: request, engine: engine) != nil {
-                plans[service.name] = plan.usingInitializedCluster(request)
+                plans[service] = plan.usingInitializedCluster(request)
             } else {
                 missing.append(request)
             }
@@ -392,19 +390,19 @@ public final class Orchestrator: Sendable {
 
     // MARK: images
 
-    /// Builds or pulls what is missing; returns each service's image ID.
-    func ensureImages(_ services: [Service], force: Bool) async throws -> [String: String] {
-        var ids: [String: String] = [:]
+    /// Builds or pulls what is missing; returns each service's image as the engine describes it.
+    func ensureImages(_ services: [Service], force: Bool) async throws -> [String: ImageInspect] {
+        var found: [String: ImageInspect] = [:]
         // Services sharing an image (a backend and its workers) resolve it once: one digest of
         // the build context, one build even with --build, one pull.
-        var resolved: [String: String] = [:]
+        var resolved: [String: ImageInspect] = [:]
         for service in services {
             let reference = service.imageReference(project: stack.name)
             if let known = resolved[reference] {
-                ids[service.name] = known
+                found[service.name] = known
                 continue
             }
-            defer { resolved[reference] = ids[service.name] }
+            defer { resolved[reference] = found[service.name] }
             if let build = service.build {
                 var bases: [String] = []
                 for base in BuildDigest.baseImageReferences(build) {
@@ -414,15 +412,15 @@ public final class Orchestrator: Sendable {
                 if !force, let image = try await engine.imageIfPresent(reference),
                     image.Config?.Labels?[ProjectLabel.buildDigest] == digest
                 {
-                    ids[service.name] = image.Id
+                    found[service.name] = image
                     continue
                 }
-                ids[service.name] = try await buildImage(service, build, reference, digest: digest)
+                found[service.name] = try await buildImage(service, build, reference, digest: digest)
                 continue
             }
             let policy = service.pullPolicy ?? "missing"
             if policy != "always", let image = try await engine.imageIfPresent(reference) {
-                ids[service.name] = image.Id
+                found[service.name] = image
                 continue
             }
             guard policy != "never" else {
@@ -447,12 +445,16 @@ public final class Orchestrator: Sendable {
                     service: service.name, reason: "pulled \(reference) but the engine does not have it")
             }
             emit(service.name, .pulled, reference)
-            ids[service.name] = image.Id
+            found[service.name] = image
         }
-        return ids
+        return found
     }
 
-    func buildImage(_ service: Service, _ build: Build, _ reference: String, digest: String) async throws -> String {
+    func buildImage(
+        _ service: Service, _ build: Build, _ reference: String, digest: String
+    ) async throws
+        -> ImageInspect
+    {
         emit(service.name, .building, reference)
         let ignore = DockerIgnore(contextDirectory: build.context)
         let context: Data
@@ -486,7 +488,7 @@ public final class Orchestrator: Sendable {
             throw ServiceFailure(service: service.name, reason: "built \(reference) but the engine does not have it")
         }
         emit(service.name, .built, reference)
-        return image.Id
+        return image
     }
 
     // MARK: ports, networks, volumes

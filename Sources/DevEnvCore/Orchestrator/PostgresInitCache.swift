@@ -276,12 +276,8 @@ public enum PostgresInitCache {
     public static func evict(
         keeping limit: Int, matching: [String: String] = [:], engine: any ContainerEngine
     ) async -> [String] {
-        let filter = [keyLabel: nil].merging(matching.mapValues { Optional($0) }) { $1 }
-        guard let images = try? await engine.listImages(labels: filter), images.count > limit else {
-            return []
-        }
-        let containers = (try? await engine.listContainers(all: true, labels: [keyLabel: nil])) ?? []
-        let used = Set(containers.compactMap(\.ImageID))
+        guard let (images, used) = try? await inventory(matching: matching, engine: engine), images.count > limit
+        else { return [] }
         var excess = images.count - limit
         var removed: [String] = []
         for image in images.sorted(by: { ($0.Created ?? 0) < ($1.Created ?? 0) })
@@ -304,8 +300,7 @@ public enum PostgresInitCache {
     /// reference names (a pulled or rebuilt `postgres:15`), whose recipe is older, or that lost
     /// their tag to a newer build of the same key; returns their tags (or IDs).
     public static func collectStale(engine: any ContainerEngine) async throws -> [String] {
-        let images = try await engine.listImages(labels: [keyLabel: nil])
-        let used = Set(try await engine.listContainers(all: true, labels: [keyLabel: nil]).compactMap(\.ImageID))
+        let (images, used) = try await inventory(engine: engine)
         var removed: [String] = []
         var current: [String: String?] = [:]
         for image in images where !used.contains(image.Id) {
@@ -316,6 +311,16 @@ public enum PostgresInitCache {
             removed += await remove(image, engine: engine)
         }
         return removed.sorted()
+    }
+
+    /// The cache images (those with `matching` labels too) and the IDs of those a container uses.
+    static func inventory(
+        matching: [String: String] = [:], engine: any ContainerEngine
+    ) async throws -> (images: [ImageSummary], used: Set<String>) {
+        let images = try await engine.listImages(
+            labels: [keyLabel: nil].merging(matching.mapValues { Optional($0) }) { $1 })
+        let containers = try await engine.listContainers(all: true, labels: [keyLabel: nil])
+        return (images, Set(containers.compactMap(\.ImageID)))
     }
 
     /// An image's `devenv-pginit:` tags; none when a build of the same key on another host (its
