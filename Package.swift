@@ -26,18 +26,24 @@ let package = Package(
             name: "CSQLite3", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
 
-        .target(name: "DockerEngine", dependencies: ["CCurl"], swiftSettings: strict),
+        // Sockets, signals, processes, file locks and file watching: the only code that differs
+        // between Linux and Darwin.
+        .target(name: "Platform", swiftSettings: strict),
+        .target(name: "DockerEngine", dependencies: ["CCurl", "Platform"], swiftSettings: strict),
         .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: strict),
         .target(name: "StateStore", dependencies: ["CSQLite3"], swiftSettings: strict),
         .target(
             name: "DevEnvCore",
             dependencies: [
-                "DockerEngine", "Postgres", "StateStore", "Yams", .product(name: "Crypto", package: "swift-crypto"),
+                "DockerEngine", "Platform", "Postgres", "StateStore", "Yams",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
         .target(
             name: "DevEnvCLI",
-            dependencies: ["DevEnvCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "DevEnvCore", "Platform", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict),
         .executableTarget(name: "devenv", dependencies: ["DevEnvCLI"], swiftSettings: strict),
 
@@ -48,7 +54,10 @@ let package = Package(
 
         // The stub engine (an HTTP server on a unix socket) the unit tests talk to.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
-        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "DockerEngineTests", dependencies: ["DockerEngine", "TestSupport"], exclude: ["fixtures"],
+            swiftSettings: strict),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform"], swiftSettings: strict),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strict),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "TestSupport"], swiftSettings: strict),
         .testTarget(
@@ -59,7 +68,8 @@ let package = Package(
             ],
             exclude: ["fixtures"],
             swiftSettings: strict),
-        .testTarget(name: "DevEnvCoreTests", dependencies: ["DevEnvCore", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "DevEnvCoreTests", dependencies: ["DevEnvCore", "Platform", "TestSupport"], swiftSettings: strict),
         // Needs a real engine (and the local images): `make test` provides both.
         .testTarget(
             name: "IntegrationTests",

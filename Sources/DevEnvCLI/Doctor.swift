@@ -13,40 +13,51 @@ struct Doctor: AsyncParsableCommand {
 
     func run() async throws {
         let client = try DockerClient.fromEnvironment()
-        let report = await DoctorService(engine: client, statePath: StateStore.defaultPath()).report()
+        let report = await DoctorService(
+            engine: client, statePath: StateStore.defaultPath(), selection: client.selection
+        ).report()
         let output = Output(json: json)
         if json {
             try output.printJSON(report)
         } else {
-            let engine = report.engine
-            output.printFields(
-                [
-                    ("devenv", report.devenvVersion),
-                    ("engine", engine.host),
-                    ("reachable", engine.reachable ? "yes" : "no"),
-                    ("engine version", engine.version ?? "-"),
-                    (
-                        "api version",
-                        engine.apiVersion.map { v in engine.minApiVersion.map { "\(v) (engine accepts \($0)+)" } ?? v }
-                            ?? "-"
-                    ),
-                    ("storage driver", engine.storageDriver ?? "-"),
-                    ("os/arch", "\(report.os)/\(report.arch)"),
-                    ("state store", report.statePath + (report.stateSchema.map { " (schema \($0))" } ?? "")),
-                    ("libcurl", report.libraries.libcurl),
-                    ("libpq", report.libraries.libpq),
-                    ("sqlite", report.libraries.sqlite),
-                ] + report.disk.map { ("free disk", "\(Self.humanBytes($0.freeBytes)) at \($0.path)") })
+            output.printFields(Self.fields(report))
         }
         if !report.engine.reachable {
-            let detail = ErrorReport(
-                DockerEngineError(.unreachable, "cannot reach docker engine at \(report.engine.host)"))
-            FileHandle.standardError.write(Data("devenv: \(detail?.line ?? "")\n".utf8))
+            printError("devenv: \(report.engine.error ?? "cannot reach docker engine at \(report.engine.host)")")
         }
         if let stateError = report.stateError {
             FileHandle.standardError.write(Data("devenv: \(ErrorReport.lowercasingFirst(stateError))\n".utf8))
         }
         if !report.healthy { throw CommandFailure(exitCode: 1) }
+    }
+
+    /// The text form, a row per fact.
+    static func fields(_ report: DoctorReport) -> [(String, String)] {
+        let engine = report.engine
+        let kind = engine.kind.map { $0 + (engine.rootless == true ? ", rootless" : ", rootful") } ?? "-"
+        let tls = engine.tls.map { ", TLS \($0)" } ?? ""
+        let published = "bound to \(engine.publishAddress) on the engine's host, reached at \(engine.reachableHost)"
+        let accepts = engine.minApiVersion.map { " (engine accepts \($0)+)" } ?? ""
+        let schema = report.stateSchema.map { " (schema \($0))" } ?? ""
+        var rows: [(String, String)] = [
+            ("devenv", report.devenvVersion),
+            ("engine", engine.host),
+            ("chosen because", engine.reason ?? "-"),
+            ("reachable", engine.reachable ? "yes" : "no"),
+            ("kind", kind),
+            ("location", engine.location + tls),
+            ("published ports", published),
+            ("engine version", engine.version ?? "-"),
+            ("api version", engine.apiVersion.map { $0 + accepts } ?? "-"),
+            ("storage driver", engine.storageDriver ?? "-"),
+            ("os/arch", "\(report.os)/\(report.arch)"),
+            ("state store", report.statePath + schema),
+            ("libcurl", report.libraries.libcurl),
+            ("libpq", report.libraries.libpq),
+            ("sqlite", report.libraries.sqlite),
+        ]
+        for disk in report.disk { rows.append(("free disk", "\(humanBytes(disk.freeBytes)) at \(disk.path)")) }
+        return rows
     }
 
     static func humanBytes(_ bytes: Int64?) -> String {

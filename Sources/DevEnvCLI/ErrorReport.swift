@@ -51,7 +51,10 @@ struct ErrorReport {
     private init(engine error: DockerEngineError) {
         switch error.code {
         case .unreachable:
-            self.init(line: "\(error.message): is dockerd running? try 'devenv doctor'", exitCode: 1)
+            self.init(
+                line: "\(error.message): \(error.hint ?? "is dockerd running? try 'devenv doctor'")", exitCode: 1)
+        case .tls, .registryAuth, .credentials, .unsupported, .discovery:
+            self.init(line: error.message + (error.hint.map { "; \($0)" } ?? ""), exitCode: 1)
         case .invalidEndpoint:
             self.init(line: "\(error.message): fix DOCKER_HOST", exitCode: 2)
         case .timeout:

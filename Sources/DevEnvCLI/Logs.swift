@@ -2,6 +2,7 @@ import ArgumentParser
 import DevEnvCore
 import DockerEngine
 import Foundation
+import Platform
 
 struct Logs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show service logs, prefixed with the service name.")
@@ -25,7 +26,7 @@ struct Logs: AsyncParsableCommand {
             )
         }
         let width = containers.map { ($0.Labels?[ProjectLabel.service] ?? "").count }.max() ?? 0
-        let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        let color = Host.isTerminal(Host.standardOutput) && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
         let writer = LineWriter()
         let options = DockerClient.LogOptions(follow: follow, timestamps: timestamps, tail: tail)
         try await runInterruptibly {

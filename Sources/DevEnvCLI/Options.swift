@@ -2,6 +2,7 @@ import ArgumentParser
 import DevEnvCore
 import DockerEngine
 import Foundation
+import Platform
 import StateStore
 
 /// `-f FILE`, `-p NAME` and `--profile`, shared by every command that works on a stack.
@@ -61,16 +62,13 @@ func printError(_ line: String) {
 /// Runs `work` so that Ctrl-C cancels it promptly (exit 130); a second Ctrl-C exits at once.
 func runInterruptibly<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
     let task = Task { try await work() }
-    signal(SIGINT, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
     let interrupts = Mutexed(0)
-    source.setEventHandler {
+    let trap = SignalTrap([Signal.interrupt]) { _ in
         interrupts.update { $0 += 1 }
         if interrupts.value > 1 { Foundation.exit(130) }
         task.cancel()
     }
-    source.resume()
-    defer { source.cancel() }
+    defer { trap.cancel() }
     do {
         return try await task.value
     } catch {

@@ -1,5 +1,6 @@
 import DevEnvCore
 import Foundation
+import Platform
 
 /// Renders orchestrator events: `--json` one object per line on stdout; on a terminal one live
 /// line per service; otherwise plain lines on stderr.
@@ -12,7 +13,7 @@ final class ProgressPrinter: ProgressSink, @unchecked Sendable {
     private var drawn = 0
 
     init(json: Bool) {
-        let tty = isatty(STDERR_FILENO) == 1
+        let tty = Host.isTerminal(Host.standardError)
         mode = json ? .json : (tty && ProcessInfo.processInfo.environment["TERM"] != "dumb" ? .live : .plain)
         color = tty && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DevEnvCore
 import Foundation
+import Platform
 import StateStore
 
 struct Psql: AsyncParsableCommand {
@@ -36,22 +37,19 @@ struct Psql: AsyncParsableCommand {
         let container = try await engine.listContainers(
             all: false, labels: [ProjectLabel.project: stack.name, ProjectLabel.service: chosen.name]
         ).first
-        guard let container, let (host, port) = HostEnvironment.published(container, 5432) else {
+        guard let container, let (host, port) = HostEndpoints(connection: engine.connection).published(container, 5432)
+        else {
             throw CLIError(
                 message:
                     "service '\(chosen.name)' is not running with port 5432 published; run 'devenv up' (and publish \"5432\")"
             )
         }
-        setenv("PGHOST", host, 1)
-        setenv("PGPORT", String(port), 1)
-        setenv("PGUSER", login.user, 1)
-        setenv("PGPASSWORD", login.password, 1)
-        setenv("PGDATABASE", login.database, 1)
-        let arguments = ["psql"] + psqlArguments
-        let cArguments = arguments.map { strdup($0) } + [nil]
-        execvp("psql", cArguments)
-        throw CLIError(
-            message:
-                "cannot run psql: \(String(cString: strerror(errno))); install it (apt-get install postgresql-client)")
+        let failure = Processes.replaceCurrent(
+            with: ["psql"] + psqlArguments,
+            adding: [
+                "PGHOST": host, "PGPORT": String(port), "PGUSER": login.user, "PGPASSWORD": login.password,
+                "PGDATABASE": login.database,
+            ])
+        throw CLIError(message: "cannot run psql: \(failure); install it (apt-get install postgresql-client)")
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DevEnvCore
 import Foundation
+import Platform
 import StateStore
 
 struct TestCommand: AsyncParsableCommand {
@@ -9,7 +10,7 @@ struct TestCommand: AsyncParsableCommand {
         abstract: "Run CMD against a disposable copy of the stack, tear it down, exit with CMD's exit code.",
         discussion: """
             The stack (or the named services) comes up as an ephemeral project with a unique name; PostgreSQL
-            and Redis get free 127.0.0.1 ports; CMD runs with 'devenv env' variables (DATABASE_URL, REDIS_URL…)
+            and Redis get free ports on the engine's host (127.0.0.1 for a local engine); CMD runs with 'devenv env' variables (DATABASE_URL, REDIS_URL…)
             in its environment. Everything, volumes included, is removed afterwards unless --keep; a killed run
             leaves resources that expire after --ttl and that 'devenv gc' (or any 'devenv up') removes. While the run
             lives its stack is never collected, however long CMD takes.
@@ -30,7 +31,7 @@ struct TestCommand: AsyncParsableCommand {
         let base = try project.loadStack().stack.name
         var unique = project
         unique.projectName = "\(base)-test-\(String(UUID().uuidString.prefix(6)).lowercased())"
-        let stack = try unique.loadStack().stack.withLoopbackPorts()
+        let stack = try unique.loadStack().stack
         let engine = try await connectEngine()
         _ = try? await Reaper(engine: engine).collect()
         let store = try StateStore()
@@ -73,17 +74,10 @@ struct TestCommand: AsyncParsableCommand {
         process.arguments = command
         process.environment = ProcessInfo.processInfo.environment.merging(variables) { $1 }
         try process.run()
-        var sources: [any DispatchSourceSignal] = []
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            let pid = process.processIdentifier
-            source.setEventHandler { kill(pid, signalNumber) }
-            source.resume()
-            sources.append(source)
-        }
+        let pid = process.processIdentifier
+        let trap = SignalTrap([Signal.interrupt, Signal.terminate]) { Processes.send($0, to: pid) }
         process.waitUntilExit()
-        sources.forEach { $0.cancel() }
+        trap.cancel()
         return process.terminationReason == .uncaughtSignal
             ? 128 + process.terminationStatus : process.terminationStatus
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DevEnvCore
 import Foundation
+import Platform
 import StateStore
 
 struct Up: AsyncParsableCommand {
@@ -20,18 +21,19 @@ struct Up: AsyncParsableCommand {
     @Option(help: "Seconds a service may take to become healthy.") var timeout: Double = 300
     @Flag(help: "A disposable project: labelled with an owner and an expiry for 'devenv gc'.") var ephemeral = false
     @Option(help: "How long an --ephemeral project may live (30m, 2h, 1d).") var ttl: String = "1h"
-    @Flag(help: "Publish PostgreSQL and Redis on free 127.0.0.1 ports when the file publishes none.") var randomPorts =
-        false
+    @Flag(
+        help:
+            "Accepted for compatibility: PostgreSQL and Redis that publish nothing always get a free port on the engine's host."
+    ) var randomPorts = false
     @Argument(help: "Services to start (with their dependencies).") var services: [String] = []
 
     /// Who made a disposable project: user, host and process, for people reading labels.
     static func owner() -> String {
-        "\(ProcessInfo.processInfo.environment["USER"] ?? "user")@\(ProcessInfo.processInfo.hostName) pid \(getpid())"
+        "\(ProcessInfo.processInfo.environment["USER"] ?? "user")@\(ProcessInfo.processInfo.hostName) pid \(Processes.currentID)"
     }
 
     func run() async throws {
-        var stack = try project.loadStack().stack
-        if randomPorts || ephemeral { stack = stack.withLoopbackPorts() }
+        let stack = try project.loadStack().stack
         guard let lifetime = Ephemeral.duration(ttl) else {
             throw CLIError(message: "--ttl \(ttl): expected a duration such as 30m, 2h or 1d", exitCode: 2)
         }

@@ -1,5 +1,6 @@
 import DockerEngine
 import Foundation
+import Platform
 import Postgres
 import StateStore
 
@@ -13,6 +14,21 @@ public struct DoctorReport: Codable, Sendable {
     public struct Engine: Codable, Sendable {
         public var host: String
         public var reachable: Bool
+        /// `docker` or `podman`, once it answered.
+        public var kind: String?
+        public var rootless: Bool?
+        /// `local` (this machine, or a VM of it: published ports on 127.0.0.1) or `remote`.
+        public var location: String
+        /// How the engine was chosen: `DOCKER_HOST`, `context`, `socket` or `fallback`.
+        public var source: String?
+        /// Why, in a sentence.
+        public var reason: String?
+        public var context: String?
+        /// TLS to a tcp:// engine: `verified`, `unverified`, or nil.
+        public var tls: String?
+        /// Where published ports are bound on the engine's host, and reached from here.
+        public var publishAddress: String
+        public var reachableHost: String
         public var version: String?
         public var apiVersion: String?
         public var minApiVersion: String?
@@ -50,17 +66,27 @@ public struct DoctorReport: Codable, Sendable {
 public struct DoctorService: Sendable {
     let engine: any ContainerEngine
     let statePath: String
+    let selection: EngineSelection?
 
-    public init(engine: any ContainerEngine, statePath: String) {
+    public init(engine: any ContainerEngine, statePath: String, selection: EngineSelection? = nil) {
         self.engine = engine
         self.statePath = statePath
+        self.selection = selection
     }
 
     public func report() async -> DoctorReport {
-        var engineReport = DoctorReport.Engine(host: engine.endpointDescription, reachable: false)
+        let endpoints = HostEndpoints(connection: engine.connection)
+        var engineReport = DoctorReport.Engine(
+            host: engine.endpointDescription, reachable: false, location: endpoints.isRemote ? "remote" : "local",
+            source: selection?.source.rawValue, reason: selection?.reason, context: selection?.context,
+            tls: engine.connection.tls.map { $0.verify ? "verified" : "unverified" },
+            publishAddress: endpoints.publishAddress, reachableHost: endpoints.reachableHost)
         do {
-            _ = try await engine.ping()
+            _ = try await engine.apiVersion()
             engineReport.reachable = true
+            let identity = try await engine.identity()
+            engineReport.kind = identity.kind.rawValue
+            engineReport.rootless = identity.rootless
             engineReport.apiVersion = try await engine.apiVersion()
             let version = try await engine.version()
             engineReport.version = version.Version
@@ -71,7 +97,12 @@ public struct DoctorService: Sendable {
             engineReport.storageDriver = info.Driver
             engineReport.rootDir = info.DockerRootDir
         } catch {
-            engineReport.error = String(describing: error)
+            if let error = error as? DockerEngineError {
+                let hint = error.hint ?? (error.code == .unreachable ? "is the engine running?" : nil)
+                engineReport.error = error.message + (hint.map { ": \($0)" } ?? "")
+            } else {
+                engineReport.error = String(describing: error)
+            }
         }
 
         var stateSchema: Int?
@@ -82,14 +113,11 @@ public struct DoctorService: Sendable {
             stateError = String(describing: error)
         }
 
-        var uts = utsname()
-        uname(&uts)
-        let machine = withUnsafeBytes(of: &uts.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let system = withUnsafeBytes(of: &uts.sysname) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let (system, machine) = Host.system()
 
         var disks = [DoctorReport.Disk(path: (statePath as NSString).deletingLastPathComponent, freeBytes: nil)]
         // The engine's root is only measurable when the engine runs on this machine.
-        if let root = engineReport.rootDir, engine.endpointDescription.hasPrefix("unix://"),
+        if let root = engineReport.rootDir, !endpoints.isRemote,
             FileManager.default.fileExists(atPath: root)
         {
             disks.append(DoctorReport.Disk(path: root, freeBytes: nil))
@@ -112,14 +140,5 @@ public struct DoctorService: Sendable {
     }
 
     /// Free bytes on the filesystem holding `path` (or its nearest existing parent).
-    static func freeBytes(at path: String) -> Int64? {
-        var candidate = path
-        while !FileManager.default.fileExists(atPath: candidate), candidate != "/" {
-            candidate = (candidate as NSString).deletingLastPathComponent
-            if candidate.isEmpty { candidate = "/" }
-        }
-        var stats = statvfs()
-        guard statvfs(candidate, &stats) == 0 else { return nil }
-        return Int64(stats.f_bavail) * Int64(stats.f_frsize)
-    }
+    static func freeBytes(at path: String) -> Int64? { Host.freeBytes(at: path) }
 }

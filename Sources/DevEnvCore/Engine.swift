@@ -4,9 +4,15 @@ import Foundation
 /// What core services need of a container engine. `DockerClient` is the real one; unit
 /// tests substitute their own.
 public protocol ContainerEngine: Sendable {
-    /// Where the engine listens, as the user would name it.
-    var endpointDescription: String { get }
+    /// Where the engine listens and how devenv reaches it.
+    var connection: EngineConnection { get }
     func ping() async throws -> PingResult
+    /// Docker or Podman, rootless or not.
+    func identity() async throws -> EngineIdentity
+    /// Docker or Podman, cheaply (from the negotiation's ping).
+    func kind() async throws -> EngineIdentity.Kind
+    /// Runs a container's healthcheck now where the engine can (Podman); false elsewhere.
+    func runHealthcheck(_ id: String) async throws -> Bool
     func version() async throws -> SystemVersion
     func info() async throws -> SystemInfo
     /// The API version in use after negotiation.
@@ -46,6 +52,9 @@ public protocol ContainerEngine: Sendable {
     func removeVolume(_ name: String, force: Bool) async throws
 }
 
-extension DockerClient: ContainerEngine {
-    public var endpointDescription: String { endpoint.description }
+extension ContainerEngine {
+    /// Where the engine listens, as the user would name it.
+    public var endpointDescription: String { connection.description }
 }
+
+extension DockerClient: ContainerEngine {}

@@ -2,21 +2,32 @@ import CCurl
 import Foundation
 import Synchronization
 
-/// HTTP/1.1 over a unix socket or TCP, with libcurl.
+/// HTTP/1.1 to the engine with libcurl: over a unix socket, TCP, TLS, or the pipes of
+/// `ssh … docker system dial-stdio`.
 ///
 /// `curl_easy_perform` blocks, so every transfer runs on a thread of its own, never on
 /// Swift's cooperative pool; its body reaches the caller through an `AsyncThrowingStream`.
 /// Easy handles are kept in a small pool so consecutive requests reuse the connection.
 public final class CurlTransport: Transport {
-    public let endpoint: EngineEndpoint
+    public let connection: EngineConnection
     let connectTimeout: TimeInterval
+    let dialer: SSHDialer?
     private let pool = Mutex<[CurlHandle]>([])
     private static let maxIdleHandles = 8
 
-    public init(endpoint: EngineEndpoint, connectTimeout: TimeInterval = 5) {
+    public init(connection: EngineConnection, connectTimeout: TimeInterval = 5) {
         _ = curlGlobalInit
-        self.endpoint = endpoint
+        self.connection = connection
         self.connectTimeout = connectTimeout
+        if case .ssh(let user, let host, let port) = connection.endpoint {
+            dialer = SSHDialer(user: user, host: host, port: port, command: connection.sshCommand)
+        } else {
+            dialer = nil
+        }
+    }
+
+    public convenience init(endpoint: EngineEndpoint, connectTimeout: TimeInterval = 5) {
+        self.init(connection: EngineConnection(endpoint: endpoint), connectTimeout: connectTimeout)
     }
 
     deinit {
@@ -35,7 +46,7 @@ public final class CurlTransport: Transport {
 
     public func stream(_ request: HTTPRequest) async throws -> HTTPStreamResponse {
         try Task.checkCancellation()
-        let transfer = CurlTransfer(request: request, endpoint: endpoint, connectTimeout: connectTimeout)
+        let transfer = CurlTransfer(request: request, transport: self)
         let handle = takeHandle()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
@@ -52,12 +63,12 @@ public final class CurlTransport: Transport {
         }
     }
 
-    private func takeHandle() -> CurlHandle {
+    func takeHandle() -> CurlHandle {
         if let handle = pool.withLock({ $0.popLast() }) { return handle }
         return CurlHandle(raw: curl_easy_init())
     }
 
-    private func giveBack(_ handle: CurlHandle, reusable: Bool) {
+    func giveBack(_ handle: CurlHandle, reusable: Bool) {
         let kept =
             reusable
             && pool.withLock { idle in
@@ -79,8 +90,8 @@ struct CurlHandle: @unchecked Sendable {
 /// The state of one transfer, shared between the perform thread (callbacks) and the caller.
 final class CurlTransfer: @unchecked Sendable {
     let request: HTTPRequest
-    let endpoint: EngineEndpoint
-    let connectTimeout: TimeInterval
+    let transport: CurlTransport
+    var endpoint: EngineEndpoint { transport.connection.endpoint }
 
     private struct State {
         var cancelled = false
@@ -96,10 +107,9 @@ final class CurlTransfer: @unchecked Sendable {
     private let bodyContinuation: AsyncThrowingStream<Data, any Error>.Continuation
     private var uploadOffset = 0
 
-    init(request: HTTPRequest, endpoint: EngineEndpoint, connectTimeout: TimeInterval) {
+    init(request: HTTPRequest, transport: CurlTransport) {
         self.request = request
-        self.endpoint = endpoint
-        self.connectTimeout = connectTimeout
+        self.transport = transport
         (body, bodyContinuation) = AsyncThrowingStream.makeStream(of: Data.self)
         bodyContinuation.onTermination = { [weak self] termination in
             // The consumer stopped reading: abort the transfer (logs --follow, Ctrl-C).
@@ -121,17 +131,7 @@ final class CurlTransfer: @unchecked Sendable {
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
 
-        let url: String
-        switch endpoint {
-        case .unix(let path):
-            devenv_curl_setopt_string(handle, CURLOPT_UNIX_SOCKET_PATH, path)
-            url = "http://localhost" + request.path
-        case .tcp(let host, let port):
-            url = "http://\(host):\(port)" + request.path
-        }
-        devenv_curl_setopt_string(handle, CURLOPT_URL, url)
-        devenv_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-        devenv_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(connectTimeout * 1000))
+        transport.configureConnection(handle, path: request.path)
         if let timeout = request.timeout {
             devenv_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(timeout * 1000))
         }
@@ -184,26 +184,8 @@ final class CurlTransfer: @unchecked Sendable {
         }
         let buffered = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         let detail = buffered.isEmpty ? String(cString: curl_easy_strerror(code)) : buffered
-        return mapError(code, detail: detail)
-    }
-
-    private func mapError(_ code: CURLcode, detail: String) -> DockerEngineError {
         if isCancelled { return DockerEngineError(.cancelled, "cancelled", underlying: detail) }
-        switch code {
-        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST:
-            return DockerEngineError(.unreachable, "cannot reach docker engine at \(endpoint)", underlying: detail)
-        case CURLE_OPERATION_TIMEDOUT:
-            let after = request.timeout.map { " after \(Int($0))s" } ?? ""
-            return DockerEngineError(
-                .timeout,
-                "docker engine at \(endpoint) did not answer \(request.method) \(request.pathWithoutQuery)\(after)",
-                underlying: detail)
-        default:
-            return DockerEngineError(
-                .transport,
-                "connection to docker engine at \(endpoint) failed during \(request.method) \(request.pathWithoutQuery): \(detail)",
-                underlying: detail)
-        }
+        return transport.connectionError(code, detail: detail, during: request)
     }
 
     // MARK: callbacks (perform thread)

@@ -12,31 +12,48 @@ public final class DockerClient: Sendable {
     public let transport: any Transport
     private let pinnedVersion: String?
     private let negotiated = Mutex<String?>(nil)
+    /// The first ping's answer, kept: it says Docker or Podman at no extra cost.
+    private let firstPing = Mutex<PingResult?>(nil)
     let encoder = JSONEncoder()
     let decoder = JSONDecoder()
     /// Timeout for ordinary (non-streaming) calls.
     public let requestTimeout: TimeInterval
 
-    public init(transport: any Transport, apiVersion: String? = nil, requestTimeout: TimeInterval = 60) {
+    /// How the engine was chosen (`fromEnvironment`); nil for a client made from a transport.
+    public let selection: EngineSelection?
+    /// Registry logins for pulls and builds; nil sends none.
+    public let credentials: RegistryCredentials?
+
+    public init(
+        transport: any Transport, apiVersion: String? = nil, requestTimeout: TimeInterval = 60,
+        selection: EngineSelection? = nil, credentials: RegistryCredentials? = nil
+    ) {
         self.transport = transport
         self.pinnedVersion = apiVersion.flatMap { $0.isEmpty ? nil : $0 }
         self.requestTimeout = requestTimeout
+        self.selection = selection
+        self.credentials = credentials
         encoder.outputFormatting = [.sortedKeys]
     }
 
-    /// A client for `DOCKER_HOST` / `DOCKER_API_VERSION` from `environment`.
-    /// `DEVENV_ENGINE_TIMEOUT` (seconds) bounds each ordinary call.
+    /// A client for the engine `EngineDiscovery` chooses from `environment` (DOCKER_HOST, docker
+    /// contexts, well-known sockets), with `DOCKER_API_VERSION` and the registry logins of
+    /// `$DOCKER_CONFIG/config.json`. `DEVENV_ENGINE_TIMEOUT` (seconds) bounds each ordinary call.
     public static func fromEnvironment(
-        _ environment: [String: String] = ProcessInfo.processInfo.environment
+        _ environment: [String: String] = ProcessInfo.processInfo.environment, home: String = NSHomeDirectory()
     ) throws -> DockerClient {
-        let endpoint = try EngineEndpoint(dockerHost: environment["DOCKER_HOST"])
+        let selection = try EngineDiscovery.select(environment: environment, home: home)
         let timeout = environment["DEVENV_ENGINE_TIMEOUT"].flatMap(TimeInterval.init) ?? 60
         return DockerClient(
-            transport: CurlTransport(endpoint: endpoint), apiVersion: environment["DOCKER_API_VERSION"],
-            requestTimeout: timeout)
+            transport: CurlTransport(connection: selection.connection), apiVersion: environment["DOCKER_API_VERSION"],
+            requestTimeout: timeout, selection: selection,
+            credentials: RegistryCredentials(
+                configDirectory: EngineDiscovery.configDirectory(environment: environment, home: home),
+                environment: environment))
     }
 
     public var endpoint: EngineEndpoint { transport.endpoint }
+    public var connection: EngineConnection { transport.connection }
 
     // MARK: version negotiation
 
@@ -45,7 +62,9 @@ public final class DockerClient: Sendable {
     public func apiVersion() async throws -> String {
         if let pinnedVersion { return pinnedVersion }
         if let known = negotiated.withLock({ $0 }) { return known }
-        var serverVersion = try await ping().apiVersion
+        let ping = try await pingExplained()
+        firstPing.withLock { $0 = ping }
+        var serverVersion = ping.apiVersion
         if serverVersion == nil {
             let response = try await transport.send(
                 HTTPRequest(method: "GET", path: "/version", timeout: requestTimeout))
@@ -106,7 +125,53 @@ public final class DockerClient: Sendable {
 
     func check(_ response: HTTPResponse, _ request: HTTPRequest) throws {
         guard (200..<300).contains(response.status) else {
-            throw DockerEngineError.api(status: response.status, body: response.body, request: request)
+            throw explained(DockerEngineError.api(status: response.status, body: response.body, request: request))
+        }
+    }
+
+    /// Engine answers that mean something other than what they say: plain HTTP sent to a TLS
+    /// port, and a route the engine does not have (an old Podman), in the user's terms.
+    func explained(_ error: DockerEngineError) -> DockerEngineError {
+        guard error.code == .api else { return error }
+        let message = error.message.lowercased()
+        if error.status == 400 && message.contains("https server") {
+            return DockerEngineError(
+                .tls,
+                "docker engine at \(endpoint) speaks TLS; set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem",
+                status: 400, underlying: error.underlying)
+        }
+        // Docker answers an unknown route with {"message":"page not found"}, Podman with "Not Found".
+        if error.status == 404 && ["page not found", "not found", "404 page not found"].contains(message) {
+            let route = error.underlying.map { " \($0.split(separator: "?").first ?? "")" } ?? ""
+            return DockerEngineError(
+                .unsupported,
+                "docker engine at \(endpoint) does not implement\(route); upgrade it (Podman 4.0 or newer, Docker 20.10 or newer)",
+                status: 404, underlying: error.underlying)
+        }
+        return error
+    }
+
+    /// `ping()`, with an unreachable engine explained by how it was chosen.
+    func pingExplained() async throws -> PingResult {
+        do {
+            return try await ping()
+        } catch let error as DockerEngineError where error.code == .unreachable {
+            guard let selection else { throw error }
+            switch selection.source {
+            case .fallback:
+                throw DockerEngineError(
+                    .unreachable,
+                    "cannot reach a docker engine: nothing answers at \(selection.tried.joined(separator: ", "))",
+                    underlying: error.underlying,
+                    hint: "start one (dockerd, Docker Desktop, 'podman system service'), or set DOCKER_HOST or a docker context")
+            case .context:
+                throw DockerEngineError(
+                    .unreachable, "\(error.message) (docker context '\(selection.context ?? "")')",
+                    underlying: error.underlying,
+                    hint: error.hint ?? "check the engine behind the context ('docker context inspect \(selection.context ?? "")')")
+            case .dockerHost, .socket:
+                throw error
+            }
         }
     }
 
@@ -152,7 +217,7 @@ public final class DockerClient: Sendable {
         let response = try await transport.stream(request)
         guard (200..<300).contains(response.status) else {
             let body = try await response.collect()
-            throw DockerEngineError.api(status: response.status, body: body, request: request)
+            throw explained(DockerEngineError.api(status: response.status, body: body, request: request))
         }
         return response
     }
@@ -163,6 +228,35 @@ public struct PingResult: Sendable {
     public var apiVersion: String?
     public var osType: String?
     public var builderVersion: String?
+    /// Podman's own API version (`Libpod-Api-Version`); nil for Docker.
+    public var podmanVersion: String?
+
+    public init(apiVersion: String?, osType: String?, builderVersion: String?, podmanVersion: String? = nil) {
+        self.apiVersion = apiVersion
+        self.osType = osType
+        self.builderVersion = builderVersion
+        self.podmanVersion = podmanVersion
+    }
+}
+
+/// What kind of engine answers: Docker or Podman, and whether it runs without root.
+public struct EngineIdentity: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        case docker
+        case podman
+    }
+    public var kind: Kind
+    public var version: String?
+    public var rootless: Bool
+    /// The engine's operating system as it reports it (`Docker Desktop`, `Debian GNU/Linux 12`).
+    public var operatingSystem: String?
+
+    public init(kind: Kind, version: String?, rootless: Bool, operatingSystem: String?) {
+        self.kind = kind
+        self.version = version
+        self.rootless = rootless
+        self.operatingSystem = operatingSystem
+    }
 }
 
 // MARK: system
@@ -175,7 +269,58 @@ extension DockerClient {
         try check(response, request)
         return PingResult(
             apiVersion: response.header("API-Version"), osType: response.header("OSType"),
-            builderVersion: response.header("Builder-Version"))
+            builderVersion: response.header("Builder-Version"), podmanVersion: response.header("Libpod-Api-Version"))
+    }
+
+    /// Docker or Podman, from the ping already made (one more when none was).
+    public func kind() async throws -> EngineIdentity.Kind {
+        let known = firstPing.withLock { $0 }
+        let ping: PingResult
+        if let known {
+            ping = known
+        } else {
+            ping = try await self.ping()
+        }
+        return ping.podmanVersion == nil ? .docker : .podman
+    }
+
+    /// Runs the container's healthcheck once, now, on Podman (`/libpod/containers/{id}/healthcheck`),
+    /// which otherwise needs systemd timers to run it; false on Docker, whose daemon runs them.
+    public func runHealthcheck(_ id: String) async throws -> Bool {
+        guard try await kind() == .podman else { return false }
+        let request = HTTPRequest(
+            method: "GET", path: "/v4.0.0/libpod/containers/\(pathComponent(id))/healthcheck",
+            timeout: requestTimeout)
+        return (200..<300).contains(try await transport.send(request).status)
+    }
+
+    /// Docker or Podman (Podman's ping carries `Libpod-Api-Version`), and rootless or not:
+    /// Docker lists `name=rootless` in its security options; Podman says so in its own
+    /// `/libpod/info` (its Docker-compatible `/info` does not).
+    public func identity() async throws -> EngineIdentity {
+        let ping = try await ping()
+        let info = try await info()
+        if let podman = ping.podmanVersion {
+            struct PodmanInfo: Decodable {
+                struct Host: Decodable {
+                    struct Security: Decodable { var rootless: Bool? }
+                    var security: Security?
+                }
+                var host: Host?
+            }
+            let request = HTTPRequest(method: "GET", path: "/v4.0.0/libpod/info", timeout: requestTimeout)
+            let response = try await transport.send(request)
+            let rootless =
+                (200..<300).contains(response.status)
+                ? (try? decoder.decode(PodmanInfo.self, from: response.body))?.host?.security?.rootless ?? false
+                : false
+            return EngineIdentity(
+                kind: .podman, version: info.ServerVersion ?? podman, rootless: rootless,
+                operatingSystem: info.OperatingSystem)
+        }
+        let rootless = (info.SecurityOptions ?? []).contains { $0.split(separator: ",").contains("name=rootless") }
+        return EngineIdentity(
+            kind: .docker, version: info.ServerVersion, rootless: rootless, operatingSystem: info.OperatingSystem)
     }
 
     public func version() async throws -> SystemVersion { try await get(SystemVersion.self, "/version") }

@@ -20,6 +20,16 @@ public struct DockerEngineError: Error, Sendable, CustomStringConvertible {
         case cancelled
         /// The connection broke mid-request.
         case transport
+        /// TLS to the engine failed: its certificate, ours, or a TLS/plain mismatch.
+        case tls
+        /// A registry refused a pull or a build's FROM: no or wrong credentials.
+        case registryAuth
+        /// Reading registry credentials failed (config.json, a credential helper).
+        case credentials
+        /// The engine does not implement an endpoint devenv used (an old Podman).
+        case unsupported
+        /// No engine could be chosen (a docker context that does not exist or has no endpoint).
+        case discovery
     }
 
     public var code: Code
@@ -28,12 +38,15 @@ public struct DockerEngineError: Error, Sendable, CustomStringConvertible {
     public var status: Int?
     /// Lower-level detail (curl's error text) for logs and `--verbose`.
     public var underlying: String?
+    /// The next step, when this error knows a better one than its code's usual advice.
+    public var hint: String?
 
-    public init(_ code: Code, _ message: String, status: Int? = nil, underlying: String? = nil) {
+    public init(_ code: Code, _ message: String, status: Int? = nil, underlying: String? = nil, hint: String? = nil) {
         self.code = code
         self.message = message
         self.status = status
         self.underlying = underlying
+        self.hint = hint
     }
 
     public var isNotFound: Bool { code == .api && status == 404 }

@@ -32,10 +32,13 @@ extension DockerClient {
         public var noCache: Bool
         public var pull: Bool
         public var target: String?
+        /// The Dockerfile's FROM images: their registries' logins go with the build.
+        public var baseImages: [String]
 
         public init(
             tags: [String], dockerfile: String = "Dockerfile", buildArgs: [String: String] = [:],
-            labels: [String: String] = [:], noCache: Bool = false, pull: Bool = false, target: String? = nil
+            labels: [String: String] = [:], noCache: Bool = false, pull: Bool = false, target: String? = nil,
+            baseImages: [String] = []
         ) {
             self.tags = tags
             self.dockerfile = dockerfile
@@ -44,6 +47,7 @@ extension DockerClient {
             self.noCache = noCache
             self.pull = pull
             self.target = target
+            self.baseImages = baseImages
         }
     }
 
@@ -66,16 +70,75 @@ extension DockerClient {
         var pairs = query.compactMap { key, value in value.map { (key, $0) } }.sorted { $0.0 < $1.0 }
         pairs += options.tags.map { ("t", $0) }
         let path = "/build" + Self.queryString(pairs)
-        let response = try await openStream(
-            "POST", path, body: tar, headers: ["Content-Type": "application/x-tar"])
-        return progressEvents(from: response.body)
+        var headers = ["Content-Type": "application/x-tar"]
+        var logins: [RegistryCredential] = []
+        for host in Set(options.baseImages.map(ImageRegistry.host(of:))).sorted() {
+            if let login = try credentials?.credential(forRegistry: host) { logins.append(login) }
+        }
+        if !logins.isEmpty { headers["X-Registry-Config"] = RegistryCredentials.configHeader(logins) }
+        do {
+            let response = try await openStream("POST", path, body: tar, headers: headers)
+            return registryErrorsExplained(progressEvents(from: response.body), registries: options.baseImages)
+        } catch let error as DockerEngineError {
+            throw Self.registryError(error, references: options.baseImages) ?? error
+        }
     }
 
-    /// `POST /images/create`: pulls `reference` (`name:tag` or `name@digest`), NDJSON progress.
+    /// `POST /images/create`: pulls `reference` (`name:tag` or `name@digest`), NDJSON progress,
+    /// with the registry's login from config.json (`X-Registry-Auth`) when there is one.
     public func pullImage(_ reference: String) async throws -> AsyncThrowingStream<ProgressEvent, any Error> {
         let (name, tag) = Self.splitReference(reference)
-        let response = try await openStream("POST", "/images/create", query: ["fromImage": name, "tag": tag])
-        return progressEvents(from: response.body)
+        var headers: [String: String] = [:]
+        if let login = try credentials?.credential(forImage: reference) {
+            headers["X-Registry-Auth"] = RegistryCredentials.authHeader(login)
+        }
+        do {
+            let response = try await openStream(
+                "POST", "/images/create", query: ["fromImage": name, "tag": tag], headers: headers)
+            return registryErrorsExplained(progressEvents(from: response.body), registries: [reference])
+        } catch let error as DockerEngineError {
+            throw Self.registryError(error, references: [reference]) ?? error
+        }
+    }
+
+    /// A registry's refusal (no or wrong login), as one line naming the registry and
+    /// `docker login`; nil for other errors.
+    static func registryError(_ error: DockerEngineError, references: [String]) -> DockerEngineError? {
+        let message = error.message.lowercased()
+        let refusal = [
+            "no basic auth credentials", "unauthorized", "authentication required", "pull access denied",
+            "denied: requested access", "incorrect username or password",
+        ]
+        guard error.code == .api || error.code == .stream, refusal.contains(where: message.contains) else {
+            return nil
+        }
+        // The registry named in the engine's message, else the first reference's.
+        let named = references.map(ImageRegistry.host(of:)).first { host in message.contains(host.lowercased()) }
+        let registry = named ?? references.first.map(ImageRegistry.host(of:)) ?? "the registry"
+        let image = references.first { ImageRegistry.host(of: $0) == registry } ?? references.first ?? ""
+        return DockerEngineError(
+            .registryAuth,
+            "registry \(registry) refused to hand out \(image) without a valid login; run 'docker login \(registry)'",
+            status: error.status, underlying: error.message)
+    }
+
+    /// The same progress stream, with a registry's refusal mid-stream explained.
+    func registryErrorsExplained(
+        _ events: AsyncThrowingStream<ProgressEvent, any Error>, registries: [String]
+    ) -> AsyncThrowingStream<ProgressEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    for try await event in events { continuation.yield(event) }
+                    continuation.finish()
+                } catch let error as DockerEngineError {
+                    continuation.finish(throwing: Self.registryError(error, references: registries) ?? error)
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
     }
 
     /// `postgres:15` → (`postgres`, `15`); `host:5000/x` → (`host:5000/x`, `latest`).

@@ -1,110 +1,139 @@
+import CCurl
 import Foundation
+import Platform
+import Synchronization
 
 /// A hijacked engine connection (`Upgrade: tcp`), as `POST /exec/{id}/start` with stdin
-/// needs: after the HTTP answer the socket carries the process's stdin one way and its
-/// multiplexed output the other. libcurl's easy interface has no such mode, so this is a
-/// plain socket; it is used only for exec with stdin.
+/// needs: after the HTTP answer the connection carries the process's stdin one way and its
+/// multiplexed output the other. libcurl connects it (`CURLOPT_CONNECT_ONLY`), so it works over
+/// every transport the client speaks (unix socket, TCP, TLS, ssh); devenv then sends and
+/// receives the bytes itself with `curl_easy_send`/`curl_easy_recv`.
 public final class HijackedConnection: @unchecked Sendable {
-    private let fd: Int32
+    private let transport: CurlTransport
+    private let handle: UnsafeMutableRawPointer
+    private let socket: Int32
+    /// Bytes read past the answer's head: the start of the stream.
+    private var pending = Data()
+    /// curl handles are not safe for concurrent use: one call at a time, never while waiting.
+    private let io = Mutex(())
 
-    /// Connects, sends the request, and reads the answer's head; the stream starts after it.
-    public init(endpoint: EngineEndpoint, method: String, path: String, body: Data) throws {
-        fd = try Self.connect(endpoint)
-        let host = if case .tcp(let name, let port) = endpoint { "\(name):\(port)" } else { "localhost" }
+    init(transport: CurlTransport, method: String, path: String, body: Data) throws {
+        self.transport = transport
+        guard let handle = curl_easy_init() else {
+            throw DockerEngineError(.transport, "libcurl could not create a handle")
+        }
+        self.handle = handle
+        transport.configureConnection(handle, path: path)
+        devenv_curl_setopt_long(handle, CURLOPT_CONNECT_ONLY, 1)
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        let code = errorBuffer.withUnsafeMutableBufferPointer { buffer -> CURLcode in
+            devenv_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
+            defer { devenv_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, nil) }
+            return curl_easy_perform(handle)
+        }
+        guard code == CURLE_OK else {
+            let buffered = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            curl_easy_cleanup(handle)
+            throw transport.connectionError(
+                code, detail: buffered.isEmpty ? String(cString: curl_easy_strerror(code)) : buffered,
+                during: HTTPRequest(method: method, path: path))
+        }
+        var active: curl_socket_t = -1
+        devenv_curl_getinfo_socket(handle, CURLINFO_ACTIVESOCKET, &active)
+        socket = Int32(active)
+
+        let host =
+            switch transport.connection.endpoint {
+            case .tcp(let name, let port): "\(EngineEndpoint.bracketed(name)):\(port)"
+            default: "localhost"
+            }
         var request = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\n"
         request += "Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: \(body.count)\r\n\r\n"
-        try write(Data(request.utf8) + body)
-        // Read the head byte by byte: what follows it belongs to the stream.
+        do {
+            try write(Data(request.utf8) + body)
+            try readHead(method: method, path: path)
+        } catch {
+            curl_easy_cleanup(handle)
+            throw error
+        }
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    private func readHead(method: String, path: String) throws {
         var head = Data()
-        while !head.suffix(4).elementsEqual("\r\n\r\n".utf8) {
-            var byte: UInt8 = 0
-            guard read(fd, &byte, 1) == 1 else {
-                close(fd)
+        while true {
+            guard let chunk = try receive() else {
                 throw DockerEngineError(
                     .transport, "docker engine closed the connection before answering \(method) \(path)")
             }
-            head.append(byte)
+            head.append(chunk)
+            if let end = head.range(of: Data("\r\n\r\n".utf8)) {
+                pending = head[end.upperBound...]
+                head = head[..<end.lowerBound]
+                break
+            }
             if head.count > 64 * 1024 {
-                close(fd)
                 throw DockerEngineError(.malformedResponse, "docker engine sent an oversized answer head")
             }
         }
         let statusLine = String(decoding: head.prefix { $0 != UInt8(ascii: "\r") }, as: UTF8.self)
         let status = statusLine.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
         guard status == 101 || status == 200 else {
-            var rest = [UInt8](repeating: 0, count: 4096)
-            let count = Glibc.read(fd, &rest, rest.count)
-            close(fd)
-            let bodyText = count > 0 ? Data(rest[0..<count]) : Data()
+            let bodyText = pending.isEmpty ? ((try? receive()) ?? nil) ?? Data() : pending
             throw DockerEngineError.api(
                 status: status, body: bodyText, request: HTTPRequest(method: method, path: path))
         }
     }
 
-    deinit { close(fd) }
-
     /// Writes all of `data` to the process's stdin.
     public func write(_ data: Data) throws {
-        try data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let sent = send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
-                guard sent > 0 else {
-                    throw DockerEngineError(.transport, "the exec connection closed while sending input")
+        var offset = 0
+        while offset < data.count {
+            var sent = 0
+            let code = io.withLock { _ in
+                data.withUnsafeBytes { raw in
+                    curl_easy_send(handle, raw.baseAddress! + offset, raw.count - offset, &sent)
                 }
-                offset += sent
+            }
+            switch code {
+            case CURLE_OK: offset += sent
+            case CURLE_AGAIN: _ = Sockets.waitWritable(socket, milliseconds: 1000)
+            default: throw DockerEngineError(.transport, "the exec connection closed while sending input")
             }
         }
     }
 
     /// Signals the end of stdin (the engine closes the process's stdin); output keeps coming.
     public func closeInput() {
-        shutdown(fd, Int32(SHUT_WR))
+        io.withLock { _ in Sockets.shutdownWrite(socket) }
     }
 
     /// The next chunk of output, or `nil` at the end.
     public func readChunk() throws -> Data? {
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        let count = Glibc.read(fd, &buffer, buffer.count)
-        if count < 0 {
-            throw DockerEngineError(.transport, "reading exec output failed: \(String(cString: strerror(errno)))")
+        if !pending.isEmpty {
+            defer { pending = Data() }
+            return pending
         }
-        return count == 0 ? nil : Data(buffer[0..<count])
+        return try receive()
     }
 
-    static func connect(_ endpoint: EngineEndpoint) throws -> Int32 {
-        switch endpoint {
-        case .unix(let path):
-            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &address.sun_path) { raw in
-                raw.copyBytes(from: Array(path.utf8.prefix(raw.count - 1)) + [0])
+    /// Waits for bytes; nil at the end of the stream.
+    private func receive() throws -> Data? {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            var count = 0
+            let code = io.withLock { _ in curl_easy_recv(handle, &buffer, buffer.count, &count) }
+            switch code {
+            case CURLE_OK: return count == 0 ? nil : Data(buffer[0..<count])
+            case CURLE_AGAIN: _ = Sockets.waitReadable(socket, milliseconds: 1000)
+            case CURLE_UNSUPPORTED_PROTOCOL, CURLE_RECV_ERROR:
+                // The peer closed the connection without a TLS close_notify: the end of output.
+                return nil
+            default:
+                throw DockerEngineError(
+                    .transport, "reading exec output failed: \(String(cString: curl_easy_strerror(code)))")
             }
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
-            }
-            guard fd >= 0, result == 0 else {
-                if fd >= 0 { close(fd) }
-                throw DockerEngineError(.unreachable, "cannot reach docker engine at \(endpoint)")
-            }
-            return fd
-        case .tcp(let host, let port):
-            var hints = addrinfo()
-            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-            var info: UnsafeMutablePointer<addrinfo>?
-            guard getaddrinfo(host, String(port), &hints, &info) == 0, let first = info else {
-                throw DockerEngineError(.unreachable, "cannot reach docker engine at \(endpoint)")
-            }
-            defer { freeaddrinfo(info) }
-            let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
-            guard fd >= 0, Glibc.connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
-                if fd >= 0 { close(fd) }
-                throw DockerEngineError(.unreachable, "cannot reach docker engine at \(endpoint)")
-            }
-            return fd
         }
     }
 }
@@ -112,14 +141,18 @@ public final class HijackedConnection: @unchecked Sendable {
 extension DockerClient {
     /// Starts an exec created with `AttachStdin` on a hijacked connection: the caller writes
     /// stdin and reads the multiplexed output from the returned connection.
-    public func startExecAttached(_ id: String) async throws -> HijackedConnection {
+    public func startExecAttached(_ id: String, tty: Bool = false) async throws -> HijackedConnection {
         let path = try await versionedPath("/exec/\(pathComponent(id))/start")
-        let body = Data(#"{"Detach":false,"Tty":false}"#.utf8)
-        let endpoint = self.endpoint
+        let body = Data(#"{"Detach":false,"Tty":\#(tty)}"#.utf8)
+        guard let transport = transport as? CurlTransport else {
+            throw DockerEngineError(.transport, "exec with input needs the libcurl transport")
+        }
         return try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
                 continuation.resume(
-                    with: Result { try HijackedConnection(endpoint: endpoint, method: "POST", path: path, body: body) })
+                    with: Result {
+                        try HijackedConnection(transport: transport, method: "POST", path: path, body: body)
+                    })
             }
         }
     }

@@ -29,6 +29,9 @@ public struct SystemInfo: Codable, Sendable {
     public var Containers: Int?
     public var Images: Int?
     public var CgroupVersion: String?
+    /// `name=seccomp,profile=default`, `name=rootless`, …
+    public var SecurityOptions: [String]?
+    public var Name: String?
 }
 
 public struct HealthConfig: Codable, Sendable, Equatable {
@@ -126,6 +129,24 @@ public struct HostConfig: Codable, Sendable, Equatable {
     public var ExtraHosts: [String]?
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case Binds, Mounts, PortBindings, NetworkMode, RestartPolicy, AutoRemove, Init, ExtraHosts
+    }
+
+    /// Podman writes `"5432/tcp": null` for an exposed port it does not publish: read as no bindings.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        Binds = try container.decodeIfPresent([String].self, forKey: .Binds)
+        Mounts = try container.decodeIfPresent([Mount].self, forKey: .Mounts)
+        PortBindings = try container.decodeIfPresent([String: [PortBinding]?].self, forKey: .PortBindings)?
+            .mapValues { $0 ?? [] }
+        NetworkMode = try container.decodeIfPresent(String.self, forKey: .NetworkMode)
+        RestartPolicy = try container.decodeIfPresent(DockerEngine.RestartPolicy.self, forKey: .RestartPolicy)
+        AutoRemove = try container.decodeIfPresent(Bool.self, forKey: .AutoRemove)
+        Init = try container.decodeIfPresent(Bool.self, forKey: .Init)
+        ExtraHosts = try container.decodeIfPresent([String].self, forKey: .ExtraHosts)
+    }
 }
 
 public struct EndpointSettings: Codable, Sendable, Equatable {
@@ -197,7 +218,26 @@ public struct ContainerState: Codable, Sendable {
     public var Error: String?
     public var StartedAt: String?
     public var FinishedAt: String?
+    /// nil when the container has no healthcheck (Podman sends one with an empty `Status`).
     public var Health: HealthState?
+
+    enum CodingKeys: String, CodingKey {
+        case Status, Running, ExitCode, OOMKilled, Error, StartedAt, FinishedAt, Health
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        Status = try container.decode(String.self, forKey: .Status)
+        Running = try container.decode(Bool.self, forKey: .Running)
+        ExitCode = try container.decodeIfPresent(Int.self, forKey: .ExitCode)
+        OOMKilled = try container.decodeIfPresent(Bool.self, forKey: .OOMKilled)
+        Error = try container.decodeIfPresent(String.self, forKey: .Error)
+        StartedAt = try container.decodeIfPresent(String.self, forKey: .StartedAt)
+        FinishedAt = try container.decodeIfPresent(String.self, forKey: .FinishedAt)
+        Health = try container.decodeIfPresent(HealthState.self, forKey: .Health).flatMap {
+            $0.Status.isEmpty ? nil : $0
+        }
+    }
 }
 
 public struct NetworkSettings: Codable, Sendable {

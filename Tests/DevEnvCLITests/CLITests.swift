@@ -55,7 +55,7 @@ import Testing
         #expect(object["state_path"] is String)
         #expect(
             result.stderr
-                == "devenv: cannot reach docker engine at unix:///nonexistent.sock: is dockerd running? try 'devenv doctor'\n"
+                == "devenv: cannot reach docker engine at unix:///nonexistent.sock: is the engine running?\n"
         )
     }
 
@@ -87,7 +87,7 @@ import Testing
     }
 
     @Test func aBadDockerHostIsAUsageError() throws {
-        let result = try devenv(["status", "-f", Self.stackFile], ["DOCKER_HOST": "ssh://me@host"])
+        let result = try devenv(["status", "-f", Self.stackFile], ["DOCKER_HOST": "npipe:////./pipe/docker_engine"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("fix DOCKER_HOST"))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 import Testing
 
 @testable import DevEnvCore
@@ -31,7 +32,7 @@ struct HolderTests {
         try process.run()
         let holder = Holder(
             host: ProcessInfo.processInfo.hostName, pid: process.processIdentifier,
-            started: Holder.startTime(of: process.processIdentifier) ?? "")
+            started: Processes.startTime(of: process.processIdentifier) ?? "")
         process.waitUntilExit()
         #expect(!holder.isAlive)
     }

@@ -66,7 +66,22 @@ import Testing
         #expect(try EngineEndpoint(dockerHost: "tcp://127.0.0.1:2375").description == "tcp://127.0.0.1:2375")
     }
 
-    @Test(arguments: ["ssh://me@host", "unix://relative.sock", "tcp://host", "tcp://host:99999", "docker.sock"])
+    @Test func parsesSSHAndDefaultsTCPPorts() throws {
+        #expect(try EngineEndpoint(dockerHost: "ssh://me@build.cern.ch") == .ssh(user: "me", host: "build.cern.ch", port: nil))
+        #expect(try EngineEndpoint(dockerHost: "ssh://host:2222/") == .ssh(user: nil, host: "host", port: 2222))
+        #expect(try EngineEndpoint(dockerHost: "ssh://me@host:2222").description == "ssh://me@host:2222")
+        #expect(try EngineEndpoint(dockerHost: "tcp://docker") == .tcp(host: "docker", port: 2375))
+        #expect(try EngineEndpoint(dockerHost: "tcp://docker", tls: true) == .tcp(host: "docker", port: 2376))
+        #expect(try EngineEndpoint(dockerHost: "tcp://[::1]:2376") == .tcp(host: "::1", port: 2376))
+        #expect(try EngineEndpoint(dockerHost: "tcp://[::1]:2376").description == "tcp://[::1]:2376")
+        #expect(try EngineEndpoint(dockerHost: "ssh://me@host").remoteHost == "host")
+        #expect(try EngineEndpoint(dockerHost: "unix:///x.sock").remoteHost == nil)
+    }
+
+    @Test(arguments: [
+        "unix://relative.sock", "tcp://host:99999", "tcp://:2375", "docker.sock", "ssh://", "ssh://host/var/run/x",
+        "ssh://-oProxyCommand=x", "ssh://@host", "npipe:////./pipe/docker_engine",
+    ])
     func rejects(_ value: String) {
         #expect(throws: DockerEngineError.self) { _ = try EngineEndpoint(dockerHost: value) }
     }

@@ -22,8 +22,11 @@ final class FaultyEngine: ContainerEngine, @unchecked Sendable {
         if let error = fault(operation, subject) { throw error }
     }
 
-    var endpointDescription: String { base.endpointDescription }
+    var connection: EngineConnection { base.connection }
     func ping() async throws -> PingResult { try await base.ping() }
+    func identity() async throws -> EngineIdentity { try await base.identity() }
+    func kind() async throws -> EngineIdentity.Kind { try await base.kind() }
+    func runHealthcheck(_ id: String) async throws -> Bool { try await base.runHealthcheck(id) }
     func version() async throws -> SystemVersion { try await base.version() }
     func info() async throws -> SystemInfo { try await base.info() }
     func apiVersion() async throws -> String { try await base.apiVersion() }

@@ -1,5 +1,6 @@
 import DockerEngine
 import Foundation
+import Platform
 
 /// Marks a project as disposable: who made it and until when it may live. `devenv gc` (and
 /// every `up`) removes expired ones — only resources carrying these labels, never anything else.
@@ -37,28 +38,8 @@ public struct Ephemeral: Sendable {
     }
 }
 
-extension Stack {
-    /// PostgreSQL and Redis services that publish no port for their server get one on
-    /// 127.0.0.1, chosen by the engine, so `devenv env` URLs work from the host.
-    public func withLoopbackPorts() -> Stack {
-        var copy = self
-        copy.services = services.map { service in
-            var service = service
-            let port =
-                service.isPostgres(project: name)
-                ? 5432
-                : service.isRedis(project: name) ? 6379 : nil
-            if let port, !service.ports.contains(where: { $0.target == port }) {
-                service.ports.append(PortMapping(target: port, published: nil, hostIP: "127.0.0.1", protocol: "tcp"))
-            }
-            return service
-        }
-        return copy
-    }
-}
-
 /// A process on this host, named so that a recycled PID is not mistaken for it: host name, PID
-/// and the process's start time in clock ticks since boot (`/proc/PID/stat`, field 22).
+/// and the process's start time (`Processes.startTime`).
 public struct Holder: Sendable, Equatable {
     public var host: String
     public var pid: Int32
@@ -72,7 +53,9 @@ public struct Holder: Sendable, Equatable {
 
     /// This process.
     public static func current() -> Holder {
-        Holder(host: ProcessInfo.processInfo.hostName, pid: getpid(), started: startTime(of: getpid()) ?? "")
+        Holder(
+            host: ProcessInfo.processInfo.hostName, pid: Processes.currentID,
+            started: Processes.startTime(of: Processes.currentID) ?? "")
     }
 
     public var label: String { "\(host)/\(pid)/\(started)" }
@@ -87,19 +70,8 @@ public struct Holder: Sendable, Equatable {
     /// nothing here, and a project must not outlive its expiry because of it.
     public var isAlive: Bool {
         guard host == ProcessInfo.processInfo.hostName else { return false }
-        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
-        return Self.startTime(of: pid).map { $0 == started } ?? true
-    }
-
-    /// Field 22 of `/proc/PID/stat` (the command name, field 2, may hold spaces and parentheses,
-    /// so fields are counted after its closing parenthesis); nil without procfs.
-    static func startTime(of pid: Int32) -> String? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // fields[0] is field 3 (state), so field 22 is fields[19].
-        return fields.count > 19 ? String(fields[19]) : nil
+        guard Processes.isRunning(pid) else { return false }
+        return Processes.startTime(of: pid).map { $0 == started } ?? true
     }
 }
 

@@ -3,7 +3,7 @@ import Foundation
 import StateStore
 
 /// The variables a process on the host needs to reach the stack's databases: URLs built
-/// from the services' own settings and the ports the engine published on this machine.
+/// from the services' own settings and the ports the engine published, on the engine's host.
 public struct HostEnvironment: Sendable {
     let engine: any ContainerEngine
     let stack: Stack
@@ -18,6 +18,7 @@ public struct HostEnvironment: Sendable {
     public func variables() async throws -> [String: String] {
         let containers = try await engine.listContainers(all: false, labels: [ProjectLabel.project: stack.name])
         let resolver = TemplateResolver(stack: stack, store: store)
+        let endpoints = HostEndpoints(connection: engine.connection)
         var variables: [String: String] = [:]
         var firstPostgres = true
         var firstRedis = true
@@ -28,7 +29,7 @@ public struct HostEnvironment: Sendable {
             let prefix = service.name.uppercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(
                 of: ".", with: "_")
             let environment = (try? resolver.environment(of: service)) ?? service.environment
-            if service.isPostgres(project: stack.name), let (host, port) = Self.published(container, 5432) {
+            if service.isPostgres(project: stack.name), let (host, port) = endpoints.published(container, 5432) {
                 for connection in try Self.databaseLogins(service, environment: environment, resolver: resolver) {
                     let url =
                         "postgresql://\(Self.escape(connection.user)):\(Self.escape(connection.password))@\(Self.hostPart(host)):\(port)/\(Self.escape(connection.database))"
@@ -50,7 +51,7 @@ public struct HostEnvironment: Sendable {
                     variables["DJANGO_DATABASE_HOST"] = host
                     variables["DJANGO_DATABASE_PORT"] = String(port)
                 }
-            } else if service.isRedis(project: stack.name), let (host, port) = Self.published(container, 6379) {
+            } else if service.isRedis(project: stack.name), let (host, port) = endpoints.published(container, 6379) {
                 let password = service.devenv?.redis?.password == nil ? nil : environment["REDIS_PASSWORD"]
                 let auth = password.map { ":\(Self.escape($0))@" } ?? ""
                 let base = "redis://\(auth)\(Self.hostPart(host)):\(port)"
@@ -64,7 +65,7 @@ public struct HostEnvironment: Sendable {
                     variables["REDIS_URL"] = "\(base)/0"
                 }
             } else {
-                variables.merge(Self.httpURLs(container, prefix: prefix)) { first, _ in first }
+                variables.merge(Self.httpURLs(container, prefix: prefix, endpoints: endpoints)) { first, _ in first }
             }
         }
         return variables
@@ -105,28 +106,19 @@ public struct HostEnvironment: Sendable {
 
     /// An app's published TCP ports as http URLs: `<SERVICE>_URL` for the lowest container
     /// port, and `<SERVICE>_<PORT>_URL` for each when it publishes several.
-    static func httpURLs(_ container: ContainerSummary, prefix: String) -> [String: String] {
+    static func httpURLs(_ container: ContainerSummary, prefix: String, endpoints: HostEndpoints) -> [String: String] {
         let ports = Set(
             (container.Ports ?? []).filter { $0.PublicPort != nil && $0.`Type` != "udp" }.map(\.PrivatePort)
         )
         .sorted()
         var urls: [String: String] = [:]
         for port in ports {
-            guard let (host, published) = published(container, port) else { continue }
+            guard let (host, published) = endpoints.published(container, port) else { continue }
             let url = "http://\(hostPart(host)):\(published)"
             if port == ports.first { urls["\(prefix)_URL"] = url }
             if ports.count > 1 { urls["\(prefix)_\(port)_URL"] = url }
         }
         return urls
-    }
-
-    /// The host address and port where `containerPort` is published.
-    public static func published(_ container: ContainerSummary, _ containerPort: Int) -> (String, Int)? {
-        guard let port = container.Ports?.first(where: { $0.PrivatePort == containerPort && $0.PublicPort != nil }),
-            let published = port.PublicPort
-        else { return nil }
-        let ip = port.IP.flatMap { $0.isEmpty || $0 == "0.0.0.0" || $0 == "::" ? nil : $0 } ?? "127.0.0.1"
-        return (ip, published)
     }
 
     static func hostPart(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }

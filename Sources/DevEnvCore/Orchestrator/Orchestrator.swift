@@ -72,13 +72,18 @@ public final class Orchestrator: Sendable {
     let ephemeral: Ephemeral?
     let clock = ContinuousClock()
     let startedAt: ContinuousClock.Instant
+    /// Where this machine reaches published ports, and where they are published.
+    public let endpoints: HostEndpoints
 
+    /// `stack` as the file says; the orchestrator publishes it as `Stack.reachable(from:)` says,
+    /// so devenv reaches its databases from this machine on every engine.
     public init(
         engine: any ContainerEngine, stack: Stack, store: StateStore?, progress: any ProgressSink = SilentProgress(),
         ephemeral: Ephemeral? = nil
     ) {
         self.engine = engine
-        self.stack = stack
+        endpoints = HostEndpoints(connection: engine.connection)
+        self.stack = stack.reachable(from: endpoints)
         self.store = store
         self.progress = progress
         self.ephemeral = ephemeral
@@ -154,6 +159,7 @@ public final class Orchestrator: Sendable {
         let resolver = TemplateResolver(stack: stack, store: store)
         var plans: [String: ContainerPlan] = [:]
         var initCache: [String: PostgresInitCache.Request] = [:]
+        let cacheClusters = PostgresInitCache.enabled
         for service in services {
             let environment: [String: String]
             do {
@@ -164,7 +170,7 @@ public final class Orchestrator: Sendable {
             plans[service.name] = ContainerPlan.make(
                 service: service, stack: stack, environment: environment, imageID: images[service.name]?.Id ?? "",
                 extraLabels: ephemeral?.labels ?? [:])
-            if PostgresInitCache.enabled, let image = images[service.name],
+            if cacheClusters, let image = images[service.name],
                 existing[service.name]?.Labels?[ProjectLabel.configHash] != plans[service.name]?.configHash
             {
                 initCache[service.name] = PostgresInitCache.request(
@@ -515,7 +521,8 @@ public final class Orchestrator: Sendable {
                 // Held by this project's own container for this service: fine, it stays or is replaced.
                 if current?.Ports?.contains(where: { $0.PublicPort == published }) == true { continue }
                 if keeps { continue }
-                if !PortCheck.isFree(hostIP: port.hostIP, port: published, protocol: port.protocol) {
+                // A remote engine's ports are on its host, not this one: the engine says if taken.
+                if !endpoints.isRemote && !PortCheck.isFree(hostIP: port.hostIP, port: published, protocol: port.protocol) {
                     let holder =
                         existing.values.first { $0.Ports?.contains { $0.PublicPort == published } == true }
                         .map { "container \($0.Names.first?.dropFirst() ?? "")" }
@@ -731,7 +738,7 @@ public final class Orchestrator: Sendable {
     ) async throws {
         let environment = try resolver.environment(of: service)
         let container = try await engine.inspectContainer(id)
-        guard let (host, port) = probeAddress(container, 5432) else {
+        guard let (host, port) = await endpoints.address(of: container, port: 5432, engine: engine) else {
             throw ServiceFailure(
                 service: service.name,
                 reason: "cannot be provisioned: its port 5432 is not reachable from this machine; publish it")
@@ -781,12 +788,23 @@ public final class Orchestrator: Sendable {
         }
         let deadline = clock.now + .seconds(timeout)
         var delay = Duration.milliseconds(50)
+        // Podman runs healthchecks from systemd timers, which a machine without a systemd user
+        // session (CI, containers, WSL) never fires: devenv runs them itself while it waits.
+        let runsChecks = (try? await engine.kind()) == .podman
+        let checkEvery = Duration.seconds(min(max(service.healthcheck?.interval ?? 1, 0.5), 2))
+        var lastCheck: ContinuousClock.Instant?
         while true {
             try Task.checkCancellation()
             let container = try await engine.inspectContainer(id)
             let state = container.State
             if !state.Running && state.Status != "created" && state.Status != "restarting" {
                 throw await exitFailure(service, id: id, state: state)
+            }
+            if runsChecks, state.Running, state.Health?.Status == "starting",
+                lastCheck.map({ clock.now - $0 >= checkEvery }) ?? true
+            {
+                lastCheck = clock.now
+                _ = try? await engine.runHealthcheck(id)
             }
             switch state.Health?.Status {
             case "healthy": return
@@ -797,7 +815,9 @@ public final class Orchestrator: Sendable {
                     logTail: await logTail(id))
             default: break
             }
-            if let probe, state.Running, let host = probeAddress(container, probe.port) {
+            if let probe, state.Running,
+                let host = await endpoints.address(of: container, port: probe.port, engine: engine)
+            {
                 let ready =
                     probe.kind == "postgres"
                     ? await ReadinessProbe.postgres(host: host.0, port: host.1)
@@ -815,25 +835,6 @@ public final class Orchestrator: Sendable {
             // Short waits: a native probe is cheap, and a ready server should not wait long to be seen.
             delay = min(delay * 2, .milliseconds(150))
         }
-    }
-
-    /// Where the host reaches a container port: the container's address on a local engine,
-    /// else a port published on loopback.
-    func probeAddress(_ container: ContainerInspect, _ port: Int) -> (String, Int)? {
-        if engine.endpointDescription.hasPrefix("unix://"),
-            let address = container.NetworkSettings?.Networks?.values.compactMap({ $0.IPAddress }).first(where: {
-                !$0.isEmpty
-            })
-        {
-            return (address, port)
-        }
-        if let binding = container.NetworkSettings?.Ports?["\(port)/tcp"]??.first,
-            let hostPort = binding.HostPort.flatMap(Int.init)
-        {
-            let ip = binding.HostIp.flatMap { $0.isEmpty || $0 == "0.0.0.0" ? nil : $0 } ?? "127.0.0.1"
-            return (ip, hostPort)
-        }
-        return nil
     }
 
     func waitCompleted(_ service: Service, id: String, timeout: Double) async throws {
@@ -923,22 +924,46 @@ public final class Orchestrator: Sendable {
 
     /// The project's containers as `devenv status` shows them.
     public func status() async throws -> [ServiceStatus] {
-        try await engine.listContainers(all: true, labels: projectFilter).map { container in
-            let status = container.Status.lowercased()
-            let health =
-                status.contains("(healthy)")
-                ? "healthy"
-                : status.contains("(unhealthy)") ? "unhealthy" : status.contains("health: starting") ? "starting" : ""
+        let containers = try await engine.listContainers(all: true, labels: projectFilter)
+        // Health from each running container's state (the list's status text differs between
+        // engines: Podman's carries no health at all).
+        let health = try await withThrowingTaskGroup(of: (String, String).self) { group in
+            for container in containers where container.State == "running" {
+                group.addTask {
+                    let state = try? await self.engine.inspectContainer(container.Id).State
+                    return (container.Id, state?.Health?.Status ?? "")
+                }
+            }
+            var found: [String: String] = [:]
+            for try await (id, status) in group { found[id] = status }
+            return found
+        }
+        return containers.map { container in
+            let health = health[container.Id] ?? ""
             let ports = (container.Ports ?? []).map {
                 ServiceStatus.Port(
                     hostIP: $0.IP, hostPort: $0.PublicPort, containerPort: $0.PrivatePort, protocol: $0.Type)
             }.sorted { ($0.containerPort, $0.hostIP ?? "") < ($1.containerPort, $1.hostIP ?? "") }
+            let service = container.Labels?[ProjectLabel.service] ?? ""
             return ServiceStatus(
-                service: container.Labels?[ProjectLabel.service] ?? "",
-                container: String(container.Names.first?.dropFirst() ?? ""),
-                image: container.Labels?[PostgresInitCache.fromLabel] ?? container.Image, state: container.State,
-                health: health, ports: ports)
+                service: service, container: String(container.Names.first?.dropFirst() ?? ""),
+                image: container.Labels?[PostgresInitCache.fromLabel]
+                    ?? Self.declaredImage(container.Image, declared: stack.service(service)?.image),
+                state: container.State, health: health, ports: ports)
         }.sorted { $0.service < $1.service }
+    }
+}
+
+extension Orchestrator {
+    /// The image as the stack file names it, when the engine lists it with a prefix of its own
+    /// (Podman: `localhost/postgres:15`, `docker.io/library/redis:7`).
+    static func declaredImage(_ listed: String, declared: String?) -> String {
+        guard let declared else { return listed }
+        for prefix in ["localhost/", "docker.io/library/", "docker.io/"]
+        where listed.hasPrefix(prefix) && String(listed.dropFirst(prefix.count)) == declared {
+            return declared
+        }
+        return listed
     }
 }
 

@@ -1,6 +1,7 @@
 import Crypto
 import DockerEngine
 import Foundation
+import Platform
 
 /// PostgreSQL's first start, made once. The image's entrypoint spends about a second on every
 /// new container running `initdb`, a temporary server, `CREATE DATABASE $POSTGRES_DB` and a
@@ -224,7 +225,7 @@ public enum PostgresInitCache {
     /// Lock and failure files of background builds: `$TMPDIR/devenv-<uid>/`, shared by every
     /// project and state directory of this user, so parallel `up`s build a key once.
     static var workDirectory: String {
-        (NSTemporaryDirectory() as NSString).appendingPathComponent("devenv-\(getuid())")
+        (NSTemporaryDirectory() as NSString).appendingPathComponent("devenv-\(Processes.userID)")
     }
 
     static func file(_ request: Request, _ suffix: String) -> String {
@@ -249,11 +250,15 @@ public enum PostgresInitCache {
     public static func buildMissing(_ requests: [Request], engine: any ContainerEngine) async {
         try? FileManager.default.createDirectory(
             atPath: workDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if let reason = await unsuitable(engine) {
+            for request in worthBuilding(requests) {
+                try? "\(reason)\n".write(toFile: file(request, "failed"), atomically: true, encoding: .utf8)
+            }
+            return
+        }
         for request in worthBuilding(requests) {
-            let descriptor = open(file(request, "lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-            guard descriptor >= 0 else { continue }
-            defer { close(descriptor) }
-            guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { continue }
+            guard let lock = try? FileLock.tryLock(file(request, "lock")) else { continue }
+            defer { withExtendedLifetime(lock) {} }
             guard await image(for: request, engine: engine) == nil else { continue }
             do {
                 _ = try await build(request, engine: engine)
@@ -262,6 +267,15 @@ public enum PostgresInitCache {
             }
         }
         await evict(keeping: limit, engine: engine)
+    }
+
+    /// Why the engine should not hold cache images, if it should not: Podman on vfs storage
+    /// copies every layer for every container, and building one held Podman's storage lock,
+    /// stalling every other call, for seconds (measured with Podman 4.3). On overlay it pays.
+    static func unsuitable(_ engine: any ContainerEngine) async -> String? {
+        guard (try? await engine.kind()) == .podman, let driver = try? await engine.info().Driver, driver == "vfs"
+        else { return nil }
+        return "the engine is Podman on vfs storage: a cached cluster would cost more than initdb; switch its storage to overlay"
     }
 
     /// How many cache images a machine keeps (about 40 MB of layer each): `DEVENV_PGINIT_KEEP`,

@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 import StateStore
 
 /// One `up` or `down` per project at a time: an exclusive `flock` on
@@ -12,8 +13,8 @@ public final class ProjectLock: @unchecked Sendable {
         public var since: Date
     }
 
-    let descriptor: Int32
-    public let path: String
+    let lock: FileLock
+    public var path: String { lock.path }
 
     /// Takes the lock, waiting (off the cooperative pool) while another process holds it;
     /// `waiting` is told once, with the holder when it can be read.
@@ -26,52 +27,41 @@ public final class ProjectLock: @unchecked Sendable {
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let safeName = String(project.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
         let path = (directory as NSString).appendingPathComponent(safeName + ".lock")
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw OrchestratorError("cannot open the project lock \(path): \(String(cString: strerror(errno)))")
-        }
-        if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK else {
-                close(descriptor)
-                throw OrchestratorError("cannot lock \(path): \(String(cString: strerror(errno)))")
+        let lock: FileLock
+        do {
+            if let free = try FileLock.tryLock(path) {
+                lock = free
+            } else {
+                waiting(readHolder(path))
+                lock = try await offCooperativePool { try FileLock.lock(path) }
             }
-            waiting(readHolder(descriptor))
-            let status = try await offCooperativePool { flock(descriptor, LOCK_EX) }
-            guard status == 0 else {
-                close(descriptor)
-                throw OrchestratorError("cannot lock \(path): \(String(cString: strerror(errno)))")
-            }
+        } catch let error as PlatformError {
+            throw OrchestratorError("cannot take the project lock: \(error.message)")
         }
-        let lock = ProjectLock(descriptor: descriptor, path: path)
-        lock.record(Holder(pid: getpid(), command: command, since: Date()))
-        return lock
+        let projectLock = ProjectLock(lock: lock)
+        projectLock.record(Holder(pid: Processes.currentID, command: command, since: Date()))
+        return projectLock
     }
 
-    init(descriptor: Int32, path: String) {
-        self.descriptor = descriptor
-        self.path = path
+    init(lock: FileLock) {
+        self.lock = lock
     }
 
     deinit {
-        ftruncate(descriptor, 0)
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
+        lock.clear()
     }
 
     func record(_ holder: Holder) {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         guard let data = try? encoder.encode(holder) else { return }
-        ftruncate(descriptor, 0)
-        _ = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        lock.write(data)
     }
 
-    static func readHolder(_ descriptor: Int32) -> Holder? {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = pread(descriptor, &buffer, buffer.count, 0)
-        guard count > 0 else { return nil }
+    static func readHolder(_ path: String) -> Holder? {
+        guard let data = FileLock.peek(path), !data.isEmpty else { return nil }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        return try? decoder.decode(Holder.self, from: Data(buffer[0..<count]))
+        return try? decoder.decode(Holder.self, from: data)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 import Postgres
 
 /// Runs blocking work (libpq, sockets) on a GCD thread, never on Swift's cooperative pool.
@@ -33,23 +34,9 @@ public enum ReadinessProbe {
 
     /// One request/reply over TCP with a deadline; `nil` when nothing usable came back.
     static func respExchange(host: String, port: Int, request: String, timeout: TimeInterval) -> String? {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var info: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &info) == 0, let first = info else { return nil }
-        defer { freeaddrinfo(info) }
-        let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var limit = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - floor(timeout)) * 1_000_000))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        guard connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else { return nil }
-        let bytes = Array(request.utf8)
-        guard send(fd, bytes, bytes.count, Int32(MSG_NOSIGNAL)) == bytes.count else { return nil }
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let count = recv(fd, &buffer, buffer.count, 0)
-        guard count > 0 else { return nil }
-        return String(decoding: buffer[0..<count], as: UTF8.self)
+        guard let connection = Sockets.connect(host: host, port: port, timeout: timeout),
+            connection.send(Data(request.utf8)), let reply = connection.receive(limit: 256), !reply.isEmpty
+        else { return nil }
+        return String(decoding: reply, as: UTF8.self)
     }
 }

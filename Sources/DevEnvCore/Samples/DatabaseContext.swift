@@ -46,7 +46,7 @@ public struct DatabaseContext: Sendable {
     }
 
     /// The stack's PostgreSQL service (`name`, or the one with `x-devenv.postgres`, or the
-    /// first postgres image), reached at its container address or published port.
+    /// first postgres image), reached at its published port (`HostEndpoints`).
     public static func stack(
         _ stack: Stack, service name: String?, engine: any ContainerEngine, store: StateStore
     ) async throws -> DatabaseContext {
@@ -66,8 +66,8 @@ public struct DatabaseContext: Sendable {
             throw OrchestratorError("service '\(service.name)' of \(stack.name) is not running; run 'devenv up' first")
         }
         let inspect = try await engine.inspectContainer(container.Id)
-        let orchestrator = Orchestrator(engine: engine, stack: stack, store: store)
-        guard let (host, port) = orchestrator.probeAddress(inspect, 5432) else {
+        let endpoints = HostEndpoints(connection: engine.connection)
+        guard let (host, port) = await endpoints.address(of: inspect, port: 5432, engine: engine) else {
             throw OrchestratorError(
                 "service '\(service.name)' is not reachable from this machine on port 5432; publish it")
         }
