@@ -10,7 +10,7 @@ PYTHON ?= python3
 NATIVE_PG := Tests/scripts/native-postgres.sh
 STACK ?= compose/default/compose.yaml
 
-.PHONY: up test lint setup packages engine images build build-tests venv native-postgres unit integration doctor clean fuzz bench release
+.PHONY: up test lint setup packages engine images build build-tests venv native-postgres unit integration doctor clean fuzz bench release image test-engines
 
 ## up: install what is missing, build devenv, reach the engine
 up: setup build
@@ -18,10 +18,28 @@ up: setup build
 	.build/debug/devenv up -f $(STACK)
 	.build/debug/devenv status -f $(STACK)
 
-## test: the same set-up, then the lint, every test (unit and integration) and the fuzz targets
-test: setup lint build-tests venv native-postgres fuzz
+## test: the same set-up, then the lint, every test (unit and integration) and the fuzz targets;
+##   the engine-facing tests run on the rootful dockerd, rootless Podman, a remote engine over
+##   TLS and over ssh (test-engines), and the CI recipes use the devenv image (image)
+test: setup lint build-tests venv native-postgres test-engines image fuzz
 	DEVENV_TEST_PG_URL="$$($(NATIVE_PG) url)" DEVENV_TEST_PYTHON="$(CURDIR)/$(VENV)/bin/python" \
-	  $(SWIFT) test --skip-build
+	  $(TEST_ENGINE_ENV) DEVENV_TEST_IMAGE=$(IMAGE) $(SWIFT) test --skip-build
+
+## test-engines: the other engines and the private registry the suite uses (root only: a user,
+##   a network namespace, a second dockerd). Without root the suite runs on the local engine alone.
+ENGINE_SCRIPTS := Tests/scripts/podman-engine.sh Tests/scripts/remote-engine.sh
+ifeq ($(shell id -u),0)
+TEST_ENGINE_ENV = DEVENV_TEST_ENGINES="$$(Tests/scripts/podman-engine.sh matrix);$$(Tests/scripts/remote-engine.sh matrix)" \
+  DEVENV_TEST_ENGINES_REQUIRED=podman,remote-tls,ssh $$(Tests/scripts/registry.sh env)
+test-engines: images
+	Tests/scripts/podman-engine.sh start >/dev/null
+	Tests/scripts/remote-engine.sh start >/dev/null
+	Tests/scripts/registry.sh start >/dev/null
+else
+TEST_ENGINE_ENV =
+test-engines:
+	@echo "test-engines: not root, so no rootless Podman, remote engine or registry: the suite runs on the local engine"
+endif
 
 setup: packages engine images
 
@@ -64,6 +82,15 @@ release:
 	$(SWIFT) build -c release --static-swift-stdlib --build-path .build-static $(SWIFT_FLAGS) \
 	  -Xswiftc -use-ld=lld -Xlinker --symbol-ordering-file=$(CURDIR)/bench/devenv.order \
 	  -Xlinker --no-warn-symbol-ordering
+
+## image: the devenv image, $(IMAGE): the release binary on debian:bookworm-slim, for CI jobs that
+##   should not build Swift (rebuilt when the binary or the recipe changed)
+IMAGE ?= devenv:$(shell sed -n 's/.*current = "\(.*\)"/\1/p' Sources/DevEnvCore/Doctor.swift)
+image: release images
+	@context=$$(mktemp -d /tmp/devenv-image.XXXXXX); \
+	  cp .build-static/release/devenv compose/images/devenv/Dockerfile "$$context/"; \
+	  docker build -q -t $(IMAGE) "$$context" >/tmp/devenv-image.log 2>&1 || { tail -n 20 /tmp/devenv-image.log; rm -rf "$$context"; echo "image: docker build failed, see /tmp/devenv-image.log"; exit 1; }; \
+	  rm -rf "$$context"; echo "image: $(IMAGE) built"
 
 ## bench: every benchmark against its peer (release build, static Swift runtime), then the
 ##   generated section of bench/BENCHMARKS.md rewritten (machine, date, raw numbers)

@@ -28,7 +28,8 @@ let package = Package(
 
         // Sockets, signals, processes, file locks and file watching: the only code that differs
         // between Linux and Darwin.
-        .target(name: "Platform", swiftSettings: strict),
+        .target(name: "CPlatform"),
+        .target(name: "Platform", dependencies: ["CPlatform"], swiftSettings: strict),
         .target(name: "DockerEngine", dependencies: ["CCurl", "Platform"], swiftSettings: strict),
         .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: strict),
         .target(name: "StateStore", dependencies: ["CSQLite3"], swiftSettings: strict),

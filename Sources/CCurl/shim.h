@@ -17,13 +17,6 @@ static inline CURLcode devenv_curl_setopt_xferinfo_cb(CURL *h, CURLoption o, dev
 static inline CURLcode devenv_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode devenv_curl_getinfo_socket(CURL *h, CURLINFO i, curl_socket_t *v) { return curl_easy_getinfo(h, i, v); }
 
-// Connections devenv opens itself (ssh dial-stdio): curl is handed a connected socket.
-typedef curl_socket_t (*devenv_curl_opensocket_cb)(void *clientp, curlsocktype purpose, struct curl_sockaddr *address);
-typedef int (*devenv_curl_sockopt_cb)(void *clientp, curl_socket_t fd, curlsocktype purpose);
-typedef int (*devenv_curl_closesocket_cb)(void *clientp, curl_socket_t fd);
-static inline CURLcode devenv_curl_setopt_opensocket_cb(CURL *h, devenv_curl_opensocket_cb v) { return curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, v); }
-static inline CURLcode devenv_curl_setopt_sockopt_cb(CURL *h, devenv_curl_sockopt_cb v) { return curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, v); }
-static inline CURLcode devenv_curl_setopt_closesocket_cb(CURL *h, devenv_curl_closesocket_cb v) { return curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, v); }
 
 static inline const char *devenv_curl_version_string(void) {
     const curl_version_info_data *d = curl_version_info(CURLVERSION_NOW);

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DevEnvCore
 import Foundation
+import Platform
 
 /// The `devenv` command tree and its process entry point.
 public struct DevEnvCommand: AsyncParsableCommand {
@@ -19,6 +20,9 @@ public struct DevEnvCommand: AsyncParsableCommand {
     /// Parses the arguments, runs the command, and turns any error into one line and an exit
     /// code: 0 ok, 1 failure, 2 usage or configuration error, 130 interrupted.
     public static func entry(arguments: [String]? = nil) async {
+        // A peer that goes away (a credential helper that exits early, a closed engine
+        // connection) is an error to report, never a silent death by SIGPIPE.
+        SignalTrap.ignore(Signal.brokenPipe)
         let code: Int32
         do {
             var command = try parseAsRoot(arguments)

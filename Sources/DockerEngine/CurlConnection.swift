@@ -15,14 +15,8 @@ extension CurlTransport {
             let scheme = connection.tls == nil ? "http" : "https"
             url = "\(scheme)://\(EngineEndpoint.bracketed(host)):\(port)" + path
         case .ssh:
-            // One address, so curl opens one connection (one ssh) per attempt; the socket is ours.
-            url = "http://127.0.0.1" + path
-            let user = Unmanaged.passUnretained(dialer!).toOpaque()
-            devenv_curl_setopt_opensocket_cb(handle, sshOpenSocket)
-            devenv_curl_setopt_pointer(handle, CURLOPT_OPENSOCKETDATA, user)
-            devenv_curl_setopt_sockopt_cb(handle, sshSocketOptions)
-            devenv_curl_setopt_closesocket_cb(handle, sshCloseSocket)
-            devenv_curl_setopt_pointer(handle, CURLOPT_CLOSESOCKETDATA, user)
+            devenv_curl_setopt_string(handle, CURLOPT_UNIX_SOCKET_PATH, relay?.socketPath ?? "/nonexistent")
+            url = "http://localhost" + path
         }
         devenv_curl_setopt_string(handle, CURLOPT_URL, url)
         devenv_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
@@ -40,11 +34,14 @@ extension CurlTransport {
     func connectionError(_ code: CURLcode, detail: String, during request: HTTPRequest) -> DockerEngineError {
         let endpoint = connection.endpoint
         let what = "\(request.method) \(request.pathWithoutQuery)"
-        if let dialer, [CURLE_COULDNT_CONNECT, CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR].contains(code) {
-            let reason = dialer.lastErrorLine.map { " (ssh: \($0))" } ?? ""
+        if case .ssh(_, let host, _) = endpoint,
+            [CURLE_COULDNT_CONNECT, CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR].contains(code)
+        {
+            let said = relay?.lastErrorLine ?? relayFailure
+            let reason = said.map { " (ssh: \($0))" } ?? ""
             return DockerEngineError(
                 .unreachable, "cannot reach docker engine at \(endpoint)\(reason)", underlying: detail,
-                hint: "check that 'ssh \(dialer.host) docker version' works without a prompt")
+                hint: "check that 'ssh \(host) docker version' works without a prompt")
         }
         if let tls = connection.tls, let error = tlsError(code, detail: detail, tls: tls) { return error }
         switch code {
@@ -106,21 +103,4 @@ extension CurlTransport {
             return nil
         }
     }
-}
-
-private func sshDialer(_ user: UnsafeMutableRawPointer?) -> SSHDialer {
-    Unmanaged<SSHDialer>.fromOpaque(user!).takeUnretainedValue()
-}
-
-private let sshOpenSocket: devenv_curl_opensocket_cb = { user, _, _ in
-    sshDialer(user).dial()
-}
-
-private let sshSocketOptions: devenv_curl_sockopt_cb = { _, _, _ in
-    Int32(CURL_SOCKOPT_ALREADY_CONNECTED)
-}
-
-private let sshCloseSocket: devenv_curl_closesocket_cb = { user, fd in
-    sshDialer(user).close(fd)
-    return 0
 }

@@ -11,7 +11,10 @@ import Synchronization
 public final class CurlTransport: Transport {
     public let connection: EngineConnection
     let connectTimeout: TimeInterval
-    let dialer: SSHDialer?
+    /// For ssh:// engines: the relay that turns each connection into an ssh dial-stdio.
+    let relay: SSHRelay?
+    /// Why the relay could not be made, for the error of every request.
+    let relayFailure: String?
     private let pool = Mutex<[CurlHandle]>([])
     private static let maxIdleHandles = 8
 
@@ -20,9 +23,16 @@ public final class CurlTransport: Transport {
         self.connection = connection
         self.connectTimeout = connectTimeout
         if case .ssh(let user, let host, let port) = connection.endpoint {
-            dialer = SSHDialer(user: user, host: host, port: port, command: connection.sshCommand)
+            do {
+                relay = try SSHRelay(user: user, host: host, port: port, command: connection.sshCommand)
+                relayFailure = nil
+            } catch {
+                relay = nil
+                relayFailure = "\(error)"
+            }
         } else {
-            dialer = nil
+            relay = nil
+            relayFailure = nil
         }
     }
 

@@ -163,12 +163,15 @@ public final class DockerClient: Sendable {
                     .unreachable,
                     "cannot reach a docker engine: nothing answers at \(selection.tried.joined(separator: ", "))",
                     underlying: error.underlying,
-                    hint: "start one (dockerd, Docker Desktop, 'podman system service'), or set DOCKER_HOST or a docker context")
+                    hint:
+                        "start one (dockerd, Docker Desktop, 'podman system service'), or set DOCKER_HOST or a docker context"
+                )
             case .context:
                 throw DockerEngineError(
                     .unreachable, "\(error.message) (docker context '\(selection.context ?? "")')",
                     underlying: error.underlying,
-                    hint: error.hint ?? "check the engine behind the context ('docker context inspect \(selection.context ?? "")')")
+                    hint: error.hint
+                        ?? "check the engine behind the context ('docker context inspect \(selection.context ?? "")')")
             case .dockerHost, .socket:
                 throw error
             }

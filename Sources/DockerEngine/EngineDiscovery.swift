@@ -73,7 +73,8 @@ public enum EngineDiscovery {
         let configDirectory = configDirectory(environment: environment, home: home)
 
         if let host = environment["DOCKER_HOST"], !host.trimmingCharacters(in: .whitespaces).isEmpty {
-            let wantsTLS = !(environment["DOCKER_TLS_VERIFY"] ?? "").isEmpty || !(environment["DOCKER_TLS"] ?? "").isEmpty
+            let wantsTLS =
+                !(environment["DOCKER_TLS_VERIFY"] ?? "").isEmpty || !(environment["DOCKER_TLS"] ?? "").isEmpty
             let endpoint = try EngineEndpoint(dockerHost: host, tls: wantsTLS)
             // TLS is for tcp:// only; a unix socket or ssh ignores the variables, as the docker CLI does.
             let tls = endpoint.isTCP ? try environmentTLS(environment, configDirectory: configDirectory) : nil
@@ -126,12 +127,14 @@ public enum EngineDiscovery {
         if verify && ca == nil {
             throw DockerEngineError(
                 .tls,
-                "\(variable) is set but \(origin) has no ca.pem; point DOCKER_CERT_PATH at the directory holding ca.pem, cert.pem and key.pem")
+                "\(variable) is set but \(origin) has no ca.pem; point DOCKER_CERT_PATH at the directory holding ca.pem, cert.pem and key.pem"
+            )
         }
         if (cert == nil) != (key == nil) {
             throw DockerEngineError(
                 .tls,
-                "\(origin) has \(cert == nil ? "key.pem but no cert.pem" : "cert.pem but no key.pem"); a client certificate needs both")
+                "\(origin) has \(cert == nil ? "key.pem but no cert.pem" : "cert.pem but no key.pem"); a client certificate needs both"
+            )
         }
         return TLSSettings(caFile: verify ? ca : nil, certFile: cert, keyFile: key, verify: verify, origin: origin)
     }
@@ -174,7 +177,8 @@ public enum EngineDiscovery {
             guard let endpoint = meta.Endpoints?["docker"], let host = endpoint.Host, !host.isEmpty else {
                 throw DockerEngineError(
                     .discovery,
-                    "docker context '\(name)' (from \(origin)) has no docker endpoint in \(file); run 'docker context inspect \(name)', or set DOCKER_CONTEXT=default")
+                    "docker context '\(name)' (from \(origin)) has no docker endpoint in \(file); run 'docker context inspect \(name)', or set DOCKER_CONTEXT=default"
+                )
             }
             let tlsDirectory = (configDirectory as NSString).appendingPathComponent(
                 "contexts/tls/\(directory)/docker")
@@ -192,7 +196,8 @@ public enum EngineDiscovery {
         }
         throw DockerEngineError(
             .discovery,
-            "docker context '\(name)' (from \(origin)) does not exist in \(metaRoot); run 'docker context ls', or set DOCKER_CONTEXT=default")
+            "docker context '\(name)' (from \(origin)) does not exist in \(metaRoot); run 'docker context ls', or set DOCKER_CONTEXT=default"
+        )
     }
 }
 

@@ -90,7 +90,8 @@ public struct RegistryCredentials: Sendable {
             return try JSONDecoder().decode(Config.self, from: data)
         } catch {
             throw DockerEngineError(
-                .credentials, "\(configPath) is not valid docker configuration JSON; fix it or run 'docker login' again",
+                .credentials,
+                "\(configPath) is not valid docker configuration JSON; fix it or run 'docker login' again",
                 underlying: String(describing: error))
         }
     }
@@ -125,7 +126,8 @@ public struct RegistryCredentials: Sendable {
             else {
                 throw DockerEngineError(
                     .credentials,
-                    "the login for \(host) in \(configPath) is not base64 of user:password; run 'docker login \(host)' again")
+                    "the login for \(host) in \(configPath) is not base64 of user:password; run 'docker login \(host)' again"
+                )
             }
             return RegistryCredential(
                 username: String(decoded[..<colon]), password: String(decoded[decoded.index(after: colon)...]),
@@ -192,7 +194,8 @@ public struct RegistryCredentials: Sendable {
         }
         guard let answer = try? JSONDecoder().decode(Answer.self, from: data), let secret = answer.Secret else {
             throw DockerEngineError(
-                .credentials, "credential helper \(program) answered something other than docker's JSON for \(registry)")
+                .credentials, "credential helper \(program) answered something other than docker's JSON for \(registry)"
+            )
         }
         if answer.Username == "<token>" {
             return RegistryCredential(username: nil, password: nil, identityToken: secret, serverAddress: server)

@@ -1,23 +1,47 @@
 import Foundation
 import Platform
 
-/// Opens engine connections over ssh the way the docker CLI does for `ssh://` hosts: each
-/// connection is one `ssh … HOST docker system dial-stdio`, whose stdin and stdout are one end
-/// of a socket pair; the other end is handed to libcurl as an already connected socket.
-final class SSHDialer: @unchecked Sendable {
+/// Reaches an `ssh://` engine the way the docker CLI does: each connection is one
+/// `ssh … HOST docker system dial-stdio`, speaking HTTP over ssh's stdin and stdout.
+///
+/// libcurl is pointed at a private unix socket (in a 0700 directory of this user); every
+/// connection accepted there becomes ssh's stdin and stdout, so ssh talks to libcurl directly
+/// and nothing is copied in between. (libcurl 7.88 cannot take an already connected socket:
+/// it connects it again, curl/curl#10626.)
+public final class SSHRelay: @unchecked Sendable {
     let user: String?
     let host: String
     let port: Int?
     let command: String
+    private let listener: UnixListener
     private let lock = NSLock()
-    private var processes: [Int32: Process] = [:]
+    /// The newest ssh's stderr, and a signal that it ended.
     private var lastError = ""
+    private var lastEnded = DispatchSemaphore(value: 0)
 
-    init(user: String?, host: String, port: Int?, command: String) {
+    /// The socket libcurl connects to.
+    var socketPath: String { listener.path }
+
+    init(user: String?, host: String, port: Int?, command: String) throws {
         self.user = user
         self.host = host
         self.port = port
         self.command = command
+        let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent("devenv-\(Processes.userID)")
+        try? FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        Self.removeDeadSockets(in: directory)
+        listener = try UnixListener(
+            path: (directory as NSString).appendingPathComponent("ssh-\(UUID().uuidString.prefix(12)).sock"))
+        Thread.detachNewThread { [weak self, listener] in
+            while let connection = listener.accept() {
+                guard let self else {
+                    Sockets.closeDescriptor(connection)
+                    return
+                }
+                self.serve(connection)
+            }
+        }
     }
 
     /// The arguments after the program: never a prompt (BatchMode), a bounded connect, no TTY.
@@ -28,54 +52,84 @@ final class SSHDialer: @unchecked Sendable {
         return arguments + ["--", host, "docker", "system", "dial-stdio"]
     }
 
-    /// A connected socket to the engine, or -1 (ssh could not start).
-    func dial() -> Int32 {
-        guard let (ours, theirs) = try? Sockets.pair() else { return -1 }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [command] + arguments
-        let child = FileHandle(fileDescriptor: theirs, closeOnDealloc: false)
-        process.standardInput = child
-        process.standardOutput = child
-        let errors = Pipe()
-        process.standardError = errors
-        errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard !data.isEmpty, let self else {
-                handle.readabilityHandler = nil
-                return
-            }
-            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            if !text.isEmpty { self.lock.withLock { self.lastError = text } }
+    /// One ssh for one accepted connection; it ends when libcurl closes the connection.
+    private func serve(_ connection: Int32) {
+        let ended = DispatchSemaphore(value: 0)
+        lock.withLock {
+            lastError = ""
+            lastEnded = ended
         }
+        defer { Sockets.closeDescriptor(connection) }
+        guard let errors = try? makePipe() else {
+            ended.signal()
+            return
+        }
+        let process: SpawnedProcess
         do {
-            try process.run()
+            process = try SpawnedProcess(
+                [command] + arguments, input: connection, output: connection, error: errors.write)
         } catch {
-            lock.withLock { lastError = "cannot run \(command): \(error)" }
-            Sockets.closeDescriptor(ours)
-            Sockets.closeDescriptor(theirs)
-            return -1
+            lock.withLock { lastError = "\(error)" }
+            ended.signal()
+            Sockets.closeDescriptor(errors.read)
+            Sockets.closeDescriptor(errors.write)
+            return
         }
-        // The child has its copy; ours would keep the pair open after ssh exits.
-        Sockets.closeDescriptor(theirs)
-        lock.withLock { processes[ours] = process }
-        return ours
-    }
-
-    /// curl is done with a connection: closing our end ends ssh's stdin, and so ssh.
-    func close(_ fd: Int32) {
-        let process = lock.withLock { processes.removeValue(forKey: fd) }
-        Sockets.closeDescriptor(fd)
-        if let process {
-            // dial-stdio leaves when its stdin ends; a stuck ssh does not outlive devenv's need.
-            DispatchQueue.global().asyncAfter(deadline: .now() + 5) {
-                if process.isRunning { process.terminate() }
+        Sockets.closeDescriptor(errors.write)
+        Thread.detachNewThread { [weak self] in
+            let text = String(
+                decoding: FileHandle(fileDescriptor: errors.read, closeOnDealloc: true).readDataToEndOfFile(),
+                as: UTF8.self)
+            if let self {
+                self.lock.withLock { self.lastError = text.trimmingCharacters(in: .whitespacesAndNewlines) }
             }
+            ended.signal()
+            process.waitForExit()
         }
     }
 
-    /// What ssh last wrote to stderr (its reason for failing), for the error message.
+    /// What the newest ssh wrote to stderr (its reason for failing), for the error message:
+    /// waits a moment for a failing ssh to finish writing it.
     var lastErrorLine: String? {
-        lock.withLock { lastError.split(separator: "\n").last.map(String.init) }
+        let ended = lock.withLock { lastEnded }
+        if ended.wait(timeout: .now() + 2) == .success { ended.signal() }
+        return lock.withLock { lastError.split(separator: "\n").last.map(String.init) }
+    }
+
+    /// The host ssh really connects to for `host` (`ssh -G` applies ~/.ssh/config: a Host
+    /// alias's HostName), so ports the engine publishes are looked for there; nil when ssh cannot say.
+    public static func configuredHostName(command: String, user: String?, host: String, port: Int?) -> String? {
+        guard let output = try? makePipe() else { return nil }
+        var arguments = [command, "-G"]
+        if let user { arguments += ["-l", user] }
+        if let port { arguments += ["-p", String(port)] }
+        arguments += ["--", host]
+        let nullInput = open("/dev/null", O_RDONLY)
+        defer { Sockets.closeDescriptor(nullInput) }
+        guard let process = try? SpawnedProcess(arguments, input: nullInput, output: output.write, error: nullInput)
+        else {
+            Sockets.closeDescriptor(output.read)
+            Sockets.closeDescriptor(output.write)
+            return nil
+        }
+        Sockets.closeDescriptor(output.write)
+        let text = String(
+            decoding: FileHandle(fileDescriptor: output.read, closeOnDealloc: true).readDataToEndOfFile(), as: UTF8.self
+        )
+        process.waitForExit()
+        for line in text.split(separator: "\n") where line.hasPrefix("hostname ") {
+            let name = line.dropFirst("hostname ".count).trimmingCharacters(in: .whitespaces)
+            return name.isEmpty ? nil : name
+        }
+        return nil
+    }
+
+    /// Sockets of devenv processes that ended without removing theirs.
+    static func removeDeadSockets(in directory: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        where name.hasPrefix("ssh-") && name.hasSuffix(".sock") {
+            let path = (directory as NSString).appendingPathComponent(name)
+            if Sockets.connect(unixPath: path) == nil { try? FileManager.default.removeItem(atPath: path) }
+        }
     }
 }

@@ -102,7 +102,8 @@ public enum EngineEndpoint: Sendable, Equatable, CustomStringConvertible {
             return
         }
         for scheme in ["tcp://", "http://", "https://"] where value.hasPrefix(scheme) {
-            let authority = value.dropFirst(scheme.count).split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
+            let authority =
+                value.dropFirst(scheme.count).split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
             guard let (host, port) = Self.hostAndPort(authority), !host.isEmpty,
                 port.map({ (1...65535).contains($0) }) ?? true
             else {

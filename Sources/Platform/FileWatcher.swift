@@ -135,7 +135,8 @@ public final class FileWatcher: @unchecked Sendable {
             return paths
         #else
             var event = kevent()
-            var timeout = timespec(tv_sec: Int(waitMilliseconds / 1000), tv_nsec: Int(waitMilliseconds % 1000) * 1_000_000)
+            var timeout = timespec(
+                tv_sec: Int(waitMilliseconds / 1000), tv_nsec: Int(waitMilliseconds % 1000) * 1_000_000)
             guard kevent(descriptor, nil, 0, &event, 1, &timeout) == 1,
                 let directory = lock.withLock({ watched[Int32(event.ident)] })
             else { return [] }

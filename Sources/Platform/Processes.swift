@@ -1,3 +1,4 @@
+import CPlatform
 import Foundation
 
 #if canImport(Glibc)
@@ -93,7 +94,8 @@ public enum Processes {
                 }
                 for fd in fds {
                     guard
-                        let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
+                        let target = try? FileManager.default.destinationOfSymbolicLink(
+                            atPath: "/proc/\(pid)/fd/\(fd)"),
                         target.hasPrefix("socket:["), inodes.contains(String(target.dropFirst(8).dropLast()))
                     else { continue }
                     let name =
@@ -109,12 +111,82 @@ public enum Processes {
     }
 }
 
+/// A child process started with chosen descriptors as its stdin, stdout and stderr, and
+/// nothing else inherited (every other descriptor devenv opens is close-on-exec).
+public final class SpawnedProcess: @unchecked Sendable {
+    public let pid: Int32
+    private let lock = NSLock()
+    private var status: Int32?
+
+    /// Starts `arguments[0]` (looked up on PATH) with `input`, `output` and `error` as its
+    /// descriptors 0, 1 and 2.
+    public init(_ arguments: [String], input: Int32, output: Int32, error: Int32) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, input, 0)
+        posix_spawn_file_actions_adddup2(&actions, output, 1)
+        posix_spawn_file_actions_adddup2(&actions, error, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Nothing but 0, 1 and 2: libcurl's sockets are not close-on-exec, and a child holding
+        // another connection's socket would keep that connection from ever ending.
+        #if os(Linux)
+            guard devenv_spawn_close_from(&actions, 3) == 0 else {
+                throw PlatformError("cannot run \(arguments[0]): this C library cannot close inherited descriptors")
+            }
+        #else
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_CLOEXEC_DEFAULT))
+        #endif
+        let cArguments = arguments.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var child: pid_t = 0
+        let result = posix_spawnp(&child, arguments[0], &actions, &attributes, cArguments, environ)
+        guard result == 0 else {
+            throw PlatformError("cannot run \(arguments[0]): \(String(cString: strerror(result)))")
+        }
+        pid = child
+    }
+
+    /// Whether it still runs (reaping it if it ended).
+    public var isRunning: Bool {
+        lock.withLock {
+            if status != nil { return false }
+            var raw: Int32 = 0
+            if waitpid(pid, &raw, WNOHANG) == pid { status = raw }
+            return status == nil
+        }
+    }
+
+    /// Waits for it to end (blocking).
+    public func waitForExit() {
+        var raw: Int32 = 0
+        while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+        lock.withLock { status = status ?? raw }
+    }
+
+    public func terminate() {
+        if isRunning { kill(pid, SIGTERM) }
+    }
+}
+
+/// A pipe: `read` and `write` descriptors, both close-on-exec.
+public func makePipe() throws -> (read: Int32, write: Int32) {
+    var fds: [Int32] = [0, 0]
+    guard pipe(&fds) == 0 else { throw PlatformError("pipe failed: \(PlatformError.lastErrno)") }
+    Sockets.setCloseOnExec(fds[0])
+    Sockets.setCloseOnExec(fds[1])
+    return (fds[0], fds[1])
+}
+
 /// Signal numbers devenv handles, named once for both platforms.
 public enum Signal {
     public static let interrupt = SIGINT
     public static let terminate = SIGTERM
     public static let kill = SIGKILL
     public static let windowChange = SIGWINCH
+    public static let brokenPipe = SIGPIPE
 }
 
 /// Delivers signals to a handler on a queue instead of their default action, until cancelled
@@ -137,6 +209,11 @@ public final class SignalTrap: @unchecked Sendable {
     public func cancel() {
         sources.forEach { $0.cancel() }
         for number in signals { signal(number, SIG_DFL) }
+    }
+
+    /// Ignores `number` for the rest of the process.
+    public static func ignore(_ number: Int32) {
+        signal(number, SIG_IGN)
     }
 }
 
@@ -200,7 +277,9 @@ public final class FileLock: @unchecked Sendable {
         if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return FileLock(descriptor: descriptor, path: path) }
         let reason = errno
         close(descriptor)
-        guard reason == EWOULDBLOCK else { throw PlatformError("cannot lock \(path): \(String(cString: strerror(reason)))") }
+        guard reason == EWOULDBLOCK else {
+            throw PlatformError("cannot lock \(path): \(String(cString: strerror(reason)))")
+        }
         return nil
     }
 

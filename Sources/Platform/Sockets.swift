@@ -75,6 +75,63 @@ public final class SocketConnection: @unchecked Sendable {
     }
 }
 
+/// A listening unix socket, for a relay devenv serves to libcurl (ssh dial-stdio).
+public final class UnixListener: @unchecked Sendable {
+    public let path: String
+    private let descriptor: Int32
+
+    /// Binds `path` (replacing a dead socket file there) and listens.
+    public init(path: String) throws {
+        let fd = socket(AF_UNIX, streamType, 0)
+        guard fd >= 0 else { throw PlatformError("socket failed: \(PlatformError.lastErrno)") }
+        Sockets.setCloseOnExec(fd)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let fits = withUnsafeMutableBytes(of: &address.sun_path) { raw -> Bool in
+            guard bytes.count < raw.count else { return false }
+            raw.copyBytes(from: bytes + [0])
+            return true
+        }
+        guard fits else {
+            close(fd)
+            throw PlatformError("socket path too long: \(path)")
+        }
+        unlink(path)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else {
+            let reason = PlatformError.lastErrno
+            close(fd)
+            throw PlatformError("cannot listen on \(path): \(reason)")
+        }
+        self.path = path
+        descriptor = fd
+    }
+
+    deinit {
+        close(descriptor)
+        unlink(path)
+    }
+
+    /// The next connection (blocking); nil once the listener is closed.
+    public func accept() -> Int32? {
+        while true {
+            let fd = Foundation.accept(descriptor, nil, nil)
+            if fd >= 0 {
+                Sockets.setCloseOnExec(fd)
+                Sockets.suppressSIGPIPE(fd)
+                return fd
+            }
+            if errno == EINTR || errno == ECONNABORTED { continue }
+            return nil
+        }
+    }
+}
+
 /// Socket operations devenv needs, the same on Linux and Darwin.
 public enum Sockets {
     /// Connects to a unix socket; nil when nothing listens there.

@@ -67,7 +67,9 @@ import Testing
     }
 
     @Test func parsesSSHAndDefaultsTCPPorts() throws {
-        #expect(try EngineEndpoint(dockerHost: "ssh://me@build.cern.ch") == .ssh(user: "me", host: "build.cern.ch", port: nil))
+        #expect(
+            try EngineEndpoint(dockerHost: "ssh://me@build.cern.ch")
+                == .ssh(user: "me", host: "build.cern.ch", port: nil))
         #expect(try EngineEndpoint(dockerHost: "ssh://host:2222/") == .ssh(user: nil, host: "host", port: 2222))
         #expect(try EngineEndpoint(dockerHost: "ssh://me@host:2222").description == "ssh://me@host:2222")
         #expect(try EngineEndpoint(dockerHost: "tcp://docker") == .tcp(host: "docker", port: 2375))

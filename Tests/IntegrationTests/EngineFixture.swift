@@ -1,3 +1,4 @@
+import DevEnvCore
 import DockerEngine
 import Foundation
 import Testing
@@ -20,21 +21,70 @@ extension CleansUp {
     }
 }
 
-/// The shared real engine (DOCKER_HOST or the default socket) and per-test project labels,
-/// with cleanup that runs whether the test passed or failed.
+/// An engine the integration tests run against, with the variables that select it. The
+/// rootful dockerd of the machine (whatever DOCKER_HOST says, else the default socket) is always
+/// there; `make test` adds rootless Podman, a remote engine over TLS and the same engine over
+/// ssh through `DEVENV_TEST_ENGINES` (`NAME:VAR=VALUE,VAR=VALUE;NAME:…`).
+struct TestEngine: Sendable, CustomTestStringConvertible {
+    let name: String
+    /// Laid over this process's environment for the engine's clients and devenv runs.
+    let environment: [String: String]
+
+    static let ambient = TestEngine(name: "dockerd", environment: [:])
+
+    /// The ambient engine, then every engine `make test` set up.
+    static let all: [TestEngine] = {
+        let listed = ProcessInfo.processInfo.environment["DEVENV_TEST_ENGINES"] ?? ""
+        return [ambient]
+            + listed.split(separator: ";").compactMap { entry in
+                guard let colon = entry.firstIndex(of: ":") else { return nil }
+                var environment: [String: String] = [:]
+                for pair in entry[entry.index(after: colon)...].split(separator: ",") {
+                    guard let equals = pair.firstIndex(of: "=") else { continue }
+                    environment[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+                }
+                return TestEngine(name: String(entry[..<colon]), environment: environment)
+            }
+    }()
+
+    /// Engines `DEVENV_TEST_ENGINES_REQUIRED` names that `make test` failed to provide: a
+    /// missing engine must fail the suite, not shrink it.
+    static var missing: [String] {
+        let required = (ProcessInfo.processInfo.environment["DEVENV_TEST_ENGINES_REQUIRED"] ?? "")
+            .split(separator: ",").map(String.init)
+        return required.filter { name in !all.contains { $0.name == name } }
+    }
+
+    var merged: [String: String] { ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+
+    func client() throws -> DockerClient { try DockerClient.fromEnvironment(merged) }
+
+    /// Where this machine reaches the engine's published ports.
+    func hostEndpoints() throws -> HostEndpoints {
+        HostEndpoints(connection: try client().connection, environment: merged)
+    }
+
+    var testDescription: String { name }
+}
+
+/// The shared real engine (DOCKER_HOST or the default socket, or one of `TestEngine.all`) and
+/// per-test project labels, with cleanup that runs whether the test passed or failed.
 struct EngineFixture: CleansUp {
     let client: DockerClient
+    let engine: TestEngine
     /// Unique per test, so tests sharing one dockerd never meet.
     let project: String
     var labels: [String: String] { ["com.docker.compose.project": project, "dev.devenv.test": "integration"] }
 
-    init(project name: String? = nil) async throws {
-        client = try DockerClient.fromEnvironment()
+    init(project name: String? = nil, engine: TestEngine = .ambient) async throws {
+        self.engine = engine
+        client = try engine.client()
         project = name ?? "devenv-it-" + UUID().uuidString.prefix(8).lowercased()
         do {
             _ = try await client.ping()
         } catch {
-            Issue.record("integration tests need a docker engine (run 'make test', which starts dockerd): \(error)")
+            Issue.record(
+                "integration tests need the \(engine.name) engine (run 'make test', which starts it): \(error)")
             throw error
         }
     }

@@ -17,8 +17,10 @@ struct DevenvProject: CleansUp {
 
     /// A copy of a stack under Tests/IntegrationTests/stacks, or the given files, in a fresh
     /// directory; or, with `reference`, `compose/NAME` in place (it refers to its siblings).
-    init(stack: String? = nil, reference: String? = nil, files: [String: String] = [:]) async throws {
-        fixture = try await EngineFixture()
+    init(
+        stack: String? = nil, reference: String? = nil, files: [String: String] = [:], engine: TestEngine = .ambient
+    ) async throws {
+        fixture = try await EngineFixture(engine: engine)
         state = NSTemporaryDirectory() + "devenv-it-\(fixture.project)-state"
         if let reference {
             directory = Self.composeDirectory + "/" + reference
@@ -35,7 +37,12 @@ struct DevenvProject: CleansUp {
                 try FileManager.default.copyItem(atPath: source.path + "/" + item, toPath: directory + "/" + item)
             }
         }
-        for (name, text) in files { try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8) }
+        for (name, text) in files {
+            let path = directory + "/" + name
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
     }
 
     /// The repository's `compose/` (the DIALS test stack builds the DIALS reference backend).
@@ -43,7 +50,11 @@ struct DevenvProject: CleansUp {
         .appendingPathComponent("../../compose").standardizedFileURL.path
 
     var environment: [String: String?] {
-        ["XDG_STATE_HOME": state, "NO_COLOR": "1", "DIALS_BACKEND": Self.composeDirectory + "/dials/backend"]
+        var variables: [String: String?] = [
+            "XDG_STATE_HOME": state, "NO_COLOR": "1", "DIALS_BACKEND": Self.composeDirectory + "/dials/backend",
+        ]
+        for (name, value) in fixture.engine.environment { variables[name] = value }
+        return variables
     }
 
     /// `ARGS` with `-p NAME` added where every (sub)command accepts it: before `--` or at the end.

@@ -73,6 +73,7 @@ public func nativeServerURL() throws -> String {
 }
 
 public struct MissingTestServer: Error, CustomStringConvertible {
+    public init() {}
     public var description: String {
         "DEVENV_TEST_PG_URL is not set: run 'make test', or start Tests/scripts/native-postgres.sh and export its URL"
     }

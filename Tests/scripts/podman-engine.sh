@@ -4,6 +4,7 @@
 #   podman-engine.sh start   install podman if missing (root), make the user, start the service,
 #                            load the images; print DOCKER_HOST
 #   podman-engine.sh host    print DOCKER_HOST (unix://…/podman.sock)
+#   podman-engine.sh matrix  the engine for DEVENV_TEST_ENGINES: podman:DOCKER_HOST=…
 #   podman-engine.sh stop    stop the service (the user's images stay for the next run)
 # Needs root (useradd, /dev/net/tun, apt). Images come from the rootful engine (`docker save`).
 set -euo pipefail
@@ -92,6 +93,7 @@ start() {
 case "${1:-start}" in
   start) start ;;
   host) host ;;
+  matrix) echo "podman:DOCKER_HOST=$(host)" ;;
   stop) pkill -u "$user" -f "podman system service" || true ;;
   *) echo "usage: $0 start|host|stop" >&2; exit 2 ;;
 esac

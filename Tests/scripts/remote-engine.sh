@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # A remote engine like GitLab CI's docker:dind, for the engine-matrix tests: a second dockerd in
-# a network namespace, on a private address, speaking only TLS with client certificates.
-#   remote-engine.sh start   make the namespace, the certificates and the engine, load the
-#                            offline images; print the variables a client needs (sh syntax)
+# a network namespace, on a private address, speaking only TLS with client certificates; and an
+# sshd on that address whose `docker system dial-stdio` reaches the same engine (ssh://).
+#   remote-engine.sh start   make the namespace, the certificates, the engine and sshd, load the
+#                            offline images; print the variables a TLS client needs (sh syntax)
 #   remote-engine.sh env     print those variables
-#   remote-engine.sh stop    stop the engine and remove the namespace (data and certs stay)
+#   remote-engine.sh matrix  the engines for DEVENV_TEST_ENGINES: remote-tls:VAR=VALUE,...;ssh:...
+#   remote-engine.sh stop    stop the engine and sshd, remove the namespace (data and keys stay)
 # Needs root and the rootful engine (the images come from it with `docker save`).
 set -euo pipefail
 name=${DEVENV_REMOTE_NETNS:-devenv-remote}
@@ -23,6 +25,9 @@ variables() {
   echo "DOCKER_HOST=tcp://$engine_addr:$port"
   echo "DOCKER_TLS_VERIFY=1"
   echo "DOCKER_CERT_PATH=$certs"
+}
+matrix() {
+  echo "remote-tls:DOCKER_HOST=tcp://$engine_addr:$port,DOCKER_TLS_VERIFY=1,DOCKER_CERT_PATH=$certs;ssh:DOCKER_HOST=ssh://devenv-remote,DEVENV_SSH=$dir/ssh/ssh"
 }
 client() { env DOCKER_HOST="tcp://$engine_addr:$port" DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$certs" docker "$@"; }
 answers() { client version >/dev/null 2>&1; }
@@ -72,16 +77,51 @@ make_netns() {
   iptables -C FORWARD -o "$name-h" -j ACCEPT 2>/dev/null || iptables -I FORWARD -o "$name-h" -j ACCEPT
 }
 
+# sshd on the engine's address: root logs in with a key of its own, and the session's DOCKER_HOST
+# is the engine's unix socket, so `ssh devenv-remote docker system dial-stdio` reaches it. The
+# client side is an ssh config with a Host alias (HostName is the address, as ~/.ssh/config
+# often has it) and a wrapper for DEVENV_SSH that uses it.
+make_sshd() {
+  [ -x /usr/sbin/sshd ] || {
+    say "installing openssh-server"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server openssh-client; } \
+      >/tmp/devenv-apt-ssh.log 2>&1 || { tail -n 20 /tmp/devenv-apt-ssh.log >&2; exit 1; }
+  }
+  local ssh=$dir/ssh
+  mkdir -p "$ssh" /run/sshd
+  chmod 700 "$ssh"
+  [ -s "$ssh/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$ssh/host_ed25519"
+  [ -s "$ssh/client_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$ssh/client_ed25519"
+  cp "$ssh/client_ed25519.pub" "$ssh/authorized_keys"
+  printf '%s\n' "ListenAddress $engine_addr" "Port 22" "HostKey $ssh/host_ed25519" \
+    "AuthorizedKeysFile $ssh/authorized_keys" "PidFile $ssh/sshd.pid" "PermitRootLogin prohibit-password" \
+    "PasswordAuthentication no" "KbdInteractiveAuthentication no" "UsePAM no" "StrictModes no" \
+    "SetEnv DOCKER_HOST=unix://$dir/docker.sock" >"$ssh/sshd_config"
+  printf '%s\n' "Host devenv-remote" "  HostName $engine_addr" "  User root" "  IdentityFile $ssh/client_ed25519" \
+    "  IdentitiesOnly yes" "  UserKnownHostsFile $ssh/known_hosts" "  StrictHostKeyChecking accept-new" >"$ssh/config"
+  printf '#!/bin/sh\nexec ssh -F %s "$@"\n' "$ssh/config" >"$ssh/ssh"
+  chmod 755 "$ssh/ssh"
+  if ! { [ -s "$ssh/sshd.pid" ] && kill -0 "$(cat "$ssh/sshd.pid")" 2>/dev/null; }; then
+    nsenter --net="/run/netns/$name" /usr/sbin/sshd -f "$ssh/sshd_config" -E "$ssh/sshd.log" \
+      || { cat "$ssh/sshd.log" >&2; say "sshd did not start"; exit 1; }
+  fi
+  for _ in $(seq 1 20); do "$ssh/ssh" -o BatchMode=yes devenv-remote docker version >/dev/null 2>&1 && return; sleep 0.5; done
+  say "'ssh devenv-remote docker version' does not work; see $ssh/sshd.log"
+  exit 1
+}
+
 start() {
   command -v openssl >/dev/null || { say "openssl missing: apt-get install openssl"; exit 1; }
   make_certs
   make_netns
+  # An engine started before it also listened on the unix socket ssh sessions use: restart it.
+  if answers && [ ! -S "$dir/docker.sock" ]; then stop_engine; fi
   if ! answers; then
     mkdir -p "$dir/data" "$dir/exec"
     say "starting dockerd in network namespace $name on tcp://$engine_addr:$port (log: $dir/dockerd.log)"
     # nsenter, not `ip netns exec`: that remounts /sys and dockerd then finds no devices cgroup.
     setsid nsenter --net="/run/netns/$name" dockerd \
-      --host "tcp://$engine_addr:$port" --tlsverify \
+      --host "tcp://$engine_addr:$port" --host "unix://$dir/docker.sock" --tlsverify \
       --tlscacert "$dir/server/ca.pem" --tlscert "$dir/server/cert.pem" --tlskey "$dir/server/key.pem" \
       --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" \
       --containerd-namespace devenv-remote --containerd-plugins-namespace devenv-remote-plugins \
@@ -97,14 +137,20 @@ start() {
     say "loading $image"
     docker save "$image" | client load -q >/dev/null
   done
+  make_sshd
   variables
 }
 
-stop() {
+stop_engine() {
   if [ -s "$dir/dockerd.pid" ]; then
     kill "$(cat "$dir/dockerd.pid")" 2>/dev/null || true
-    for _ in $(seq 1 20); do [ -e "$dir/dockerd.pid" ] || break; sleep 0.5; done
+    for _ in $(seq 1 40); do [ -e "$dir/dockerd.pid" ] || break; sleep 0.5; done
   fi
+}
+
+stop() {
+  stop_engine
+  [ -s "$dir/ssh/sshd.pid" ] && kill "$(cat "$dir/ssh/sshd.pid")" 2>/dev/null || true
   ip link del "$name-h" 2>/dev/null || true
   ip netns del "$name" 2>/dev/null || true
 }
@@ -112,6 +158,7 @@ stop() {
 case "${1:-start}" in
   start) start ;;
   env) variables ;;
+  matrix) matrix ;;
   stop) stop ;;
-  *) echo "usage: $0 start|env|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|env|matrix|stop" >&2; exit 2 ;;
 esac

@@ -20,23 +20,42 @@ public struct HostEndpoints: Sendable, Equatable {
     /// address the engine's host name resolves to here, else 0.0.0.0.
     public let publishAddress: String
 
+    /// The engine host's name does not resolve here: its published ports cannot be reached.
+    public let unresolvable: Bool
+
+    /// `DEVENV_ENGINE_ADDRESS` names the engine's host as this machine reaches it (default: the
+    /// host of DOCKER_HOST or of the context; for ssh://, the HostName ssh's config gives it);
+    /// `DEVENV_PUBLISH_ADDRESS` where its ports bind (e.g. 0.0.0.0 behind NAT).
     public init(
         connection: EngineConnection, environment: [String: String] = ProcessInfo.processInfo.environment,
-        resolve: (String) -> [String] = Sockets.addresses(of:)
+        resolve: (String) -> [String] = Sockets.addresses(of:),
+        sshHostName: (EngineConnection) -> String? = Self.sshHostName
     ) {
-        guard let host = connection.endpoint.remoteHost, !Self.isLoopback(host) else {
+        guard let named = connection.endpoint.remoteHost, !Self.isLoopback(named) else {
             isRemote = false
             reachableHost = "127.0.0.1"
             publishAddress = "127.0.0.1"
+            unresolvable = false
             return
         }
-        isRemote = true
-        reachableHost = host
+        let host =
+            environment["DEVENV_ENGINE_ADDRESS"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? sshHostName(connection) ?? named
+        let addresses = resolve(host)
+        isRemote = !Self.isLoopback(host)
+        reachableHost = isRemote ? host : "127.0.0.1"
+        unresolvable = addresses.isEmpty
         if let chosen = environment["DEVENV_PUBLISH_ADDRESS"], !chosen.isEmpty {
             publishAddress = chosen
         } else {
-            publishAddress = resolve(host).first ?? "0.0.0.0"
+            publishAddress = isRemote ? addresses.first ?? "0.0.0.0" : "127.0.0.1"
         }
+    }
+
+    /// `ssh -G`'s HostName for an ssh:// endpoint.
+    public static func sshHostName(_ connection: EngineConnection) -> String? {
+        guard case .ssh(let user, let host, let port) = connection.endpoint else { return nil }
+        return SSHRelay.configuredHostName(command: connection.sshCommand, user: user, host: host, port: port)
     }
 
     public static func isLoopback(_ host: String) -> Bool {
@@ -81,9 +100,10 @@ public struct HostEndpoints: Sendable, Equatable {
             let identity = try? await engine.identity(), identity.kind == .docker, !identity.rootless,
             !(identity.operatingSystem ?? "").contains("Desktop")
         else { return nil }
-        let answers = (try? await offCooperativePool {
-            Sockets.connect(host: address, port: containerPort, timeout: 0.5) != nil
-        }) ?? false
+        let answers =
+            (try? await offCooperativePool {
+                Sockets.connect(host: address, port: containerPort, timeout: 0.5) != nil
+            }) ?? false
         return answers ? (address, containerPort) : nil
     }
 }

@@ -135,6 +135,11 @@ public final class Orchestrator: Sendable {
 
     public func up(_ options: UpOptions = UpOptions()) async throws -> UpSummary {
         let services = try selectedServices(options.services)
+        if endpoints.unresolvable {
+            throw OrchestratorError(
+                "\(endpoints.reachableHost), the host of docker engine \(engine.endpointDescription), does not resolve from this machine, so devenv could not reach the ports it publishes there; set DEVENV_ENGINE_ADDRESS to that host's address"
+            )
+        }
         var summary = UpSummary()
 
         let existingContainers = try await engine.listContainers(all: true, labels: projectFilter)
@@ -478,7 +483,7 @@ public final class Orchestrator: Sendable {
                     labels: [
                         ProjectLabel.project: stack.name, ProjectLabel.service: service.name,
                         ProjectLabel.buildDigest: digest,
-                    ], target: build.target
+                    ], target: build.target, baseImages: BuildDigest.baseImageReferences(build)
                 ))
             {
                 guard let text = event.stream?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
@@ -522,7 +527,9 @@ public final class Orchestrator: Sendable {
                 if current?.Ports?.contains(where: { $0.PublicPort == published }) == true { continue }
                 if keeps { continue }
                 // A remote engine's ports are on its host, not this one: the engine says if taken.
-                if !endpoints.isRemote && !PortCheck.isFree(hostIP: port.hostIP, port: published, protocol: port.protocol) {
+                if !endpoints.isRemote
+                    && !PortCheck.isFree(hostIP: port.hostIP, port: published, protocol: port.protocol)
+                {
                     let holder =
                         existing.values.first { $0.Ports?.contains { $0.PublicPort == published } == true }
                         .map { "container \($0.Names.first?.dropFirst() ?? "")" }
@@ -764,6 +771,12 @@ public final class Orchestrator: Sendable {
                 return
             } catch let error as PostgresError where error.code == .connection && clock.now < deadline {
                 try await Task.sleep(for: .milliseconds(200))
+            } catch let error as PostgresError
+                where Self.createdMeanwhile.contains(error.sqlState ?? "") && clock.now < deadline
+            {
+                // A killed earlier run's CREATE finished on the server after this plan was made:
+                // plan again from the catalog as it is now.
+                try await Task.sleep(for: .milliseconds(200))
             } catch let error as PostgresError {
                 throw ServiceFailure(service: service.name, reason: "could not be provisioned: \(error)")
             } catch let error as OrchestratorError {
@@ -771,6 +784,10 @@ public final class Orchestrator: Sendable {
             }
         }
     }
+
+    /// SQLSTATEs of an object created by someone else between plan and apply: duplicate
+    /// database, duplicate object (a role), and the catalog's unique index (a concurrent create).
+    static let createdMeanwhile: Set<String> = ["42P04", "42710", "23505"]
 
     /// Polls the container until its healthcheck passes or a native probe answers.
     func waitReady(_ service: Service, id: String, timeout: Double, requireCheck: Bool) async throws {

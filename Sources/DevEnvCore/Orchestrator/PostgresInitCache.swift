@@ -275,7 +275,8 @@ public enum PostgresInitCache {
     static func unsuitable(_ engine: any ContainerEngine) async -> String? {
         guard (try? await engine.kind()) == .podman, let driver = try? await engine.info().Driver, driver == "vfs"
         else { return nil }
-        return "the engine is Podman on vfs storage: a cached cluster would cost more than initdb; switch its storage to overlay"
+        return
+            "the engine is Podman on vfs storage: a cached cluster would cost more than initdb; switch its storage to overlay"
     }
 
     /// How many cache images a machine keeps (about 40 MB of layer each): `DEVENV_PGINIT_KEEP`,
