@@ -23,13 +23,12 @@ up: setup build
 ##   TLS and over ssh (test-engines), and the CI recipes use the devenv image (image)
 test: setup lint build-tests venv native-postgres test-engines image fuzz
 	DEVENV_TEST_PG_URL="$$($(NATIVE_PG) url)" DEVENV_TEST_PYTHON="$(CURDIR)/$(VENV)/bin/python" \
-	  $(TEST_ENGINE_ENV) DEVENV_TEST_IMAGE=$(IMAGE) $(SWIFT) test --skip-build
+	  DEVENV_TEST_IMAGE=$(IMAGE) env $(TEST_ENGINE_ENV) $(SWIFT) test --skip-build
 
 ## test-engines: the other engines and the private registry the suite uses (root only: a user,
 ##   a network namespace, a second dockerd). Without root the suite runs on the local engine alone.
-ENGINE_SCRIPTS := Tests/scripts/podman-engine.sh Tests/scripts/remote-engine.sh
 ifeq ($(shell id -u),0)
-TEST_ENGINE_ENV = DEVENV_TEST_ENGINES="$$(Tests/scripts/podman-engine.sh matrix);$$(Tests/scripts/remote-engine.sh matrix)" \
+TEST_ENGINE_ENV = "DEVENV_TEST_ENGINES=$$(Tests/scripts/podman-engine.sh matrix);$$(Tests/scripts/remote-engine.sh matrix)" \
   DEVENV_TEST_ENGINES_REQUIRED=podman,remote-tls,ssh $$(Tests/scripts/registry.sh env)
 test-engines: images
 	Tests/scripts/podman-engine.sh start >/dev/null

@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
     ],
     targets: [
         .systemLibrary(
@@ -30,7 +31,10 @@ let package = Package(
         // between Linux and Darwin.
         .target(name: "CPlatform"),
         .target(name: "Platform", dependencies: ["CPlatform"], swiftSettings: strict),
-        .target(name: "DockerEngine", dependencies: ["CCurl", "Platform"], swiftSettings: strict),
+        .target(
+            name: "DockerEngine",
+            dependencies: ["CCurl", "Platform", .product(name: "X509", package: "swift-certificates")],
+            swiftSettings: strict),
         .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: strict),
         .target(name: "StateStore", dependencies: ["CSQLite3"], swiftSettings: strict),
         .target(

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import X509
 
 // How a curl handle reaches the engine (unix socket, TCP, TLS, ssh), and what a failure to
 // reach it means in the user's terms. Shared by ordinary transfers and hijacked connections.
@@ -92,9 +93,12 @@ extension CurlTransport {
                     "docker engine at \(endpoint) wants a client certificate and \(tls.origin) has no cert.pem and key.pem; copy the client certificates there",
                     underlying: detail)
             }
+            // The engine's alert rarely says why (Go's TLS sends "bad certificate" for all):
+            // the certificate's own dates say whether it expired.
             let reason =
-                lower.contains("expired")
-                ? "expired" : lower.contains("unknown ca") ? "not signed by a CA it trusts" : "not accepted"
+                tls.certFile.flatMap { Self.validityProblem(ofCertificateAt: $0) }
+                ?? (lower.contains("unknown ca")
+                    ? "not signed by a CA it trusts" : "not signed by a CA it trusts, or revoked")
             return DockerEngineError(
                 .tls,
                 "docker engine at \(endpoint) refused the client certificate \(tls.certFile ?? "") (\(reason)); renew cert.pem and key.pem in \(tls.origin)",
@@ -102,5 +106,19 @@ extension CurlTransport {
         default:
             return nil
         }
+    }
+
+    /// "expired on 2020-01-02" or "not valid before …" for a PEM certificate, else nil.
+    static func validityProblem(ofCertificateAt path: String, now: Date = Date()) -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+            let certificate = try? Certificate(pemEncoded: text)
+        else { return nil }
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        if certificate.notValidAfter < now { return "expired on \(day.string(from: certificate.notValidAfter))" }
+        if certificate.notValidBefore > now {
+            return "not valid before \(day.string(from: certificate.notValidBefore))"
+        }
+        return nil
     }
 }

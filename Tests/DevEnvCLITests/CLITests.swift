@@ -92,6 +92,29 @@ import Testing
         #expect(result.stderr.contains("fix DOCKER_HOST"))
     }
 
+    @Test func aContextWhoseEngineIsGoneIsNamed() throws {
+        let config = NSTemporaryDirectory() + "devenv-cli-context-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        try FileManager.default.createDirectory(
+            atPath: config + "/contexts/meta/abc", withIntermediateDirectories: true)
+        try #"{"Name":"colima","Endpoints":{"docker":{"Host":"unix:///nonexistent/colima.sock"}}}"#.write(
+            toFile: config + "/contexts/meta/abc/meta.json", atomically: true, encoding: .utf8)
+        try #"{"currentContext":"colima"}"#.write(toFile: config + "/config.json", atomically: true, encoding: .utf8)
+        let result = try devenv(
+            ["status", "-f", Self.stackFile], ["DOCKER_HOST": nil, "DOCKER_CONFIG": config, "DOCKER_CONTEXT": nil])
+        #expect(result.status == 1)
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(
+            result.stderr.contains(
+                "cannot reach docker engine at unix:///nonexistent/colima.sock (docker context 'colima')"),
+            "\(result.stderr)")
+        #expect(result.stderr.contains("docker context inspect colima"))
+        let missing = try devenv(
+            ["status", "-f", Self.stackFile], ["DOCKER_HOST": nil, "DOCKER_CONTEXT": "gone", "DOCKER_CONFIG": config])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("docker context 'gone' (from DOCKER_CONTEXT) does not exist"))
+    }
+
     @Test func unknownCommandsAndFlagsAreUsageErrors() throws {
         #expect(try devenv(["frobnicate"]).status == 2)
         #expect(try devenv(["up", "--no-such-flag"]).status == 2)

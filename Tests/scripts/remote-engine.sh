@@ -6,6 +6,7 @@
 #                            offline images; print the variables a TLS client needs (sh syntax)
 #   remote-engine.sh env     print those variables
 #   remote-engine.sh matrix  the engines for DEVENV_TEST_ENGINES: remote-tls:VAR=VALUE,...;ssh:...
+#                            (certificates that must be refused are in $dir/bad/*)
 #   remote-engine.sh stop    stop the engine and sshd, remove the namespace (data and keys stay)
 # Needs root and the rootful engine (the images come from it with `docker save`).
 set -euo pipefail
@@ -55,6 +56,39 @@ make_certs() {
   cp "$dir/ca/cert.pem" "$dir/server/ca.pem"
   rm -f "$certs/csr.pem" "$certs/ext.cnf" "$dir/server/csr.pem"
   chmod 644 "$certs"/*.pem
+}
+
+# Client-side material that must be refused, for the bad-input tests: a CA that did not sign the
+# engine's certificate, no client certificate, an expired one, and one from an unknown CA.
+make_bad_certs() {
+  local bad=$dir/bad
+  [ -s "$bad/expired/cert.pem" ] && return
+  local work
+  work=$(mktemp -d)
+  mkdir -p "$bad/wrong-ca" "$bad/no-client-cert" "$bad/expired" "$bad/unknown-client"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=another CA" \
+    -keyout "$work/other-key.pem" -out "$work/other.pem" 2>/dev/null
+  cp "$work/other.pem" "$bad/wrong-ca/ca.pem"
+  cp "$certs/cert.pem" "$certs/key.pem" "$bad/wrong-ca/"
+  cp "$certs/ca.pem" "$bad/no-client-cert/"
+  cp "$certs/ca.pem" "$bad/expired/"
+  cp "$certs/ca.pem" "$bad/unknown-client/"
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=devenv-client" -keyout "$bad/expired/key.pem" \
+    -out "$work/expired.csr" 2>/dev/null
+  touch "$work/index.txt"
+  echo 1000 >"$work/serial"
+  printf '%s\n' "[ ca ]" "default_ca = test" "[ test ]" "database = $work/index.txt" "new_certs_dir = $work" \
+    "serial = $work/serial" "default_md = sha256" "policy = any" "[ any ]" "commonName = supplied" >"$work/ca.cnf"
+  printf 'extendedKeyUsage=clientAuth\n' >"$work/client.ext"
+  openssl ca -batch -config "$work/ca.cnf" -cert "$dir/ca/cert.pem" -keyfile "$dir/ca/key.pem" \
+    -in "$work/expired.csr" -out "$bad/expired/cert.pem" -startdate 20200101000000Z -enddate 20200102000000Z \
+    -extfile "$work/client.ext" -notext 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=devenv-client" -keyout "$bad/unknown-client/key.pem" \
+    -out "$work/unknown.csr" 2>/dev/null
+  openssl x509 -req -days 3650 -in "$work/unknown.csr" -CA "$work/other.pem" -CAkey "$work/other-key.pem" \
+    -CAcreateserial -extfile "$work/client.ext" -out "$bad/unknown-client/cert.pem" 2>/dev/null
+  chmod 644 "$bad"/*/*.pem
+  rm -rf "$work"
 }
 
 make_netns() {
@@ -113,6 +147,7 @@ make_sshd() {
 start() {
   command -v openssl >/dev/null || { say "openssl missing: apt-get install openssl"; exit 1; }
   make_certs
+  make_bad_certs
   make_netns
   # An engine started before it also listened on the unix socket ssh sessions use: restart it.
   if answers && [ ! -S "$dir/docker.sock" ]; then stop_engine; fi
