@@ -58,7 +58,7 @@ let package = Package(
             path: "Tests/Helpers/StateStoreWriter", swiftSettings: strict),
 
         // The stub engine (an HTTP server on a unix socket) the unit tests talk to.
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["Platform"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(
             name: "DockerEngineTests", dependencies: ["DockerEngine", "TestSupport"], exclude: ["fixtures"],
             swiftSettings: strict),

@@ -17,6 +17,7 @@ section "Orchestrator: devenv vs docker-compose (compose-vs-devenv.sh)" "$here/c
 section "Sample data: capture vs pg_dump, seed vs psql, reset vs seed (seed-vs-psql.sh)" "$here/seed-vs-psql.sh"
 section "PostgreSQL for a test suite: devenv vs testcontainers (db-vs-testcontainers.sh)" "$here/db-vs-testcontainers.sh"
 section "Scaling: cold up of 5, 20, 50 services (scaling.sh)" "$here/scaling.sh"
+section "Rootless Podman: devenv vs podman-compose (podman-vs-podman-compose.sh)" "$here/podman-vs-podman-compose.sh"
 
 python3 - "$here/BENCHMARKS.md" "$out" <<'PY'
 import sys

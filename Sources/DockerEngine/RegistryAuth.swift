@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 
 /// A login for one registry, as the engine takes it in `X-Registry-Auth`. Never printed,
 /// logged or stored by devenv: it lives only for the request that carries it.
@@ -149,42 +150,25 @@ public struct RegistryCredentials: Sendable {
                 "credential helper \(program) (for \(registry), from \(configPath)) is not installed; install it, or remove it from config.json and run 'docker login \(registry)'"
             )
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["get"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        // Bounded: a helper waiting on a keychain prompt must not hang devenv.
+        let outcome: SpawnedProcess.Outcome
         do {
-            try process.run()
+            outcome = try SpawnedProcess.run([path, "get"], input: Data(server.utf8), timeout: 30)
         } catch {
             throw DockerEngineError(
                 .credentials, "credential helper \(path) could not be started: \(error); check that it is executable")
         }
-        try? input.fileHandleForWriting.write(contentsOf: Data(server.utf8))
-        try? input.fileHandleForWriting.close()
-        // Bounded: a helper waiting on a keychain prompt must not hang devenv.
-        let timedOut = TimeoutFlag()
-        DispatchQueue.global().asyncAfter(deadline: .now() + 30) {
-            if process.isRunning {
-                timedOut.set()
-                process.terminate()
-            }
-        }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        if timedOut.isSet {
+        if outcome.timedOut {
             throw DockerEngineError(
                 .credentials, "credential helper \(program) did not answer for \(registry) within 30 s")
         }
+        let data = outcome.output
         let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
+        guard outcome.status == 0 else {
             if text.lowercased().contains("credentials not found") { return nil }
             throw DockerEngineError(
                 .credentials,
-                "credential helper \(program) failed for \(registry) (exit \(process.terminationStatus)); run 'docker login \(registry)', or check the helper"
+                "credential helper \(program) failed for \(registry) (exit \(outcome.status)); run 'docker login \(registry)', or check the helper"
             )
         }
         struct Answer: Decodable {
@@ -230,12 +214,4 @@ public struct RegistryCredentials: Sendable {
     private static func base64URL(_ data: Data) -> String {
         data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
     }
-}
-
-/// Set once from another thread.
-final class TimeoutFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
 }

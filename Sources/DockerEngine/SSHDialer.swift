@@ -32,7 +32,8 @@ public final class SSHRelay: @unchecked Sendable {
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         Self.removeDeadSockets(in: directory)
         listener = try UnixListener(
-            path: (directory as NSString).appendingPathComponent("ssh-\(UUID().uuidString.prefix(12)).sock"))
+            path: (directory as NSString).appendingPathComponent(
+                "ssh-\(Processes.currentID)-\(UUID().uuidString.prefix(8)).sock"))
         Thread.detachNewThread { [weak self, listener] in
             while let connection = listener.accept() {
                 guard let self else {
@@ -99,37 +100,28 @@ public final class SSHRelay: @unchecked Sendable {
     /// The host ssh really connects to for `host` (`ssh -G` applies ~/.ssh/config: a Host
     /// alias's HostName), so ports the engine publishes are looked for there; nil when ssh cannot say.
     public static func configuredHostName(command: String, user: String?, host: String, port: Int?) -> String? {
-        guard let output = try? makePipe() else { return nil }
         var arguments = [command, "-G"]
         if let user { arguments += ["-l", user] }
         if let port { arguments += ["-p", String(port)] }
-        arguments += ["--", host]
-        let nullInput = open("/dev/null", O_RDONLY)
-        defer { Sockets.closeDescriptor(nullInput) }
-        guard let process = try? SpawnedProcess(arguments, input: nullInput, output: output.write, error: nullInput)
-        else {
-            Sockets.closeDescriptor(output.read)
-            Sockets.closeDescriptor(output.write)
+        guard let outcome = try? SpawnedProcess.run(arguments + ["--", host], timeout: 10), outcome.status == 0 else {
             return nil
         }
-        Sockets.closeDescriptor(output.write)
-        let text = String(
-            decoding: FileHandle(fileDescriptor: output.read, closeOnDealloc: true).readDataToEndOfFile(), as: UTF8.self
-        )
-        process.waitForExit()
-        for line in text.split(separator: "\n") where line.hasPrefix("hostname ") {
+        for line in String(decoding: outcome.output, as: UTF8.self).split(separator: "\n")
+        where line.hasPrefix("hostname ") {
             let name = line.dropFirst("hostname ".count).trimmingCharacters(in: .whitespaces)
             return name.isEmpty ? nil : name
         }
         return nil
     }
 
-    /// Sockets of devenv processes that ended without removing theirs.
+    /// Sockets of devenv processes that ended without removing theirs (`ssh-<pid>-<id>.sock`).
+    /// Never probed by connecting: a connection to a live relay would start an ssh.
     static func removeDeadSockets(in directory: String) {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         where name.hasPrefix("ssh-") && name.hasSuffix(".sock") {
-            let path = (directory as NSString).appendingPathComponent(name)
-            if Sockets.connect(unixPath: path) == nil { try? FileManager.default.removeItem(atPath: path) }
+            let owner = name.split(separator: "-").dropFirst().first.flatMap { Int32($0) }
+            if let owner, Processes.isRunning(owner) { continue }
+            try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
         }
     }
 }

@@ -169,6 +169,53 @@ public final class SpawnedProcess: @unchecked Sendable {
     public func terminate() {
         if isRunning { kill(pid, SIGTERM) }
     }
+
+    /// The exit status once it ended: the code, or 128 + the signal that killed it.
+    public var exitStatus: Int32? {
+        lock.withLock {
+            guard let raw = status else { return nil }
+            let signal = raw & 0x7f
+            return signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+        }
+    }
+
+    /// What a short-lived program printed and how it ended.
+    public struct Outcome: Sendable {
+        public var status: Int32
+        public var output: Data
+        /// It did not finish within the timeout and was terminated.
+        public var timedOut: Bool
+    }
+
+    /// Runs `arguments` to the end with `input` on its stdin (a socket, so a program that exits
+    /// without reading it never raises SIGPIPE here), its stdout collected, its stderr
+    /// discarded; terminated after `timeout` seconds.
+    public static func run(_ arguments: [String], input: Data = Data(), timeout: TimeInterval) throws -> Outcome {
+        let (ours, theirs) = try Sockets.pair()
+        let output = try makePipe()
+        let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        let process: SpawnedProcess
+        do {
+            process = try SpawnedProcess(arguments, input: theirs, output: output.write, error: null)
+        } catch {
+            for fd in [ours, theirs, output.read, output.write, null] { close(fd) }
+            throw error
+        }
+        for fd in [theirs, output.write, null] { close(fd) }
+        let stdin = SocketConnection(adopting: ours)
+        stdin.send(input)
+        stdin.shutdownWrite()
+        let expired = Flag()
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+            if process.isRunning {
+                expired.set()
+                process.terminate()
+            }
+        }
+        let collected = FileHandle(fileDescriptor: output.read, closeOnDealloc: true).readDataToEndOfFile()
+        process.waitForExit()
+        return Outcome(status: process.exitStatus ?? -1, output: collected, timedOut: expired.isSet)
+    }
 }
 
 /// A pipe: `read` and `write` descriptors, both close-on-exec.
@@ -321,4 +368,12 @@ public final class FileLock: @unchecked Sendable {
         }
         return descriptor
     }
+}
+
+/// A flag set once, from any thread.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }

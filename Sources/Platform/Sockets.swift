@@ -112,8 +112,22 @@ public final class UnixListener: @unchecked Sendable {
         descriptor = fd
     }
 
+    private let stopped = NSLock()
+    private var isStopped = false
+
     deinit {
+        stop()
         close(descriptor)
+    }
+
+    /// Stops listening: a waiting `accept` returns nil, and the socket file goes.
+    public func stop() {
+        let first = stopped.withLock { () -> Bool in
+            defer { isStopped = true }
+            return !isStopped
+        }
+        guard first else { return }
+        shutdown(descriptor, Int32(SHUT_RDWR))
         unlink(path)
     }
 

@@ -274,8 +274,17 @@ import Testing
         #expect(try await client.apiVersion() == "1.41")
         #expect(try await client.version().Version == "20.10.24")
         #expect(try await client.info().Driver == "overlay2")
+        // Another devenv's relay starting up sweeps dead relay sockets: it must not connect to
+        // this live one (that would start an ssh), and must remove one whose process is gone.
+        let directory = NSTemporaryDirectory() + "devenv-\(getuid())"
+        let stale = directory + "/ssh-\(Int32.max - 1)-dead.sock"
+        #expect(FileManager.default.createFile(atPath: stale, contents: Data()))
+        let other = CurlTransport(
+            connection: EngineConnection(endpoint: try EngineEndpoint(dockerHost: "ssh://other"), sshCommand: "false"))
+        withExtendedLifetime(other) {}
+        #expect(!FileManager.default.fileExists(atPath: stale))
         let dials = try String(contentsOfFile: home.path + "/dials", encoding: .utf8)
-        #expect(dials == "dial\n", "one ssh for three requests: the connection is reused")
+        #expect(dials == "dial\n", "one ssh for three requests and another relay: the connection is reused")
     }
 
     @Test func aFailingSSHSaysWhatSSHSaid() async throws {

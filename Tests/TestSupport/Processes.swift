@@ -1,12 +1,9 @@
 import Foundation
+import Platform
 
 /// The directory the test binary and the package's executables are built into.
 public func productsDirectory() -> URL {
-    URL(
-        fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            ?? CommandLine.arguments[0]
-    )
-    .deletingLastPathComponent()
+    URL(fileURLWithPath: Processes.executablePath()).deletingLastPathComponent()
 }
 
 /// What a finished process printed and returned.

@@ -1,9 +1,6 @@
 import Foundation
+import Platform
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// A request as the stub engine received it.
 public struct StubRequest: Sendable {
@@ -25,30 +22,15 @@ public enum StubAction: Sendable {
 /// connections.
 public final class StubEngine: Sendable {
     public let socketPath: String
-    private let listener: Int32
+    private let listener: UnixListener
     private let handler: @Sendable (StubRequest) -> [StubAction]
     private let received = Mutex<[StubRequest]>([])
-    private let stopped = Mutex(false)
     private let accepted = Mutex(0)
 
     public init(_ handler: @escaping @Sendable (StubRequest) -> [StubAction]) throws {
         socketPath = NSTemporaryDirectory() + "devenv-stub-\(UUID().uuidString.prefix(8)).sock"
         self.handler = handler
-        listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            let bytes = Array(socketPath.utf8.prefix(raw.count - 1))
-            raw.copyBytes(from: bytes + [0])
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard bound == 0, listen(listener, 16) == 0 else {
-            throw NSError(domain: "StubEngine", code: Int(errno))
-        }
+        listener = try UnixListener(path: socketPath)
         let server = self
         Thread.detachNewThread { server.acceptLoop() }
     }
@@ -64,27 +46,18 @@ public final class StubEngine: Sendable {
     public var requests: [StubRequest] { received.withLock { $0 } }
 
     public func stop() {
-        let wasStopped = stopped.withLock { state in
-            defer { state = true }
-            return state
-        }
-        guard !wasStopped else { return }
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
-        unlink(socketPath)
+        listener.stop()
     }
 
     private func acceptLoop() {
-        while !stopped.withLock({ $0 }) {
-            let connection = accept(listener, nil, nil)
-            guard connection >= 0 else { return }
+        while let descriptor = listener.accept() {
             accepted.withLock { $0 += 1 }
+            let connection = SocketConnection(adopting: descriptor)
             Thread.detachNewThread { self.serve(connection) }
         }
     }
 
-    private func serve(_ connection: Int32) {
-        defer { close(connection) }
+    private func serve(_ connection: SocketConnection) {
         var buffer = Data()
         while true {
             guard let request = readRequest(connection, &buffer) else { return }
@@ -92,18 +65,9 @@ public final class StubEngine: Sendable {
             for action in handler(request) {
                 switch action {
                 case .write(let data):
-                    let ok = data.withUnsafeBytes { raw -> Bool in
-                        var offset = 0
-                        while offset < raw.count {
-                            let n = send(connection, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
-                            if n <= 0 { return false }
-                            offset += n
-                        }
-                        return true
-                    }
-                    if !ok { return }
+                    if !connection.send(data) { return }
                 case .sleep(let milliseconds):
-                    usleep(useconds_t(milliseconds * 1000))
+                    Thread.sleep(forTimeInterval: Double(milliseconds) / 1000)
                 case .close:
                     return
                 }
@@ -111,7 +75,7 @@ public final class StubEngine: Sendable {
         }
     }
 
-    private func readRequest(_ connection: Int32, _ buffer: inout Data) -> StubRequest? {
+    private func readRequest(_ connection: SocketConnection, _ buffer: inout Data) -> StubRequest? {
         let separator = Data("\r\n\r\n".utf8)
         while buffer.range(of: separator) == nil {
             guard readMore(connection, &buffer) else { return nil }
@@ -138,11 +102,9 @@ public final class StubEngine: Sendable {
             headers: headers, body: body)
     }
 
-    private func readMore(_ connection: Int32, _ buffer: inout Data) -> Bool {
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        let n = recv(connection, &chunk, chunk.count, 0)
-        guard n > 0 else { return false }
-        buffer.append(contentsOf: chunk[0..<n])
+    private func readMore(_ connection: SocketConnection, _ buffer: inout Data) -> Bool {
+        guard let chunk = connection.receive(), !chunk.isEmpty else { return false }
+        buffer.append(chunk)
         return true
     }
 }

@@ -20,24 +20,36 @@ public struct HostEnvironment: Sendable {
         let resolver = TemplateResolver(stack: stack, store: store)
         let endpoints = HostEndpoints(connection: engine.connection)
         var variables: [String: String] = [:]
-        var firstPostgres = true
-        var firstRedis = true
+        // DATABASE_URL, PG*, DJANGO_DATABASE_* and REDIS_URL describe one server each: the first
+        // running one the file provisions with x-devenv, else the first running one. (Every
+        // PostgreSQL and Redis is published now, so "the one the file publishes" no longer says.)
+        let running = stack.services.filter { service in
+            containers.contains { $0.Labels?[ProjectLabel.service] == service.name }
+        }
+        let postgres = running.filter { $0.isPostgres(project: stack.name) }
+        let redis = running.filter { $0.isRedis(project: stack.name) }
+        let primaryPostgres = (postgres.first { $0.devenv?.postgres != nil } ?? postgres.first)?.name
+        let primaryRedis = (redis.first { $0.devenv?.redis != nil } ?? redis.first)?.name
         for service in stack.services {
             guard let container = containers.first(where: { $0.Labels?[ProjectLabel.service] == service.name }) else {
                 continue
             }
+            var firstPostgres = service.name == primaryPostgres
+            let firstRedis = service.name == primaryRedis
             let prefix = service.name.uppercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(
                 of: ".", with: "_")
             let environment = (try? resolver.environment(of: service)) ?? service.environment
             if service.isPostgres(project: stack.name), let (host, port) = endpoints.published(container, 5432) {
+                var firstLogin = true
                 for connection in try Self.databaseLogins(service, environment: environment, resolver: resolver) {
                     let url =
                         "postgresql://\(Self.escape(connection.user)):\(Self.escape(connection.password))@\(Self.hostPart(host)):\(port)/\(Self.escape(connection.database))"
                     let name = connection.database.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }
                     if connection.isDeclared { variables["\(String(name))_DATABASE_URL"] = url }
+                    if firstLogin { variables["\(prefix)_URL"] = url }
+                    firstLogin = false
                     guard firstPostgres else { continue }
                     firstPostgres = false
-                    variables["\(prefix)_URL"] = url
                     variables["DATABASE_URL"] = url
                     variables["PGHOST"] = host
                     variables["PGPORT"] = String(port)
@@ -60,10 +72,7 @@ public struct HostEnvironment: Sendable {
                     variables["\(prefix)_\(name.uppercased().replacingOccurrences(of: "-", with: "_"))_URL"] =
                         "\(base)/\(number)"
                 }
-                if firstRedis {
-                    firstRedis = false
-                    variables["REDIS_URL"] = "\(base)/0"
-                }
+                if firstRedis { variables["REDIS_URL"] = "\(base)/0" }
             } else {
                 variables.merge(Self.httpURLs(container, prefix: prefix, endpoints: endpoints)) { first, _ in first }
             }
