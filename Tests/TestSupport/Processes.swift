@@ -19,6 +19,8 @@ public func runProcess(
     _ executable: URL, _ arguments: [String], environment: [String: String?] = [:], currentDirectory: String? = nil,
     input: Data? = nil
 ) throws -> ProcessResult {
+    // A child that exits before reading all of `input` must fail the test, not kill it.
+    SignalTrap.ignore(Signal.brokenPipe)
     let process = Process()
     process.executableURL = executable
     if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rootless Podman for the engine-matrix tests: Podman's Docker-compatible API served by a
 # non-root user, with the offline images loaded into that user's storage.
-#   podman-engine.sh start   install podman if missing (root), make the user, start the service,
+#   podman-engine.sh start   install podman (and catatonit, for init: true) if missing (root), make the user, start the service,
 #                            load the images; print DOCKER_HOST
 #   podman-engine.sh host    print DOCKER_HOST (unix://…/podman.sock)
 #   podman-engine.sh matrix  the engine for DEVENV_TEST_ENGINES: podman:DOCKER_HOST=…
@@ -22,7 +22,7 @@ as_user() { runuser -u "$user" -- env HOME="/home/$user" XDG_RUNTIME_DIR="$(run_
 answers() { curl -fsS --max-time 3 --unix-socket "$(sock)" http://d/_ping >/dev/null 2>&1; }
 
 install_packages() {
-  local wanted=(podman uidmap slirp4netns fuse-overlayfs) missing=()
+  local wanted=(podman uidmap slirp4netns fuse-overlayfs catatonit) missing=()
   for p in "${wanted[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && return
   say "installing ${missing[*]}"
