@@ -4,6 +4,7 @@
 # Prints the minimum of RUNS runs per tool and the ratio devenv/compose (lower is better).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/timing.sh"
 devenv=${DEVENV:-$here/../.build/release/devenv}
 runs=${RUNS:-3}
 stack=$here/stacks/ten
@@ -12,19 +13,6 @@ command -v docker-compose >/dev/null || { echo "bench: docker-compose missing: a
 export XDG_STATE_HOME=$(mktemp -d)
 trap 'rm -rf "$XDG_STATE_HOME"' EXIT
 
-now() { date +%s.%N; }
-# time_of CMD…: wall seconds of one run; a failed run stops the benchmark (a timing of a
-# failure is no timing), with the command's output.
-time_of() {
-  local t0 t1 log
-  log=$(mktemp)
-  t0=$(now)
-  "$@" >"$log" 2>&1 || { echo "bench: failed: $*" >&2; tail -n 20 "$log" >&2; rm -f "$log"; exit 1; }
-  t1=$(now)
-  rm -f "$log"
-  echo "$t1 - $t0" | bc -l
-}
-min() { printf '%s\n' "$@" | sort -g | head -n1; }
 
 dv() { (cd "$stack" && "$devenv" "$1" -p bench-devenv "${@:2}"); }
 dc() { (cd "$stack" && docker-compose -p bench-compose "$@"); }

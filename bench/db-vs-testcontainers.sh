@@ -7,6 +7,7 @@
 # Teardown is not timed. Minimum of RUNS runs each; ratios devenv/testcontainers (lower is better).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/timing.sh"
 devenv=${DEVENV:-$here/../.build/release/devenv}
 python=${PYTHON:-$here/../.build-venv/bin/python}
 runs=${RUNS:-3}
@@ -15,8 +16,6 @@ runs=${RUNS:-3}
 export XDG_STATE_HOME=$(mktemp -d) TESTCONTAINERS_RYUK_DISABLED=true
 trap 'rm -rf "$XDG_STATE_HOME"' EXIT
 stack=$here/stacks/db/compose.yaml
-now() { date +%s.%N; }
-min() { printf '%s\n' "$@" | sort -g | head -n1; }
 
 # devenv up db to the first query; prints the seconds.
 ours_once() {

@@ -6,6 +6,7 @@
 # Needs root (Tests/scripts/podman-engine.sh makes the user and starts the service).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/timing.sh"
 devenv=${DEVENV:-$here/../.build/release/devenv}
 runs=${RUNS:-3}
 user=${DEVENV_PODMAN_USER:-devenv-podman}
@@ -21,19 +22,6 @@ cp "$here/stacks/ten/compose.yaml" "$stack/"
 chmod 755 "$stack"
 chmod 644 "$stack/compose.yaml"
 
-now() { date +%s.%N; }
-# time_of CMD…: wall seconds of one run; a failed run stops the benchmark (a timing of a
-# failure is no timing), with the command's output.
-time_of() {
-  local t0 t1 log
-  log=$(mktemp)
-  t0=$(now)
-  "$@" >"$log" 2>&1 || { echo "bench: failed: $*" >&2; tail -n 20 "$log" >&2; rm -f "$log"; exit 1; }
-  t1=$(now)
-  rm -f "$log"
-  echo "$t1 - $t0" | bc -l
-}
-min() { printf '%s\n' "$@" | sort -g | head -n1; }
 
 dv() { (cd "$stack" && DOCKER_HOST=$host "$devenv" "$1" -p bench-devenv "${@:2}"); }
 pc() {

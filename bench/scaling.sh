@@ -4,13 +4,12 @@
 # with devenv and docker-compose 1.29 side by side.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/timing.sh"
 devenv=${DEVENV:-$here/../.build/release/devenv}
 runs=${RUNS:-3}
 work=$(mktemp -d)
 export XDG_STATE_HOME=$work/state
 trap 'rm -rf "$work"' EXIT
-now() { date +%s.%N; }
-min() { printf '%s\n' "$@" | sort -g | head -n1; }
 printf '%-9s %10s %12s %10s %12s %7s\n' services devenv per-service compose per-service ratio
 for n in 5 20 50; do
   dir=$work/s$n; mkdir -p "$dir"

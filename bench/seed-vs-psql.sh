@@ -6,6 +6,7 @@
 # Minimum of RUNS runs each; ratios lower is better.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/timing.sh"
 devenv=${DEVENV:-$here/../.build/release/devenv}
 runs=${RUNS:-3}
 rows=${ROWS:-500000}
@@ -30,8 +31,6 @@ psql "$base/bench_source" -q -c "$schema" \
   -c "INSERT INTO runs (name, started) SELECT 'run ' || g, now() - g * interval '1 minute' FROM generate_series(1, $((rows / 10))) g" \
   -c "INSERT INTO lumisections (run_id, number, quality) SELECT 1 + g % $((rows / 10)), g, CASE WHEN g % 7 = 0 THEN 'BAD' ELSE 'GOOD' END FROM generate_series(1, $rows) g"
 
-now() { date +%s.%N; }
-min() { printf '%s\n' "$@" | sort -g | head -n1; }
 
 # Capture vs pg_dump -a of the same database: the dump is the peer's input for the seed step,
 # the captured set is devenv's.

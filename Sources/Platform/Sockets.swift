@@ -85,24 +85,8 @@ public final class UnixListener: @unchecked Sendable {
         let fd = socket(AF_UNIX, streamType, 0)
         guard fd >= 0 else { throw PlatformError("socket failed: \(PlatformError.lastErrno)") }
         Sockets.setCloseOnExec(fd)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        let fits = withUnsafeMutableBytes(of: &address.sun_path) { raw -> Bool in
-            guard bytes.count < raw.count else { return false }
-            raw.copyBytes(from: bytes + [0])
-            return true
-        }
-        guard fits else {
-            close(fd)
-            throw PlatformError("socket path too long: \(path)")
-        }
         unlink(path)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
+        let bound = Sockets.withUnixAddress(path) { bind(fd, $0, $1) }
         guard bound == 0, listen(fd, 16) == 0 else {
             let reason = PlatformError.lastErrno
             close(fd)
@@ -153,22 +137,7 @@ public enum Sockets {
         let fd = socket(AF_UNIX, streamType, 0)
         guard fd >= 0 else { return nil }
         setCloseOnExec(fd)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        let fits = withUnsafeMutableBytes(of: &address.sun_path) { raw -> Bool in
-            guard bytes.count < raw.count else { return false }
-            raw.copyBytes(from: bytes + [0])
-            return true
-        }
-        let connected =
-            fits
-            && withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    systemConnect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
-                }
-            }
-        guard connected else {
+        guard withUnixAddress(path, { systemConnect(fd, $0, $1) }) == 0 else {
             close(fd)
             return nil
         }
@@ -213,6 +182,26 @@ public enum Sockets {
         var size = socklen_t(MemoryLayout<Int32>.size)
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &failure, &size)
         return failure == 0
+    }
+
+    /// Calls `body` with `path` as a unix socket address; -1 (without calling it) when the path
+    /// does not fit.
+    static func withUnixAddress(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let fits = withUnsafeMutableBytes(of: &address.sun_path) { raw -> Bool in
+            guard bytes.count < raw.count else { return false }
+            raw.copyBytes(from: bytes + [0])
+            return true
+        }
+        guard fits else {
+            errno = ENAMETOOLONG
+            return -1
+        }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
     }
 
     /// Two connected unix stream sockets, for a child process's stdin/stdout (ssh dial-stdio).
