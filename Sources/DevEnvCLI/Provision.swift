@@ -8,28 +8,40 @@ struct Provision: AsyncParsableCommand {
         abstract: "Create roles, databases, extensions and grants on an existing server (DBoD).",
         discussion: """
             Applies the x-devenv.postgres block of the stack file to a running PostgreSQL server,
-            with no Docker involved: only the statements the server's catalog lacks are issued.
-            The admin password comes from the URL, PGPASSWORD or ~/.pgpass; sslmode and other
-            libpq options may be given in the URL (?sslmode=require).
+            with no Docker involved. It creates what is missing and changes nothing that exists:
+            existing roles' passwords, attributes and memberships and existing databases' owners
+            are reported as drift and left alone, except roles devenv created there (marked with a
+            comment) and roles named with --adopt. Everything is checked first (the admin's
+            privileges, undeclared data, drift): a refused run changes nothing. An admin with
+            CREATEROLE CREATEDB is enough. The admin password comes from a rotation kept by devenv
+            (secrets rotate-admin), else the URL, PGPASSWORD or ~/.pgpass; sslmode and other libpq
+            options may be given in the URL (?sslmode=require). Passwords are kept per server:
+            devenv secrets show --target URL.
             """)
 
     @OptionGroup var project: ProjectOptions
-    @Option(help: "postgresql://ADMIN@HOST:PORT/postgres of the server.") var target: String
+    @Option(help: "postgresql://ADMIN@HOST:PORT/DB of the server (DB: where the admin connects; default postgres).")
+    var target: String
     @Option(help: "The service whose x-devenv.postgres to apply (when several have one).") var service: String?
-    @Flag(help: "Print the plan (secrets masked) and change nothing.") var dryRun = false
+    @Flag(help: "Print the statements (secrets masked) and the drift, and change nothing.") var dryRun = false
     @Flag(help: "Provision even a server that holds data the file does not declare.") var force = false
+    @Option(
+        help:
+            "Take over an existing role the file declares: set its attributes, memberships and password, and mark it as devenv's (repeatable)."
+    )
+    var adopt: [String] = []
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
         let stack = try project.loadStack().stack
         let store = try StateStore()
-        let resolver = TemplateResolver(stack: stack, store: store)
-        let provisioning = try PostgresProvisioning.select(in: stack, service: service, resolver: resolver)
         let target = try PostgresTarget(url: self.target)
-        let (dryRun, force) = (self.dryRun, self.force)
+        let resolver = TemplateResolver(stack: stack, store: store, scope: target.secretScope)
+        let provisioning = try PostgresProvisioning.select(in: stack, service: service, resolver: resolver)
+        let (dryRun, force, policy) = (self.dryRun, self.force, ProvisionPolicy.managedServer(adopt: Set(adopt)))
         let report = try await runInterruptibly {
             try await offCooperativePool {
-                try provisioning.run(target: target, dryRun: dryRun, force: force, managed: true)
+                try provisioning.run(target: target, dryRun: dryRun, force: force, policy: policy)
             }
         }
         if json {
@@ -42,24 +54,34 @@ struct Provision: AsyncParsableCommand {
                 var service: String
                 var applied: Bool
                 var steps: [Step]
+                var drift: [ProvisionDrift]
+                var notes: [String]
             }
             try Output(json: true).printJSON(
                 Report(
                     service: report.service, applied: report.applied,
-                    steps: report.steps.map { Step(database: $0.database, sql: $0.display, summary: $0.summary) }))
+                    steps: report.steps.map { Step(database: $0.database, sql: $0.display, summary: $0.summary) },
+                    drift: report.drift, notes: report.notes))
             return
         }
-        if report.steps.isEmpty {
+        for note in report.notes { printError("devenv: \(note)") }
+        if report.steps.isEmpty && report.drift.isEmpty {
             print("\(report.service): the server already matches the file; no statements issued")
             return
         }
         for step in report.steps {
             print(dryRun ? "\(step.display);" : "\(report.service): \(step.summary)")
         }
+        for drift in report.drift {
+            print(dryRun ? "-- drift: \(drift.summary)" : "\(report.service): drift: \(drift.summary)")
+        }
+        let left =
+            report.drift.isEmpty
+            ? "" : "; \(report.drift.count) difference\(report.drift.count == 1 ? "" : "s") left alone (drift: above)"
         if dryRun {
-            printError("devenv: dry run: \(report.steps.count) statements planned, none issued")
+            printError("devenv: dry run: \(report.steps.count) statements planned, none issued\(left)")
         } else {
-            printError("devenv: \(report.service): \(report.steps.count) statements issued")
+            printError("devenv: \(report.service): \(report.steps.count) statements issued\(left)")
         }
     }
 }

@@ -262,6 +262,13 @@ public final class StateStore: Sendable {
         }
     }
 
+    /// Forgets one secret.
+    public func deleteSecret(project: String, key: String) throws {
+        _ = try database.withLock {
+            try $0.query("DELETE FROM secrets WHERE project = ? AND key = ?", [.text(project), .text(key)])
+        }
+    }
+
     /// Every secret of a project, key → value.
     public func secrets(project: String) throws -> [String: String] {
         let rows = try database.withLock {

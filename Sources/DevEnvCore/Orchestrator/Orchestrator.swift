@@ -761,7 +761,7 @@ public final class Orchestrator: Sendable {
         while true {
             do {
                 let report = try await offCooperativePool {
-                    try provisioning.run(target: target, dryRun: false, force: true, managed: false)
+                    try provisioning.run(target: target, dryRun: false, force: true, policy: .ownServer)
                 }
                 emit(
                     service.name, .provisioned,

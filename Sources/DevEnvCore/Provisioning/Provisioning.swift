@@ -6,7 +6,11 @@ import StateStore
 public struct ProvisionReport: Sendable {
     public var service: String
     public var steps: [ProvisionStep]
+    /// What differs from the file and was left alone.
+    public var drift: [ProvisionDrift]
     public var applied: Bool
+    /// Things the user should know that are not statements (`admin.change_password` moved).
+    public var notes: [String]
 }
 
 /// Provisioning of one service's `x-devenv.postgres`, in its container or on a managed server.
@@ -44,58 +48,56 @@ public struct PostgresProvisioning: Sendable {
         return PostgresProvisioning(service: chosen!, spec: chosen!.devenv!.postgres!, resolver: resolver)
     }
 
-    /// Each login role's password: given in the file, or generated once and kept.
-    public func rolePasswords() throws -> [String: String] {
-        var passwords: [String: String] = [:]
-        for role in spec.roles where role.login {
-            passwords[role.name] = try resolver.resolve(
-                Template.Reference(service: service.name, path: ["roles", role.name, "password"]))
+    /// Each login role's password, made only when provisioning sets one: given in the file, or
+    /// generated once and kept in the resolver's scope.
+    public var rolePasswords: RolePasswords {
+        let (resolver, service) = (self.resolver, self.service)
+        @Sendable func reference(_ role: String) -> Template.Reference {
+            Template.Reference(service: service.name, path: ["roles", role, "password"])
         }
-        return passwords
+        return RolePasswords(
+            known: { role in try resolver.knownValue(reference(role)) },
+            password: { role in try resolver.resolve(reference(role)) })
     }
 
     public func adminPassword() throws -> String {
         try resolver.resolve(Template.Reference(service: service.name, path: ["admin", "password"]))
     }
 
-    /// Plans (and unless `dryRun`, applies) against `target`. On a managed server with
-    /// `admin.change_password`, the admin's initial password is replaced by the generated (or
-    /// given) one first; later runs log in with that one. Refuses a server holding undeclared
-    /// non-empty databases unless `force`. Blocking: call it off the cooperative pool.
-    public func run(target: PostgresTarget, dryRun: Bool, force: Bool, managed: Bool) throws -> ProvisionReport {
+
+    /// Plans (and unless `dryRun`, applies) against `target`. Everything is checked first —
+    /// the admin's privileges, undeclared data (refused unless `force`), drift — so a refused
+    /// run changes nothing. On a managed server nothing that exists is altered except roles
+    /// devenv manages there and those `policy` adopts. Blocking: call it off the cooperative pool.
+    public func run(target: PostgresTarget, dryRun: Bool, force: Bool, policy: ProvisionPolicy) throws
+        -> ProvisionReport
+    {
         var target = target
-        var steps: [ProvisionStep] = []
-        if managed, spec.admin?.changePassword == true {
-            let desired = try adminPassword()
-            var withDesired = target
-            withDesired.admin["password"] = desired
-            if (try? PostgresConnection(parameters: withDesired.parameters(database: "postgres"))) != nil {
-                target = withDesired
-            } else {
-                let admin = try PostgresConnection(parameters: target.parameters(database: "postgres"))
-                let step = try ProvisionStep.setPassword(
-                    desired, of: "CURRENT_USER", user: admin.user, on: admin,
-                    summary: "change the admin password of \(admin.user) (kept in devenv's state: devenv secrets show)")
-                steps.append(step)
-                if !dryRun {
-                    try admin.executeScript(step.sql)
-                    target = withDesired
-                }
-            }
-        }
-        let provisioner = PostgresProvisioner(spec: spec, target: target, passwords: try rolePasswords())
-        defer { provisioner.close() }
-        if managed && !force {
-            let undeclared = try provisioner.undeclaredNonEmptyDatabases()
-            if !undeclared.isEmpty {
-                throw OrchestratorError(
-                    "the target holds databases with data that the stack file does not declare (\(undeclared.joined(separator: ", "))): it looks like a source of truth, not a fresh instance; pass --force to provision it anyway"
+        var notes: [String] = []
+        if policy != .ownServer {
+            // A password rotated here (secrets rotate-admin) wins over the URL's, which still holds the old one.
+            if let stored = try AdminRotation.stored(for: target, in: resolver.store) { target.admin["password"] = stored }
+            if spec.admin?.changePassword == true {
+                notes.append(
+                    "admin.change_password: provision never changes the admin password; rotate it with 'devenv secrets rotate-admin --target URL'"
                 )
             }
         }
-        let planned = try provisioner.plan()
-        if !dryRun { try provisioner.apply(planned) }
-        return ProvisionReport(service: service.name, steps: steps + planned, applied: !dryRun)
+        let provisioner = PostgresProvisioner(
+            spec: spec, target: target, passwords: rolePasswords, policy: policy)
+        defer { provisioner.close() }
+        if policy != .ownServer && !force {
+            let undeclared = try provisioner.undeclaredNonEmptyDatabases()
+            if !undeclared.isEmpty {
+                throw OrchestratorError(
+                    "the target holds databases with data that the stack file does not declare (\(undeclared.joined(separator: ", "))): it looks like a source of truth, not a fresh instance; nothing was changed; pass --force to provision it anyway"
+                )
+            }
+        }
+        let plan = try provisioner.plan()
+        if !dryRun { try provisioner.apply(plan) }
+        return ProvisionReport(
+            service: service.name, steps: plan.steps, drift: plan.drift, applied: !dryRun, notes: notes)
     }
 }
 

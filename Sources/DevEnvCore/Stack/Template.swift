@@ -73,6 +73,10 @@ public struct TemplateResolver: Sendable {
 
     let stack: Stack
     let store: StateStore
+    /// Where generated values live in the state store: the project's name for its own
+    /// containers, or a managed server's scope (`SecretScope.target`), kept apart so that the
+    /// local stack and each server get their own passwords and `down -v` never touches a server's.
+    public let scope: String
 
     /// Path names whose values devenv generates when the file does not give one: `password`,
     /// `secret`, `token`, `key`, or a name ending in `_password`, `_secret`, `_token`, `_key`
@@ -83,9 +87,10 @@ public struct TemplateResolver: Sendable {
         secretNames.contains(name) || secretNames.contains { name.hasSuffix("_" + $0) }
     }
 
-    public init(stack: Stack, store: StateStore) {
+    public init(stack: Stack, store: StateStore, scope: String? = nil) {
         self.stack = stack
         self.store = store
+        self.scope = scope ?? stack.name
     }
 
     public func resolve(_ reference: Template.Reference) throws -> String {
@@ -102,7 +107,18 @@ public struct TemplateResolver: Sendable {
                     "{{ \(reference.key) }}: service '\(reference.service)' declares no value there under x-devenv (and only passwords, secrets, tokens and keys are generated)"
             )
         }
-        return try store.secret(project: stack.name, key: reference.key) { StateStore.generateSecret() }
+        return try store.secret(project: scope, key: reference.key) { StateStore.generateSecret() }
+    }
+
+    /// The value `resolve` would give, when the file declares it or the scope already keeps it;
+    /// nil instead of generating one.
+    public func knownValue(_ reference: Template.Reference) throws -> String? {
+        if let service = stack.service(reference.service),
+            let declared = Self.declaredValue(service.devenv?.settings ?? [:], reference.path), declared != "generated"
+        {
+            return declared
+        }
+        return try store.secrets(project: scope)[reference.key]
     }
 
     /// Renders one template.
@@ -151,4 +167,15 @@ public struct TemplateResolver: Sendable {
         }
         return nil
     }
+}
+
+/// The state-store scope of a managed server's secrets: its host, port and database, so two
+/// instances never share a password and neither shares one with the laptop's containers.
+public enum SecretScope {
+    public static func target(host: String, port: String, database: String) -> String {
+        "target:\(host):\(port)/\(database)"
+    }
+
+    /// Whether a state-store scope is a managed server's (never removed by `down -v`).
+    public static func isTarget(_ scope: String) -> Bool { scope.hasPrefix("target:") }
 }
