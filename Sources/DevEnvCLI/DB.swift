@@ -10,20 +10,52 @@ struct DB: AsyncParsableCommand {
         ])
 
     struct Snapshot: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Take (or replace) snapshot NAME of a database.")
-        @OptionGroup var database: DatabaseOptions
-        @Argument var name: String
-        @Option(name: .customLong("database"), help: "The database (default: the stack's first).") var databaseName:
-            String?
+        static let configuration = CommandConfiguration(
+            abstract: "Take (or replace) snapshot NAME of a database, or drop one ('db snapshot drop NAME').",
+            subcommands: [Take.self, Drop.self], defaultSubcommand: Take.self)
 
-        func run() async throws {
-            let context = try await database.context()
-            let target = try context.database(named: databaseName)
-            let name = self.name
-            let snapshot = try await offCooperativePool {
-                try DatabaseSnapshots(admin: context.admin).snapshot(database: target, name: name)
+        struct Take: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Take (or replace) snapshot NAME; refuses while other clients use the database unless --force.")
+            @OptionGroup var database: DatabaseOptions
+            @Argument var name: String
+            @Option(name: .customLong("database"), help: "The database (default: the stack's first, or --target's).")
+            var databaseName: String?
+            @Flag(help: "Disconnect the database's other clients (a copy needs the database to itself).") var force =
+                false
+
+            func run() async throws {
+                let context = try await database.context()
+                let target = try context.database(named: databaseName)
+                let (name, force) = (self.name, self.force)
+                let snapshot = try await offCooperativePool {
+                    try DatabaseSnapshots(admin: context.admin).snapshot(database: target, name: name, force: force)
+                }
+                print(
+                    "snapshot \(snapshot.name) of \(snapshot.database) taken (\(Doctor.humanBytes(snapshot.sizeBytes)))")
             }
-            print("snapshot \(snapshot.name) of \(snapshot.database) taken (\(Doctor.humanBytes(snapshot.sizeBytes)))")
+        }
+
+        struct Drop: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Remove snapshot NAME of a database and its spare copy from the server.")
+            @OptionGroup var database: DatabaseOptions
+            @Argument var name: String
+            @Option(name: .customLong("database"), help: "The database (default: the stack's first, or --target's).")
+            var databaseName: String?
+
+            func run() async throws {
+                let context = try await database.context()
+                let target = try context.database(named: databaseName)
+                let name = self.name
+                let found = try await offCooperativePool {
+                    try DatabaseSnapshots(admin: context.admin).dropSnapshot(database: target, name: name)
+                }
+                guard found else {
+                    throw CLIError(message: "\(target) has no snapshot '\(name)'; 'devenv db snapshots' lists them")
+                }
+                print("dropped snapshot \(name) of \(target)")
+            }
         }
     }
 
@@ -94,7 +126,8 @@ struct DB: AsyncParsableCommand {
     }
 
     struct Snapshots: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List snapshots.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the snapshots on the server (each a copy of its database) and their spare copies.")
         @OptionGroup var database: DatabaseOptions
         @Flag(help: "Print JSON.") var json = false
 
@@ -106,8 +139,13 @@ struct DB: AsyncParsableCommand {
                 try output.printJSON(snapshots)
             } else {
                 output.printTable(
-                    ["DATABASE", "SNAPSHOT", "SIZE", "TAKEN"],
-                    snapshots.map { [$0.database, $0.name, Doctor.humanBytes($0.sizeBytes), $0.created] })
+                    ["DATABASE", "SNAPSHOT", "SIZE", "SPARE COPY", "TAKEN"],
+                    snapshots.map {
+                        [
+                            $0.database, $0.name, Doctor.humanBytes($0.sizeBytes),
+                            $0.spareSizeBytes.map(Doctor.humanBytes) ?? "-", $0.created,
+                        ]
+                    })
             }
         }
     }

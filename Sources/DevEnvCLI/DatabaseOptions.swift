@@ -30,8 +30,11 @@ extension DatabaseOptions {
     /// DEVENV_SPARE=0: no spare copies and no background work (half the disk; resets clone).
     static var backgroundWork: Bool { ProcessInfo.processInfo.environment["DEVENV_SPARE"] != "0" }
 
+    /// Only for the stack's own container: on a managed server devenv leaves no copies it was
+    /// not asked for.
     func prepareSpareInBackground(database: String, snapshot: String) {
-        guard Self.backgroundWork else { return }
+        guard Self.backgroundWork, target == nil, ProcessInfo.processInfo.environment["DEVENV_TARGET"] ?? "" == ""
+        else { return }
         var arguments = ["db", "prepare-spare", database, snapshot]
         for file in project.files { arguments += ["-f", file] }
         if let name = project.projectName { arguments += ["-p", name] }

@@ -30,6 +30,11 @@ struct Provision: AsyncParsableCommand {
             "Take over an existing role the file declares: set its attributes, memberships and password, and mark it as devenv's (repeatable)."
     )
     var adopt: [String] = []
+    @Flag(
+        help:
+            "Then run the stack's migrations (x-devenv.django, or x-devenv.migrate) against the server, in one-off containers."
+    )
+    var migrate = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
@@ -44,11 +49,34 @@ struct Provision: AsyncParsableCommand {
                 try provisioning.run(target: target, dryRun: dryRun, force: force, policy: policy)
             }
         }
+        var migrations: [TargetMigration.Plan] = []
+        if migrate {
+            let migration = TargetMigration(
+                engine: try await connectEngine(), stack: stack, database: provisioning.service, target: target,
+                resolver: resolver)
+            migrations = migration.plans()
+            if migrations.isEmpty {
+                throw CLIError(
+                    message:
+                        "--migrate: no service of the stack migrates \(provisioning.service.name) (x-devenv.django, or x-devenv.migrate with a command)",
+                    exitCode: 2)
+            }
+            if !dryRun {
+                let quiet = json
+                try await runInterruptibly {
+                    try await migration.run { line in if !quiet { printError("devenv: migrating \(line)") } }
+                }
+            }
+        }
         if json {
             struct Step: Encodable {
                 var database: String
                 var sql: String
                 var summary: String
+            }
+            struct Migration: Encodable {
+                var service: String
+                var commands: [[String]]
             }
             struct Report: Encodable {
                 var service: String
@@ -56,15 +84,27 @@ struct Provision: AsyncParsableCommand {
                 var steps: [Step]
                 var drift: [ProvisionDrift]
                 var notes: [String]
+                var migrations: [Migration]
             }
             try Output(json: true).printJSON(
                 Report(
                     service: report.service, applied: report.applied,
                     steps: report.steps.map { Step(database: $0.database, sql: $0.display, summary: $0.summary) },
-                    drift: report.drift, notes: report.notes))
+                    drift: report.drift, notes: report.notes,
+                    migrations: migrations.map { Migration(service: $0.service, commands: $0.commands) }))
             return
         }
         for note in report.notes { printError("devenv: \(note)") }
+        defer {
+            for plan in migrations {
+                for command in plan.commands {
+                    print(
+                        dryRun
+                            ? "-- migrate: \(plan.service): \(command.joined(separator: " "))"
+                            : "\(plan.service): migrated (\(command.suffix(3).joined(separator: " ")))")
+                }
+            }
+        }
         if report.steps.isEmpty && report.drift.isEmpty {
             print("\(report.service): the server already matches the file; no statements issued")
             return

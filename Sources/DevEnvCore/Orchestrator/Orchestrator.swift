@@ -665,7 +665,7 @@ public final class Orchestrator: Sendable {
             emit(service.name, .provisioned, "django")
         }
         for (context, database) in seeded {
-            try await offCooperativePool { try context.snapshotSeeded(database) }
+            try await offCooperativePool { try context.snapshotSeeded(database, force: true) }
         }
         try? store.markProvisioned(project: stack.name, service: service.name, containerID: id, specDigest: digest)
     }
@@ -704,7 +704,7 @@ public final class Orchestrator: Sendable {
         emit(service.name, .provisioning, "seed \(set.manifest.name) into \(database)")
         do {
             let report = try await offCooperativePool {
-                try context.seed(set, into: database, force: false, snapshot: false)
+                try context.seed(set, into: database, force: false)
             }
             switch report.outcome {
             case .alreadySeeded:

@@ -18,31 +18,39 @@ public struct DatabaseContext: Sendable {
         return admin.parameters(database: database, user: owner.user, password: owner.password)
     }
 
-    /// Loads `set` into `database` (as its owner) and, when something was loaded and
-    /// `snapshot`, snapshots it as `seeded` (as the admin) for `devenv db reset` (`up` takes
-    /// that snapshot itself, once the superuser is in). Blocking: run off the cooperative pool.
-    public func seed(
-        _ set: SampleSet, into database: String, force: Bool, snapshot: Bool = true
-    ) throws
-        -> SeedReport
-    {
-        let report = try Seeder(set: set, parameters: loadParameters(database: database)).seed(force: force)
-        if snapshot, case .seeded = report.outcome { try snapshotSeeded(database) }
-        return report
+    /// A managed server (`--target`), rather than the stack's own container.
+    public var isTarget = false
+
+    /// Loads `set` into `database` (as its owner): the outcome is what was committed. Snapshots
+    /// are a separate step (`snapshotSeeded`). Blocking: run off the cooperative pool.
+    public func seed(_ set: SampleSet, into database: String, force: Bool) throws -> SeedReport {
+        try Seeder(set: set, parameters: loadParameters(database: database)).seed(force: force)
     }
 
-    /// The `seeded` snapshot `devenv db reset` restores. Blocking.
-    public func snapshotSeeded(_ database: String) throws {
-        _ = try DatabaseSnapshots(admin: admin).snapshot(database: database, name: DatabaseSnapshots.seededName)
+    /// The `seeded` snapshot `devenv db reset` restores. Other sessions on the database are
+    /// refused, or with `force` ended (`up` does that to its own stack's clients). Blocking.
+    public func snapshotSeeded(_ database: String, force: Bool) throws {
+        _ = try DatabaseSnapshots(admin: admin).snapshot(
+            database: database, name: DatabaseSnapshots.seededName, force: force)
     }
 
+    /// Sessions on `database` other than devenv's own, as `user@address (application)`.
+    public func otherSessions(on database: String) throws -> [String] {
+        let snapshots = DatabaseSnapshots(admin: admin)
+        let db = try snapshots.connect(avoiding: database)
+        defer { db.close() }
+        return try snapshots.otherSessions(db, database)
+    }
+
+    /// A managed server: the URL's database is where the admin connects and what `seed` and
+    /// `db` work on by default.
     public static func target(url: String) throws -> DatabaseContext {
-        let target = try PostgresTarget(url: url)
-        let path = URLComponents(string: url)?.path.trimmingCharacters(in: CharacterSet(charactersIn: "/")) ?? ""
-        var admin = target
+        var admin = try PostgresTarget(url: url)
         admin.admin["dbname"] = nil
-        return DatabaseContext(
-            admin: admin, defaultDatabase: path.isEmpty || path == "postgres" ? nil : path, owners: [:])
+        let database = admin.database.flatMap { $0 == "postgres" ? nil : $0 }
+        var context = DatabaseContext(admin: admin, defaultDatabase: database, owners: [:])
+        context.isTarget = true
+        return context
     }
 
     /// The stack's PostgreSQL service (`name`, or the one with `x-devenv.postgres`, or the

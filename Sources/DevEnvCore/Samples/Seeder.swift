@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Platform
 import Postgres
 
 /// What a seed did.
@@ -45,6 +46,14 @@ public struct Seeder: Sendable {
         }
         try db.executeScript("BEGIN")
         do {
+            // Every table first, by name: casting a missing one to regclass below would only
+            // say "relation does not exist".
+            for (table, quoted) in tables
+            where try db.execute("SELECT to_regclass($1) IS NULL", [quoted]).scalar == "t" {
+                throw OrchestratorError(
+                    "table \(table.schema).\(table.name) of sample set \(set.manifest.name) does not exist in \(database); nothing was written; run the app's migrations first (devenv provision --target URL --migrate on a server)"
+                )
+            }
             // Deferring queues one check per row until commit: do it only when some foreign key
             // points at a table loaded later (a cycle); otherwise the load order satisfies them.
             if try needsDeferredConstraints(tables.map(\.1), db: db) {
@@ -62,16 +71,8 @@ public struct Seeder: Sendable {
                 return SeedReport(set: set.manifest.name, database: database, outcome: .alreadySeeded)
             }
             var occupied: [String] = []
-            for (table, quoted) in tables {
-                do {
-                    if try db.execute("SELECT EXISTS (SELECT 1 FROM \(quoted))").scalar == "t" {
-                        occupied.append("\(table.schema).\(table.name)")
-                    }
-                } catch let error as PostgresError where error.sqlState == "42P01" {
-                    throw OrchestratorError(
-                        "table \(table.schema).\(table.name) of sample set \(set.manifest.name) does not exist in \(database); run the app's migrations first"
-                    )
-                }
+            for (table, quoted) in tables where try db.execute("SELECT EXISTS (SELECT 1 FROM \(quoted))").scalar == "t" {
+                occupied.append("\(table.schema).\(table.name)")
             }
             if !force {
                 if ledger.contains(where: { $0[0] == set.manifest.name }) {
@@ -182,10 +183,19 @@ public struct Seeder: Sendable {
         }
     }
 
-    /// Streams one file into `COPY … FROM STDIN`, hashing it on the way.
+    /// Streams one file into `COPY … FROM STDIN`, hashing it on the way; its SHA-256 and its row
+    /// count are checked against the manifest before the transaction can commit. The file is
+    /// opened without following links and must be a regular file inside the set: nothing from
+    /// elsewhere (a link to ~/.pgpass) ever reaches the server, or its log.
     func load(_ table: SampleManifest.Table, into quoted: String, db: PostgresConnection) throws -> Int {
         let path = (set.directory as NSString).appendingPathComponent(table.file)
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw OrchestratorError("cannot read \(path)") }
+        let handle: FileHandle
+        do {
+            handle = try Files.openInside(set.directory, table.file)
+        } catch let error as PlatformError {
+            throw OrchestratorError(
+                "sample set \(set.manifest.name): \(error.message); nothing was written", exitCode: 1)
+        }
         defer { try? handle.close() }
         let columns = try table.columns.map { try db.quoteIdentifier($0) }.joined(separator: ", ")
         let options = table.format == "csv" ? " WITH (FORMAT csv, HEADER true)" : ""
@@ -201,6 +211,10 @@ public struct Seeder: Sendable {
                     "\(path) does not match its manifest (sha256 \(digest), expected \(table.sha256)); nothing was written"
                 )
             }
+        }
+        if copied != table.rows {
+            throw OrchestratorError(
+                "\(path) holds \(copied) rows, its manifest says \(table.rows); nothing was written")
         }
         return copied
     }
@@ -231,6 +245,8 @@ public struct DatabaseSnapshots: Sendable {
         public var template: String
         public var sizeBytes: Int64
         public var created: String
+        /// The size of its spare copy (made for the stack's own server), when there is one.
+        public var spareSizeBytes: Int64?
     }
 
     let admin: PostgresTarget
@@ -251,8 +267,11 @@ public struct DatabaseSnapshots: Sendable {
         "devenv_spare_" + templateName(database: database, snapshot: snapshot).dropFirst("devenv_snap_".count)
     }
 
-    func connect() throws -> PostgresConnection {
-        try PostgresConnection(parameters: admin.parameters(database: "postgres"))
+    /// The admin's connection: in the URL's database (a managed server may keep the admin out of
+    /// `postgres`), except when that is the database being copied or replaced.
+    func connect(avoiding database: String? = nil) throws -> PostgresConnection {
+        let home = admin.adminDatabase == database ? "postgres" : admin.adminDatabase
+        return try PostgresConnection(parameters: admin.parameters(database: home))
     }
 
     func exists(_ db: PostgresConnection, _ name: String) throws -> Bool {
@@ -290,6 +309,19 @@ public struct DatabaseSnapshots: Sendable {
         return true
     }
 
+    /// Runs `body` with the admin able to act for `owner`: a superuser or a member already can;
+    /// otherwise (a CREATEROLE admin on a managed server) it borrows the membership and gives it
+    /// back afterwards, also when `body` fails.
+    func actingFor<T>(_ owner: String?, on db: PostgresConnection, _ body: () throws -> T) throws -> T {
+        guard let owner,
+            try db.execute("SELECT pg_has_role(current_user, $1, 'MEMBER')", [owner]).scalar == "f"
+        else { return try body() }
+        let role = try db.quoteIdentifier(owner)
+        try db.execute("GRANT \(role) TO CURRENT_USER")
+        defer { _ = try? db.execute("REVOKE \(role) FROM CURRENT_USER") }
+        return try body()
+    }
+
     /// Sessions other than ours on `database`, as `user@address (application)`.
     func otherSessions(_ db: PostgresConnection, _ database: String) throws -> [String] {
         try db.execute(
@@ -325,27 +357,116 @@ public struct DatabaseSnapshots: Sendable {
         try db.execute("DROP DATABASE \(quoted) WITH (FORCE)")
     }
 
-    /// Takes (or replaces) snapshot `name` of `database`; other sessions on it are ended first.
+    /// Takes (or replaces) snapshot `name` of `database`. Copying needs the database to itself:
+    /// other sessions on it are named and refused, or with `force` ended. The copy belongs to
+    /// the admin and is not a template (no other role can clone it) and takes no connections.
     @discardableResult
-    public func snapshot(database: String, name: String) throws -> Snapshot {
-        let db = try connect()
+    public func snapshot(database: String, name: String, force: Bool) throws -> Snapshot {
+        let db = try connect(avoiding: database)
         defer { db.close() }
         guard try exists(db, database) else {
             throw OrchestratorError("no database \(database) on the server")
         }
+        let sessions = try otherSessions(db, database)
+        if !sessions.isEmpty && !force {
+            throw OrchestratorError(
+                "\(database) is in use by \(sessions.joined(separator: ", ")); a snapshot needs it to itself: stop those clients, or pass --force to disconnect them; nothing was changed"
+            )
+        }
         let template = Self.templateName(database: database, snapshot: name)
         try drop(db, Self.spareName(database: database, snapshot: name))
         try drop(db, template)
-        try terminateSessions(db, database)
-        try clone(db, from: database, to: template, owner: nil)
+        if force { try terminateSessions(db, database) }
+        // Cloning needs the source's owner (or a superuser); the copy stays the admin's.
+        try actingFor(try owner(db, of: database), on: db) {
+            try clone(db, from: database, to: template, owner: nil)
+        }
         let created = ISO8601DateFormatter().string(from: Date())
         let comment =
             #"{"devenv_snapshot":\#(jsonString(name)),"database":\#(jsonString(database)),"created":"\#(created)"}"#
         try db.execute("COMMENT ON DATABASE \(try db.quoteIdentifier(template)) IS \(try db.quoteLiteral(comment))")
-        try db.execute(
-            "ALTER DATABASE \(try db.quoteIdentifier(template)) WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
+        try db.execute("ALTER DATABASE \(try db.quoteIdentifier(template)) WITH ALLOW_CONNECTIONS false")
         return try list(database: database).first { $0.name == name }
-            ?? Snapshot(name: name, database: database, template: template, sizeBytes: 0, created: created)
+            ?? Snapshot(
+                name: name, database: database, template: template, sizeBytes: 0, created: created,
+                spareSizeBytes: nil)
+    }
+
+    /// Removes snapshot `name` of `database` and its spare copy; false when there was none.
+    @discardableResult
+    public func dropSnapshot(database: String, name: String) throws -> Bool {
+        let db = try connect()
+        defer { db.close() }
+        let template = Self.templateName(database: database, snapshot: name)
+        let spare = Self.spareName(database: database, snapshot: name)
+        let found = try exists(db, template) || exists(db, spare)
+        try drop(db, spare)
+        try drop(db, template)
+        return found
+    }
+
+    /// What a database carries outside its files, which a clone does not copy: its owner, ACL,
+    /// connection limit, comment, and per-database settings (`pg_db_role_setting`).
+    struct Attributes {
+        var owner: String
+        var acl: [(grantee: String?, privilege: String, grantable: Bool)]?
+        var connectionLimit: Int
+        var comment: String?
+        /// (role or nil for every role, "name=value")
+        var settings: [(role: String?, setting: String)]
+    }
+
+    func attributes(_ db: PostgresConnection, of database: String) throws -> Attributes? {
+        guard
+            let row = try db.execute(
+                """
+                SELECT pg_get_userbyid(datdba), datacl IS NULL, datconnlimit, shobj_description(oid, 'pg_database')
+                FROM pg_database WHERE datname = $1
+                """, [database]
+            ).rows.first, let owner = row[0]
+        else { return nil }
+        var acl: [(String?, String, Bool)]?
+        if row[1] == "f" {
+            acl = try db.execute(
+                """
+                SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable
+                FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) a WHERE d.datname = $1
+                """, [database]
+            ).rows.map { ($0[0], $0[1] ?? "", $0[2] == "t") }
+        }
+        let settings = try db.execute(
+            """
+            SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END, unnest(s.setconfig)
+            FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = $1
+            """, [database]
+        ).rows.compactMap { row in row[1].map { (role: row[0], setting: $0) } }
+        return Attributes(
+            owner: owner, acl: acl, connectionLimit: Int(row[2] ?? "-1") ?? -1, comment: row[3], settings: settings)
+    }
+
+    /// Puts `attributes` back on a database that replaced the one they were read from.
+    func apply(_ attributes: Attributes, to database: String, on db: PostgresConnection) throws {
+        let quoted = try db.quoteIdentifier(database)
+        try db.execute("ALTER DATABASE \(quoted) OWNER TO \(try db.quoteIdentifier(attributes.owner))")
+        try db.execute("ALTER DATABASE \(quoted) WITH CONNECTION LIMIT \(attributes.connectionLimit)")
+        if let acl = attributes.acl {
+            try db.execute("REVOKE ALL ON DATABASE \(quoted) FROM PUBLIC, \(try db.quoteIdentifier(attributes.owner))")
+            for item in acl {
+                let grantee = try item.grantee.map { try db.quoteIdentifier($0) } ?? "PUBLIC"
+                try db.execute(
+                    "GRANT \(item.privilege) ON DATABASE \(quoted) TO \(grantee)"
+                        + (item.grantable ? " WITH GRANT OPTION" : ""))
+            }
+        }
+        try db.execute(
+            "COMMENT ON DATABASE \(quoted) IS \(try attributes.comment.map { try db.quoteLiteral($0) } ?? "NULL")")
+        for (role, setting) in attributes.settings {
+            guard let equals = setting.firstIndex(of: "=") else { continue }
+            let name = try db.quoteIdentifier(String(setting[..<equals]))
+            let value = try db.quoteLiteral(String(setting[setting.index(after: equals)...]))
+            let target = try role.map { "ROLE \(try db.quoteIdentifier($0)) IN DATABASE \(quoted)" } ?? "DATABASE \(quoted)"
+            try db.execute("ALTER \(target) SET \(name) = \(value)")
+        }
     }
 
     /// Replaces `database` with snapshot `name`: the spare copy renamed into place when there is
@@ -354,7 +475,7 @@ public struct DatabaseSnapshots: Sendable {
     /// With `deferDrop`, the replaced database is renamed aside (`devenv_trash_…`, not
     /// connectable) for `prepareSpare` to drop in the background, instead of dropped here.
     public func restore(database: String, name: String, force: Bool, deferDrop: Bool = false) throws {
-        let db = try connect()
+        let db = try connect(avoiding: database)
         defer { db.close() }
         let template = Self.templateName(database: database, snapshot: name)
         guard try exists(db, template) else {
@@ -371,7 +492,18 @@ public struct DatabaseSnapshots: Sendable {
                 "\(database) is in use by \(sessions.joined(separator: ", ")); stop those clients or pass --force to disconnect them"
             )
         }
-        let currentOwner = try owner(db, of: database)
+        let current = try attributes(db, of: database)
+        let currentOwner = current?.owner
+        try actingFor(currentOwner, on: db) {
+            try replace(database, with: name, current: current, deferDrop: deferDrop, on: db)
+        }
+    }
+
+    func replace(_ database: String, with name: String, current: Attributes?, deferDrop: Bool, on db: PostgresConnection)
+        throws
+    {
+        let template = Self.templateName(database: database, snapshot: name)
+        let currentOwner = current?.owner
         let spare = Self.spareName(database: database, snapshot: name)
         let quoted = try db.quoteIdentifier(database)
         let useSpare = try exists(db, spare)
@@ -391,14 +523,15 @@ public struct DatabaseSnapshots: Sendable {
         if useSpare {
             try db.execute("ALTER DATABASE \(try db.quoteIdentifier(spare)) RENAME TO \(quoted)")
             try db.execute("ALTER DATABASE \(quoted) WITH ALLOW_CONNECTIONS true")
-            if let currentOwner {
-                try db.execute("ALTER DATABASE \(quoted) OWNER TO \(try db.quoteIdentifier(currentOwner))")
+        } else {
+            try db.execute("ALTER DATABASE \(try db.quoteIdentifier(template)) WITH ALLOW_CONNECTIONS true")
+            defer {
+                _ = try? db.execute("ALTER DATABASE \(try db.quoteIdentifier(template)) WITH ALLOW_CONNECTIONS false")
             }
-            return
+            try clone(db, from: template, to: database, owner: currentOwner)
         }
-        try db.execute("ALTER DATABASE \(try db.quoteIdentifier(template)) WITH ALLOW_CONNECTIONS true")
-        defer { _ = try? db.execute("ALTER DATABASE \(try db.quoteIdentifier(template)) WITH ALLOW_CONNECTIONS false") }
-        try clone(db, from: template, to: database, owner: currentOwner)
+        // The replaced database's owner, grants, connection limit, comment and settings.
+        if let current { try apply(current, to: database, on: db) }
     }
 
     /// The snapshots on the server (of `database`, or all).
@@ -411,6 +544,11 @@ public struct DatabaseSnapshots: Sendable {
             WHERE datname LIKE 'devenv\\_snap\\_%' ORDER BY datname
             """
         ).rows
+        let spares = try db.execute(
+            "SELECT datname, pg_database_size(oid) FROM pg_database WHERE datname LIKE 'devenv\\_spare\\_%'"
+        ).rows.reduce(into: [String: Int64]()) { found, row in
+            if let name = row[0] { found[name] = Int64(row[1] ?? "0") ?? 0 }
+        }
         return rows.compactMap { row in
             guard let comment = row[2], let data = comment.data(using: .utf8),
                 let object = try? JSONSerialization.jsonObject(with: data) as? [String: String],
@@ -419,7 +557,8 @@ public struct DatabaseSnapshots: Sendable {
             guard database == nil || source == database else { return nil }
             return Snapshot(
                 name: name, database: source, template: row[0] ?? "", sizeBytes: Int64(row[1] ?? "0") ?? 0,
-                created: object["created"] ?? "")
+                created: object["created"] ?? "",
+                spareSizeBytes: spares[Self.spareName(database: source, snapshot: name)])
         }.sorted { ($0.database, $0.name) < ($1.database, $1.name) }
     }
 

@@ -204,6 +204,9 @@ public struct DevenvExtension: Sendable, Codable, Equatable {
     public var postgres: PostgresSpec?
     public var redis: RedisSpec?
     public var django: DjangoSpec?
+    /// `x-devenv.migrate`: the command that migrates a non-Django app's database
+    /// (`provision --target … --migrate` runs it in a one-off container).
+    public var migrate: [String]? = nil
 }
 
 /// A JSON-shaped value, to carry extension settings through `config` unchanged.

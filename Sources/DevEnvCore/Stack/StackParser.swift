@@ -19,7 +19,7 @@ struct StackParser {
         "deploy", "logging", "cap_add", "cap_drop", "ulimits", "mem_limit", "cpus", "shm_size", "privileged",
         "platform", "dns", "security_opt", "sysctls", "secrets", "configs", "scale", "develop", "domainname",
     ]
-    static let devenvKeys: Set<String> = ["env", "postgres", "redis", "django", "seed"]
+    static let devenvKeys: Set<String> = ["env", "postgres", "redis", "django", "seed", "migrate"]
 
     init(context: LoadContext, projectDirectory: String, environment: [String: String], enabledProfiles: Set<String>) {
         self.context = context
@@ -752,7 +752,19 @@ struct StackParser {
         var settings: [String: JSONValue] = [:]
         for entry in entries where entry.key != "env" { settings[entry.key] = Self.json(entry.value) }
         let (postgres, redis, django) = provisionSpecs(node, what, service: what)
-        return DevenvExtension(env: env, settings: settings, postgres: postgres, redis: redis, django: django)
+        var migrate: [String]?
+        if let value = node["migrate"] {
+            if let text = value.scalar {
+                migrate = ShellWords.split(text)
+                if migrate == nil { error("\(what).migrate: unbalanced quotes", value) }
+            } else if let items = value.sequence, items.allSatisfy({ $0.scalar != nil }), !items.isEmpty {
+                migrate = items.compactMap(\.scalar)
+            } else {
+                expect("\(what).migrate", "a command (a string or a list of strings)", value)
+            }
+        }
+        return DevenvExtension(
+            env: env, settings: settings, postgres: postgres, redis: redis, django: django, migrate: migrate)
     }
 
     static func json(_ node: YAMLNode) -> JSONValue {
