@@ -30,19 +30,20 @@ extension DatabaseOptions {
     /// DEVENV_SPARE=0: no spare copies and no background work (half the disk; resets clone).
     static var backgroundWork: Bool { ProcessInfo.processInfo.environment["DEVENV_SPARE"] != "0" }
 
-    /// Only for the stack's own container: on a managed server devenv leaves no copies it was
-    /// not asked for.
+    /// For the stack's own container unless DEVENV_SPARE=0; on a managed server devenv leaves no
+    /// copies it was not asked for: only with DEVENV_SPARE=1.
     func prepareSpareInBackground(database: String, snapshot: String) {
-        guard Self.backgroundWork, target == nil, ProcessInfo.processInfo.environment["DEVENV_TARGET"] ?? "" == ""
-        else { return }
+        let environment = ProcessInfo.processInfo.environment
+        let onServer = target != nil || !(environment["DEVENV_TARGET"] ?? "").isEmpty
+        guard onServer ? environment["DEVENV_SPARE"] == "1" : Self.backgroundWork else { return }
         var arguments = ["db", "prepare-spare", database, snapshot]
         for file in project.files { arguments += ["-f", file] }
         if let name = project.projectName { arguments += ["-p", name] }
         for profile in project.profiles { arguments += ["--profile", profile] }
         if let service { arguments += ["--service", service] }
-        var environment = ProcessInfo.processInfo.environment
-        if let target { environment["DEVENV_TARGET"] = target }
-        runInBackground(arguments, environment: environment)
+        var background = environment
+        if let target { background["DEVENV_TARGET"] = target }
+        runInBackground(arguments, environment: background)
     }
 }
 

@@ -31,10 +31,14 @@ public struct Seeder: Sendable {
     let set: SampleSet
     /// libpq keyword parameters of the loading role, with `dbname`.
     let parameters: [String: String]
+    /// The role to load as (`SET LOCAL ROLE`), so the rows and the ledger belong to the
+    /// database's owner when an admin does the loading; nil: the connecting role.
+    let role: String?
 
-    public init(set: SampleSet, parameters: [String: String]) {
+    public init(set: SampleSet, parameters: [String: String], role: String? = nil) {
         self.set = set
         self.parameters = parameters
+        self.role = role
     }
 
     public func seed(force: Bool) throws -> SeedReport {
@@ -46,6 +50,7 @@ public struct Seeder: Sendable {
         }
         try db.executeScript("BEGIN")
         do {
+            if let role, role != db.user { try db.execute("SET LOCAL ROLE \(try db.quoteIdentifier(role))") }
             // Every table first, by name: casting a missing one to regclass below would only
             // say "relation does not exist".
             for (table, quoted) in tables
@@ -71,7 +76,8 @@ public struct Seeder: Sendable {
                 return SeedReport(set: set.manifest.name, database: database, outcome: .alreadySeeded)
             }
             var occupied: [String] = []
-            for (table, quoted) in tables where try db.execute("SELECT EXISTS (SELECT 1 FROM \(quoted))").scalar == "t" {
+            for (table, quoted) in tables where try db.execute("SELECT EXISTS (SELECT 1 FROM \(quoted))").scalar == "t"
+            {
                 occupied.append("\(table.schema).\(table.name)")
             }
             if !force {
@@ -462,11 +468,39 @@ public struct DatabaseSnapshots: Sendable {
             "COMMENT ON DATABASE \(quoted) IS \(try attributes.comment.map { try db.quoteLiteral($0) } ?? "NULL")")
         for (role, setting) in attributes.settings {
             guard let equals = setting.firstIndex(of: "=") else { continue }
-            let name = try db.quoteIdentifier(String(setting[..<equals]))
-            let value = try db.quoteLiteral(String(setting[setting.index(after: equals)...]))
-            let target = try role.map { "ROLE \(try db.quoteIdentifier($0)) IN DATABASE \(quoted)" } ?? "DATABASE \(quoted)"
-            try db.execute("ALTER \(target) SET \(name) = \(value)")
+            let key = String(setting[..<equals])
+            let raw = String(setting[setting.index(after: equals)...])
+            // A list setting (search_path) is given back element by element, as pg_dump does.
+            let elements = Self.listSettings.contains(key.lowercased()) ? Self.splitList(raw) : [raw]
+            let value = try elements.map { try db.quoteLiteral($0) }.joined(separator: ", ")
+            let target =
+                try role.map { "ROLE \(try db.quoteIdentifier($0)) IN DATABASE \(quoted)" } ?? "DATABASE \(quoted)"
+            try db.execute("ALTER \(target) SET \(try db.quoteIdentifier(key)) TO \(value)")
         }
+    }
+
+    /// Settings whose value is a list (PostgreSQL's GUC_LIST_QUOTE ones).
+    static let listSettings: Set<String> = [
+        "search_path", "temp_tablespaces", "session_preload_libraries", "shared_preload_libraries",
+        "local_preload_libraries",
+    ]
+
+    /// `audit, "my schema", public` → [audit, "my schema", public]: commas outside double quotes.
+    static func splitList(_ text: String) -> [String] {
+        var items: [String] = []
+        var current = ""
+        var quoted = false
+        for character in text {
+            if character == "\"" { quoted.toggle() }
+            if character == "," && !quoted {
+                items.append(current.trimmingCharacters(in: .whitespaces))
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        items.append(current.trimmingCharacters(in: .whitespaces))
+        return items.filter { !$0.isEmpty }
     }
 
     /// Replaces `database` with snapshot `name`: the spare copy renamed into place when there is
@@ -499,7 +533,9 @@ public struct DatabaseSnapshots: Sendable {
         }
     }
 
-    func replace(_ database: String, with name: String, current: Attributes?, deferDrop: Bool, on db: PostgresConnection)
+    func replace(
+        _ database: String, with name: String, current: Attributes?, deferDrop: Bool, on db: PostgresConnection
+    )
         throws
     {
         let template = Self.templateName(database: database, snapshot: name)
