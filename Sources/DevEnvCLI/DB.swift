@@ -16,7 +16,8 @@ struct DB: AsyncParsableCommand {
 
         struct Take: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Take (or replace) snapshot NAME; refuses while other clients use the database unless --force.")
+                abstract:
+                    "Take (or replace) snapshot NAME; refuses while other clients use the database unless --force.")
             @OptionGroup var database: DatabaseOptions
             @Argument var name: String
             @Option(name: .customLong("database"), help: "The database (default: the stack's first, or --target's).")
@@ -32,7 +33,8 @@ struct DB: AsyncParsableCommand {
                     try DatabaseSnapshots(admin: context.admin).snapshot(database: target, name: name, force: force)
                 }
                 print(
-                    "snapshot \(snapshot.name) of \(snapshot.database) taken (\(Doctor.humanBytes(snapshot.sizeBytes)))")
+                    "snapshot \(snapshot.name) of \(snapshot.database) taken (\(Doctor.humanBytes(snapshot.sizeBytes)))"
+                )
             }
         }
 

@@ -266,7 +266,8 @@ public final class PostgresProvisioner {
             // new one; for anyone else's role only a known one (given in the file, or stored for
             // this server), to report drift against.
             let password =
-                !role.login ? nil : isOwnServer || adopt ? try passwords.password(role.name) : try passwords.known(role.name)
+                !role.login
+                ? nil : isOwnServer || adopt ? try passwords.password(role.name) : try passwords.known(role.name)
             if let password {
                 let matches = try passwordMatches(role.name, password, standing: standing)
                 if matches == false || (adopt && matches != true) {

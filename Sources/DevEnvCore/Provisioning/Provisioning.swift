@@ -64,19 +64,22 @@ public struct PostgresProvisioning: Sendable {
         try resolver.resolve(Template.Reference(service: service.name, path: ["admin", "password"]))
     }
 
-
     /// Plans (and unless `dryRun`, applies) against `target`. Everything is checked first —
     /// the admin's privileges, undeclared data (refused unless `force`), drift — so a refused
     /// run changes nothing. On a managed server nothing that exists is altered except roles
     /// devenv manages there and those `policy` adopts. Blocking: call it off the cooperative pool.
-    public func run(target: PostgresTarget, dryRun: Bool, force: Bool, policy: ProvisionPolicy) throws
+    public func run(
+        target: PostgresTarget, dryRun: Bool, force: Bool, policy: ProvisionPolicy
+    ) throws
         -> ProvisionReport
     {
         var target = target
         var notes: [String] = []
         if policy != .ownServer {
             // A password rotated here (secrets rotate-admin) wins over the URL's, which still holds the old one.
-            if let stored = try AdminRotation.stored(for: target, in: resolver.store) { target.admin["password"] = stored }
+            if let stored = try AdminRotation.stored(for: target, in: resolver.store) {
+                target.admin["password"] = stored
+            }
             if spec.admin?.changePassword == true {
                 notes.append(
                     "admin.change_password: provision never changes the admin password; rotate it with 'devenv secrets rotate-admin --target URL'"

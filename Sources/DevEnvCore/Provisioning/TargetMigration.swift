@@ -42,18 +42,24 @@ public struct TargetMigration: Sendable {
             if let command = service.devenv?.migrate { return Plan(service: service.name, commands: [command]) }
             guard let django = service.devenv?.django, django.migrate else { return nil }
             let manage =
-                django.manage ?? ["sh", "-c", #"exec "$(command -v python3 || command -v python)" manage.py "$@""#, "manage.py"]
+                django.manage ?? [
+                    "sh", "-c", #"exec "$(command -v python3 || command -v python)" manage.py "$@""#, "manage.py",
+                ]
             let aliases = django.migrateDatabases.isEmpty ? [nil] : django.migrateDatabases.map(Optional.some)
             return Plan(
                 service: service.name,
-                commands: aliases.map { alias in manage + ["migrate", "--noinput"] + (alias.map { ["--database", $0] } ?? []) })
+                commands: aliases.map { alias in
+                    manage + ["migrate", "--noinput"] + (alias.map { ["--database", $0] } ?? [])
+                })
         }
     }
 
     /// Whether the service's environment points at the database service (its name as a host).
     func references(_ service: Service) -> Bool {
         let values = Array(service.environment.values) + Array((service.devenv?.env ?? [:]).values)
-        return values.contains { $0 == database.name || $0.contains("@\(database.name):") || $0.contains("@\(database.name)/") }
+        return values.contains {
+            $0 == database.name || $0.contains("@\(database.name):") || $0.contains("@\(database.name)/")
+        }
             || service.dependsOn.contains { $0.service == database.name }
     }
 
@@ -115,7 +121,8 @@ public struct TargetMigration: Sendable {
                 config.WorkingDir = service.workingDir
                 config.User = service.user
                 config.Labels = [
-                    ProjectLabel.project: stack.name, ProjectLabel.service: service.name, "dev.devenv.oneoff": "migrate",
+                    ProjectLabel.project: stack.name, ProjectLabel.service: service.name,
+                    "dev.devenv.oneoff": "migrate",
                 ]
                 var host = HostConfig()
                 if local { host.NetworkMode = "host" }
@@ -129,7 +136,8 @@ public struct TargetMigration: Sendable {
                         let tail = await orchestrator.logTail(id, lines: 15)
                         throw ServiceFailure(
                             service: service.name,
-                            reason: "migrations on the server failed with exit code \(result.StatusCode)", logTail: tail)
+                            reason: "migrations on the server failed with exit code \(result.StatusCode)", logTail: tail
+                        )
                     }
                 } catch {
                     try? await engine.removeContainer(id, force: true, volumes: true)
