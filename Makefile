@@ -8,6 +8,9 @@ SWIFT_FLAGS ?= -Xswiftc -warnings-as-errors
 VENV := .build-venv
 PYTHON ?= python3
 NATIVE_PG := Tests/scripts/native-postgres.sh
+# A second native server, a DB on Demand instance of its own for the integration test that
+# provisions, migrates and seeds one from scratch (the first is shared by many tests).
+DBOD_PG := DEVENV_TEST_PG_DIR=/tmp/devenv-test-dbod DEVENV_TEST_PG_PORT=55433 $(NATIVE_PG)
 STACK ?= compose/default/compose.yaml
 
 .PHONY: up test lint setup packages engine images build build-tests venv native-postgres unit integration doctor clean fuzz bench release image test-engines
@@ -22,7 +25,8 @@ up: setup build
 ##   the engine-facing tests run on the rootful dockerd, rootless Podman, a remote engine over
 ##   TLS and over ssh (test-engines), and the CI recipes use the devenv image (image)
 test: setup lint build-tests venv native-postgres test-engines image fuzz
-	DEVENV_TEST_PG_URL="$$($(NATIVE_PG) url)" DEVENV_TEST_PYTHON="$(CURDIR)/$(VENV)/bin/python" \
+	DEVENV_TEST_PG_URL="$$($(NATIVE_PG) url)" DEVENV_TEST_DBOD_URL="$$($(DBOD_PG) url)" \
+	  DEVENV_TEST_PYTHON="$(CURDIR)/$(VENV)/bin/python" \
 	  DEVENV_TEST_IMAGE=$(IMAGE) env $(TEST_ENGINE_ENV) $(SWIFT) test --skip-build
 
 ## test-engines: the other engines and the private registry the suite uses (root only: a user,
@@ -73,6 +77,7 @@ $(VENV)/.ready-2:
 
 native-postgres:
 	$(NATIVE_PG) start >/dev/null
+	$(DBOD_PG) start >/dev/null
 
 ## release: the binary to ship, .build-static/release/devenv: optimized, the Swift runtime linked
 ##   statically, linked by lld with the functions devenv runs laid out first (bench/devenv.order,
@@ -123,8 +128,10 @@ unit: setup build-tests venv native-postgres
 	DEVENV_TEST_PG_URL="$$($(NATIVE_PG) url)" DEVENV_TEST_PYTHON="$(CURDIR)/$(VENV)/bin/python" \
 	  $(SWIFT) test --skip-build --skip IntegrationTests
 
-integration: setup build-tests venv
-	DEVENV_TEST_PYTHON="$(CURDIR)/$(VENV)/bin/python" $(SWIFT) test --skip-build --filter IntegrationTests
+integration: setup build-tests venv native-postgres test-engines image
+	DEVENV_TEST_PG_URL="$$($(NATIVE_PG) url)" DEVENV_TEST_DBOD_URL="$$($(DBOD_PG) url)" \
+	  DEVENV_TEST_PYTHON="$(CURDIR)/$(VENV)/bin/python" DEVENV_TEST_IMAGE=$(IMAGE) \
+	  env $(TEST_ENGINE_ENV) $(SWIFT) test --skip-build --filter IntegrationTests
 
 doctor: build
 	.build/debug/devenv doctor
@@ -132,3 +139,4 @@ doctor: build
 clean:
 	rm -rf .build $(VENV)
 	$(NATIVE_PG) stop
+	$(DBOD_PG) stop
