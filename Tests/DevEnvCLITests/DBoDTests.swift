@@ -30,11 +30,7 @@ extension NativeServerTests {
 
         /// The native server's URL as `user`, in `database`.
         func url(user: String, password: String?, database: String = "postgres") -> String {
-            var components = URLComponents(string: superURL)!
-            components.user = user
-            components.password = password
-            components.path = "/" + database
-            return components.string!
+            postgresURL(superURL, user: user, password: password, database: database)
         }
 
         var adminURL: String { url(user: admin, password: adminPassword) }

@@ -42,11 +42,7 @@ extension NativeServerTests {
         func admin() throws -> PostgresConnection { try PostgresConnection(url: url) }
 
         func with(_ url: String, user: String, password: String, database: String) -> String {
-            var components = URLComponents(string: url)!
-            components.user = user
-            components.password = password
-            components.path = "/" + database
-            return components.string!
+            postgresURL(url, user: user, password: password, database: database)
         }
 
         /// Drops what a test created, whatever happened.

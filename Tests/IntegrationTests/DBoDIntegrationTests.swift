@@ -19,11 +19,7 @@ import Testing
     }
 
     func url(_ base: String, user: String, password: String?, database: String) -> String {
-        var components = URLComponents(string: base)!
-        components.user = user
-        components.password = password
-        components.path = "/" + database
-        return components.string!
+        postgresURL(base, user: user, password: password, database: database)
     }
 
     /// Everything the walkthrough makes on the server goes, so every run starts from a fresh instance.

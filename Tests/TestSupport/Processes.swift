@@ -71,6 +71,15 @@ public func nativeServerURL() throws -> String {
     return url
 }
 
+/// `url` with another login and database: `postgresql://USER:PASSWORD@host:port/DATABASE`.
+public func postgresURL(_ url: String, user: String, password: String?, database: String) -> String {
+    var components = URLComponents(string: url)!
+    components.user = user
+    components.password = password
+    components.path = "/" + database
+    return components.string!
+}
+
 public struct MissingTestServer: Error, CustomStringConvertible {
     public init() {}
     public var description: String {
