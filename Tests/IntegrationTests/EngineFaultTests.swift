@@ -182,7 +182,9 @@ final class FaultyEngine: ContainerEngine, @unchecked Sendable {
                 healthcheck: { test: ["CMD-SHELL", "echo config missing; exit 1"], interval: 1s, retries: 2 }
             """
         try await DevenvProject(files: ["compose.yaml": Self.stack(sick)]).run { project in
-            let up = try await project.devenv(["up", "--timeout", "30"])
+            // The sick service fails on its own healthcheck within seconds; the timeout only bounds
+            // the database the worker waits for, which a loaded CI machine may take long to start.
+            let up = try await project.devenv(["up", "--timeout", "180"])
             #expect(up.status == 1)
             #expect(up.stderr.contains("sick"), "\(up.stderr)")
             #expect(up.stderr.contains("unhealthy"), "\(up.stderr)")

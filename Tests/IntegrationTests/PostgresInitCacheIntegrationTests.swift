@@ -48,9 +48,13 @@ import Testing
             let firstID = try #require(try await first.containers()["db"])
             #expect(try await engine.inspectContainer(firstID).Config?.Image == image)
             var cached: [ImageSummary] = []
-            for _ in 0..<1_800 where cached.isEmpty {  // a build takes seconds; minutes on a loaded CI machine
+            // A build takes seconds, minutes on a loaded CI machine; the image is committed a moment
+            // before it is tagged, so wait for the tag.
+            for _ in 0..<1_800 where cached.isEmpty {
                 try await Task.sleep(for: .milliseconds(100))
-                cached = try await engine.listImages(labels: [PostgresInitCache.fromLabel: image])
+                cached = try await engine.listImages(labels: [PostgresInitCache.fromLabel: image]).filter {
+                    ($0.RepoTags ?? []).contains { !$0.hasPrefix("<none>") }
+                }
             }
             let cache = try #require(cached.first, "the cache image was made in the background")
             let tag = try #require(cache.RepoTags?.first)
