@@ -24,21 +24,8 @@ public struct DatabaseContext: Sendable {
     /// Loads `set` into `database` (as its owner): the outcome is what was committed. Snapshots
     /// are a separate step (`snapshotSeeded`). Blocking: run off the cooperative pool.
     public func seed(_ set: SampleSet, into database: String, force: Bool) throws -> SeedReport {
-        guard isTarget else {
-            return try Seeder(set: set, parameters: loadParameters(database: database)).seed(force: force)
-        }
-        // On a server the admin loads as the database's owner, borrowing the membership for the
-        // run when it is not one (a CREATEROLE admin), so the rows belong to the app's role.
-        let snapshots = DatabaseSnapshots(admin: admin)
-        let db = try snapshots.connect(avoiding: database)
-        defer { db.close() }
-        guard let owner = try snapshots.owner(db, of: database) else {
-            throw OrchestratorError(
-                "no database \(database) on the server; create it with 'devenv provision --target URL'")
-        }
-        return try snapshots.actingFor(owner, on: db) {
-            try Seeder(set: set, parameters: admin.parameters(database: database), role: owner).seed(force: force)
-        }
+        // On a server, an admin that is not a superuser loads as the tables' owner (Seeder).
+        try Seeder(set: set, parameters: loadParameters(database: database), actAsOwner: isTarget).seed(force: force)
     }
 
     /// The `seeded` snapshot `devenv db reset` restores. Other sessions on the database are

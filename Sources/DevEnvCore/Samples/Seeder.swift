@@ -31,26 +31,53 @@ public struct Seeder: Sendable {
     let set: SampleSet
     /// libpq keyword parameters of the loading role, with `dbname`.
     let parameters: [String: String]
-    /// The role to load as (`SET LOCAL ROLE`), so the rows and the ledger belong to the
-    /// database's owner when an admin does the loading; nil: the connecting role.
-    let role: String?
+    /// An admin that is not a superuser loads as the role that owns the set's tables (else the
+    /// database's owner), borrowing membership in it for the run: a managed server's admin
+    /// (CREATEROLE CREATEDB) has no rights on the application's tables of its own.
+    let actAsOwner: Bool
 
-    public init(set: SampleSet, parameters: [String: String], role: String? = nil) {
+    public init(set: SampleSet, parameters: [String: String], actAsOwner: Bool = false) {
         self.set = set
         self.parameters = parameters
-        self.role = role
+        self.actAsOwner = actAsOwner
     }
 
     public func seed(force: Bool) throws -> SeedReport {
         let db = try PostgresConnection(parameters: parameters)
         defer { db.close() }
-        let database = db.database
         let tables = try set.manifest.tables.map { table in
             (table, "\(try db.quoteIdentifier(table.schema)).\(try db.quoteIdentifier(table.name))")
         }
+        guard actAsOwner, try db.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").scalar != "t"
+        else { return try load(tables, force: force, as: nil, db: db) }
+        let owners = try db.execute(
+            "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class WHERE oid = ANY($1::regclass[])",
+            [
+                Self.regclassArray(
+                    tables.map(\.1).filter { quoted in
+                        (try? db.execute("SELECT to_regclass($1) IS NOT NULL", [quoted]).scalar) == "t"
+                    })
+            ]
+        ).rows.compactMap { $0[0] }
+        let databaseOwner = try db.execute(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"
+        ).scalar
+        guard let role = owners.count == 1 ? owners[0] : databaseOwner else {
+            return try load(tables, force: force, as: nil, db: db)
+        }
+        let member = try db.execute("SELECT pg_has_role(current_user, $1, 'MEMBER')", [role]).scalar == "t"
+        if !member { try db.execute("GRANT \(try db.quoteIdentifier(role)) TO CURRENT_USER") }
+        defer { if !member { _ = try? db.execute("REVOKE \(try db.quoteIdentifier(role)) FROM CURRENT_USER") } }
+        return try load(tables, force: force, as: role, db: db)
+    }
+
+    func load(
+        _ tables: [(SampleManifest.Table, String)], force: Bool, as role: String?, db: PostgresConnection
+    ) throws -> SeedReport {
+        let database = db.database
         try db.executeScript("BEGIN")
         do {
-            if let role, role != db.user { try db.execute("SET LOCAL ROLE \(try db.quoteIdentifier(role))") }
+            if let role { try db.execute("SET LOCAL ROLE \(try db.quoteIdentifier(role))") }
             // Every table first, by name: casting a missing one to regclass below would only
             // say "relation does not exist".
             for (table, quoted) in tables
