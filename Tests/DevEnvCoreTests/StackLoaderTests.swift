@@ -473,4 +473,23 @@ struct ProjectDirectory {
         #expect(errors.first?.message.contains("'{{' without a closing '}}'") == true)
         #expect(errors.first?.location?.line == 6)
     }
+
+    @Test func aMigrateCommandIsAStringOrAList() throws {
+        let project = try ProjectDirectory([
+            "compose.yaml": """
+            services:
+              a: { image: x, x-devenv: { migrate: "psql -c 'CREATE TABLE t (id int)'" } }
+              b: { image: x, x-devenv: { migrate: [alembic, upgrade, head] } }
+            """
+        ])
+        let stack = try project.load().stack
+        #expect(stack.service("a")?.devenv?.migrate == ["psql", "-c", "CREATE TABLE t (id int)"])
+        #expect(stack.service("b")?.devenv?.migrate == ["alembic", "upgrade", "head"])
+        let bad = try ProjectDirectory([
+            "compose.yaml": "services:\n  a:\n    image: x\n    x-devenv:\n      migrate: { run: yes }\n"
+        ])
+        let errors = bad.errors()
+        #expect(errors.first?.message.contains("migrate") == true)
+        #expect(errors.first?.location?.line == 5)
+    }
 }

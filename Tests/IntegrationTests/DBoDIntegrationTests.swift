@@ -41,7 +41,15 @@ import Testing
         try reset(base)
         try PostgresConnection(url: base).execute(
             "CREATE ROLE \(Self.admin) LOGIN CREATEROLE CREATEDB PASSWORD '\(Self.adminPassword)'")
-        try await DevenvProject(reference: "default").run { project in
+        // The default stack, with its backend image under a tag of this test's own: other tests
+        // build and use `dials-backend` at the same time.
+        let compose = DevenvProject.composeDirectory
+        let name = "devenv-it-" + UUID().uuidString.prefix(8).lowercased()
+        let file = try String(contentsOfFile: compose + "/default/compose.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "image: dials-backend", with: "image: \(name)-backend")
+            .replacingOccurrences(of: "build: ../dials/backend", with: "build: \(compose)/dials/backend")
+            .replacingOccurrences(of: "\"./eos:", with: "\"\(compose)/default/eos:")
+        try await DevenvProject(files: ["compose.yaml": file], project: name).run { project in
             defer { try? reset(base) }
             let admin = url(base, user: Self.admin, password: Self.adminPassword, database: "postgres")
             // The default stack: role dials, databases dials and dials_tracker (pg_trgm), and the
@@ -60,7 +68,7 @@ import Testing
             superuser.close()
 
             let seeded = try await project.devenv([
-                "seed", "../../sample-data/dials", "--target",
+                "seed", compose + "/../sample-data/dials", "--target",
                 url(base, user: Self.admin, password: Self.adminPassword, database: "dials_tracker"),
             ])
             #expect(seeded.status == 0, "\(seeded.stderr)")

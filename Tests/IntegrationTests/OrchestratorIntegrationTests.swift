@@ -18,9 +18,10 @@ struct DevenvProject: CleansUp {
     /// A copy of a stack under Tests/IntegrationTests/stacks, or the given files, in a fresh
     /// directory; or, with `reference`, `compose/NAME` in place (it refers to its siblings).
     init(
-        stack: String? = nil, reference: String? = nil, files: [String: String] = [:], engine: TestEngine = .ambient
+        stack: String? = nil, reference: String? = nil, files: [String: String] = [:], engine: TestEngine = .ambient,
+        project name: String? = nil
     ) async throws {
-        fixture = try await EngineFixture(engine: engine)
+        fixture = try await EngineFixture(project: name, engine: engine)
         state = NSTemporaryDirectory() + "devenv-it-\(fixture.project)-state"
         if let reference {
             directory = Self.composeDirectory + "/" + reference
