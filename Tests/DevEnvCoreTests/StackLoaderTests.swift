@@ -286,14 +286,40 @@ struct ProjectDirectory {
                   - ./inside:/inside
                   - ../../etc:/host-etc:ro
                   - /var/run/docker.sock:/var/run/docker.sock
+                  - /:/host
+                  - /etc:/x:rw
+                  - /home/alice:/alice
+                  - /srv/data:/data
             """,
             "../outside.env": "A=1\n",
         ])
         let warnings = try project.load().warnings
         #expect(warnings.contains { $0.message.contains("outside the project directory") && $0.location?.line == 4 })
-        #expect(warnings.contains { $0.message.contains("leaves the project directory") && $0.location?.line == 7 })
+        #expect(warnings.contains { $0.message.contains("outside the project directory") && $0.location?.line == 7 })
         #expect(warnings.contains { $0.message.contains("mounts the docker socket") && $0.location?.line == 8 })
+        #expect(
+            warnings.contains { $0.message.contains("bind-mounts /: the whole filesystem") && $0.location?.line == 9 })
+        #expect(
+            warnings.contains { $0.message.contains("bind-mounts /etc: a system directory") && $0.location?.line == 10 }
+        )
+        #expect(warnings.contains { $0.message.contains("a whole home directory") && $0.location?.line == 11 })
+        #expect(warnings.contains { $0.message.contains("bind-mounts /srv/data: outside") && $0.location?.line == 12 })
         #expect(!warnings.contains { $0.location?.line == 6 })
+        #expect(warnings.filter { $0.location?.line == 8 }.count == 1, "one warning a mount")
+    }
+
+    @Test func anEnvFileNeverHasItsContentQuotedAndItsWarningStays() throws {
+        let secret = NSTemporaryDirectory() + "devenv-shadow-\(UUID().uuidString.prefix(8))"
+        try "root:$y$j9T$HASHHASHHASH:19000:0:99999:7:::\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: secret) }
+        let project = try ProjectDirectory([
+            "compose.yaml": "services:\n  a:\n    image: x\n    env_file: \(secret)\n"
+        ])
+        let diagnostics = project.errors()
+        #expect(diagnostics.contains { $0.severity == .error && $0.location?.line == 1 && $0.location?.file == secret })
+        #expect(
+            diagnostics.contains { $0.severity == .warning && $0.message.contains("outside the project directory") })
+        #expect(!diagnostics.contains { $0.description.contains("HASH") || $0.description.contains("root:") })
     }
 
     /// Hostile sizes: nesting beyond libyaml's limit and files past 8 MB are errors naming the
@@ -313,7 +339,10 @@ struct ProjectDirectory {
             _ = try huge.load()
             Issue.record("a 9 MB stack file loaded")
         } catch {
-            #expect(error.description.contains("compose.yaml is 9 MB; a stack file is read whole, at most 8 MB"))
+            #expect(
+                error.description.contains(
+                    "compose.yaml:1:1: error: the file is 9.0 MiB (9437243 bytes); a stack file is read whole, at most 8 MiB (8388608 bytes)"
+                ), "\(error)")
         }
     }
 

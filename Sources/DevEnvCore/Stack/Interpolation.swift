@@ -12,6 +12,8 @@ public struct Interpolator: Sendable {
     }
 
     let lookup: @Sendable (String) -> String?
+    /// How deep `${…}` may nest inside defaults (`${A:-${B:-…}}`): the expansion recurses.
+    public static let nestingLimit = 32
 
     public init(lookup: @escaping @Sendable (String) -> String?) {
         self.lookup = lookup
@@ -28,13 +30,14 @@ public struct Interpolator: Sendable {
         var unset: [String] = []
         let chars = Array(text.unicodeScalars)
         var index = 0
-        let value = try expand(chars, &index, until: nil, unset: &unset)
+        let value = try expand(chars, &index, until: nil, unset: &unset, level: 0)
         return (value, unset)
     }
 
     /// Expands until `terminator` (a `}` closing an enclosing expression) or the end.
     private func expand(
-        _ chars: [Unicode.Scalar], _ index: inout Int, until terminator: Unicode.Scalar?, unset: inout [String]
+        _ chars: [Unicode.Scalar], _ index: inout Int, until terminator: Unicode.Scalar?, unset: inout [String],
+        level: Int
     ) throws(Failure) -> String {
         var output = String.UnicodeScalarView()
         var depth = 0  // braces opened inside a default that are not expressions
@@ -59,7 +62,10 @@ public struct Interpolator: Sendable {
                 index += 1
             } else if next == "{" {
                 index += 1
-                output.append(contentsOf: try braced(chars, &index, unset: &unset).unicodeScalars)
+                guard level < Self.nestingLimit else {
+                    throw .invalid("'${' nests deeper than \(Self.nestingLimit) levels")
+                }
+                output.append(contentsOf: try braced(chars, &index, unset: &unset, level: level + 1).unicodeScalars)
             } else if Self.isNameStart(next) {
                 var name = String.UnicodeScalarView()
                 while index < chars.count, Self.isNameChar(chars[index]) {
@@ -82,7 +88,7 @@ public struct Interpolator: Sendable {
 
     /// After `${`: the name, an optional operator and its argument, and the closing `}`.
     private func braced(
-        _ chars: [Unicode.Scalar], _ index: inout Int, unset: inout [String]
+        _ chars: [Unicode.Scalar], _ index: inout Int, unset: inout [String], level: Int
     ) throws(Failure) -> String {
         var name = String.UnicodeScalarView()
         while index < chars.count, Self.isNameChar(chars[index]) {
@@ -116,7 +122,7 @@ public struct Interpolator: Sendable {
         let isSet = colon ? !(value ?? "").isEmpty : value != nil
         // The argument is expanded only when it is used, but always parsed.
         var argumentUnset: [String] = []
-        let argument = try expand(chars, &index, until: "}", unset: &argumentUnset)
+        let argument = try expand(chars, &index, until: "}", unset: &argumentUnset, level: level)
         index += 1  // the closing `}`
         switch op {
         case "-":
@@ -166,9 +172,11 @@ public enum DotEnv {
             if line.hasPrefix("export ") { line = line.dropFirst("export ".count).drop { $0 == " " } }
             guard let equals = line.firstIndex(of: "=") else {
                 let key = line.trimmingCharacters(in: .whitespaces)
+                // The line is not quoted: the file may be anything (env_file: /etc/shadow).
                 guard isValidKey(key) else {
                     throw .error(
-                        "'\(key)' is not KEY=VALUE", at: SourceLocation(file: file, line: lineNumber, column: 1))
+                        "this line is not KEY=VALUE (or a variable name)",
+                        at: SourceLocation(file: file, line: lineNumber, column: 1))
                 }
                 entries.append(Entry(key: key, value: nil, line: lineNumber))
                 continue
@@ -176,8 +184,8 @@ public enum DotEnv {
             let key = line[..<equals].trimmingCharacters(in: .whitespaces)
             guard isValidKey(key) else {
                 throw .error(
-                    "'\(key)' is not a valid variable name", at: SourceLocation(file: file, line: lineNumber, column: 1)
-                )
+                    "the name before '=' is not a valid variable name",
+                    at: SourceLocation(file: file, line: lineNumber, column: 1))
             }
             let rest = line[line.index(after: equals)...].drop { $0 == " " || $0 == "\t" }
             let value: String

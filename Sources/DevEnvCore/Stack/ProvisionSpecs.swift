@@ -92,6 +92,20 @@ public struct DjangoSpec: Sendable, Codable, Equatable {
 }
 
 extension StackParser {
+    /// A password given in the file: a string without control characters. Each goes into a
+    /// configuration language on its way (Redis's configuration, SQL, a shell heredoc), where a
+    /// newline would start a statement of its own.
+    mutating func secret(_ node: YAMLNode, _ what: String) -> String? {
+        guard let value = string(node, what) else { return nil }
+        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            error(
+                "\(what) must not contain control characters (newlines, tabs, NUL): each would reach a configuration line of its own",
+                node)
+            return nil
+        }
+        return value
+    }
+
     /// Parses the typed parts of `x-devenv`; problems are reported where they are written.
     mutating func provisionSpecs(
         _ node: YAMLNode, _ what: String, service: String
@@ -116,6 +130,43 @@ extension StackParser {
         return text
     }
 
+    /// A role devenv creates: an identifier that is not one of PostgreSQL's reserved role names
+    /// (`public`, the `pg_` prefix, `none`, the `current_user`-style keywords), which CREATE ROLE
+    /// refuses — better said here than at provisioning.
+    mutating func roleName(_ node: YAMLNode, _ what: String) -> String? {
+        guard let name = identifier(node, what) else { return nil }
+        let lower = name.lowercased()
+        if lower.hasPrefix("pg_") || ["public", "none", "current_user", "session_user", "current_role"].contains(lower)
+        {
+            error(
+                "\(what) '\(name)' is reserved by PostgreSQL (public, none, pg_*, current_user…); choose another name",
+                node)
+            return nil
+        }
+        return name
+    }
+
+    /// The superuser the image's initdb creates: a role name initdb can also quote (it writes
+    /// the name between double quotes without doubling one inside, and fails on it).
+    mutating func adminName(_ node: YAMLNode, _ what: String) -> String? {
+        guard let name = roleName(node, what) else { return nil }
+        if name.contains("\"") {
+            error("\(what) '\(name)' contains a double quote, which initdb cannot create; choose another name", node)
+            return nil
+        }
+        return name
+    }
+
+    /// PostgreSQL's predefined roles that reach beyond the database: a membership in one is
+    /// granted when the file asks, with a word about what it gives.
+    static let serverAccessRoles: [String: String] = [
+        "pg_read_server_files": "reads any file the server can",
+        "pg_write_server_files": "writes any file the server can",
+        "pg_execute_server_program": "runs programs as the server's OS user",
+        "pg_read_all_data": "reads every table", "pg_write_all_data": "writes every table",
+        "pg_signal_backend": "signals other sessions", "pg_monitor": "reads every session's activity",
+    ]
+
     mutating func postgresSpec(_ node: YAMLNode, _ what: String) -> PostgresSpec? {
         guard let entries = node.mapping else {
             expect(what, "a mapping with roles, databases and admin", node)
@@ -127,8 +178,8 @@ extension StackParser {
             if let settings = admin.mapping {
                 warnUnknownKeys(settings, known: ["user", "password", "change_password"], in: "\(what).admin")
                 spec.admin = PostgresSpec.Admin(
-                    user: admin["user"].flatMap { identifier($0, "\(what).admin.user") },
-                    password: admin["password"].flatMap { string($0, "\(what).admin.password") },
+                    user: admin["user"].flatMap { adminName($0, "\(what).admin.user") },
+                    password: admin["password"].flatMap { secret($0, "\(what).admin.password") },
                     changePassword: admin["change_password"].flatMap { bool($0, "\(what).admin.change_password") }
                         ?? false)
             } else {
@@ -138,7 +189,7 @@ extension StackParser {
         for item in node["roles"]?.sequence ?? [] {
             let where_ = "\(what).roles"
             if item.scalar != nil, !item.isNull {
-                guard let checked = identifier(item, "\(where_)[]") else { continue }
+                guard let checked = roleName(item, "\(where_)[]") else { continue }
                 spec.roles.append(
                     .init(
                         name: checked, password: nil, login: true, createdb: false, memberOf: [], connectionLimit: nil))
@@ -150,19 +201,29 @@ extension StackParser {
             }
             warnUnknownKeys(
                 settings, known: ["name", "password", "login", "createdb", "member_of", "connection_limit"], in: where_)
-            guard let nameNode = item["name"], let name = identifier(nameNode, "\(where_)[].name") else {
+            guard let nameNode = item["name"], let name = roleName(nameNode, "\(where_)[].name") else {
                 if item["name"] == nil { error("a role in \(where_) needs a name", item) }
                 continue
             }
             spec.roles.append(
                 .init(
-                    name: name, password: item["password"].flatMap { string($0, "\(where_).\(name).password") },
+                    name: name, password: item["password"].flatMap { secret($0, "\(where_).\(name).password") },
                     login: item["login"].flatMap { bool($0, "\(where_).\(name).login") } ?? true,
                     createdb: item["createdb"].flatMap { bool($0, "\(where_).\(name).createdb") } ?? false,
                     memberOf: item["member_of"].flatMap { stringList($0, "\(where_).\(name).member_of") } ?? [],
                     connectionLimit: item["connection_limit"].flatMap {
                         int($0, "\(where_).\(name).connection_limit", range: -1...100_000)
                     }))
+        }
+        for role in spec.roles {
+            for group in role.memberOf {
+                guard let gives = Self.serverAccessRoles[group.lowercased()] else { continue }
+                let place = node["roles"]?.sequence?.first { $0["name"]?.scalar == role.name }?["member_of"]
+                context.warnings.append(
+                    .warning(
+                        "\(what).roles.\(role.name).member_of grants \(group), which \(gives): the role can reach beyond its database",
+                        at: (place ?? node).location))
+            }
         }
         if let roles = node["roles"], roles.sequence == nil { expect("\(what).roles", "a list", roles) }
         for item in node["databases"]?.sequence ?? [] {
@@ -238,7 +299,7 @@ extension StackParser {
             }
             if value.mapping == nil { expect("\(what).databases", "a mapping of name to number", value) }
         }
-        return RedisSpec(password: node["password"].flatMap { string($0, "\(what).password") }, databases: databases)
+        return RedisSpec(password: node["password"].flatMap { secret($0, "\(what).password") }, databases: databases)
     }
 
     mutating func djangoSpec(_ node: YAMLNode, _ what: String) -> DjangoSpec? {

@@ -13,6 +13,14 @@ public struct Stack: Sendable, Codable, Equatable {
     /// Services the files declare under profiles that are not enabled: not started, and not
     /// orphans either.
     public var inactiveServices: [String] = []
+    /// Where variables were written, for messages: `SERVICE.environment.KEY` (environment,
+    /// env_file and x-devenv.env) → file:line:col. Not part of the Compose output.
+    public var locations: [String: SourceLocation] = [:]
+
+    /// Where `key` of `service`'s environment was written, if known.
+    public func location(ofVariable key: String, in service: String) -> SourceLocation? {
+        locations["\(service).environment.\(key)"]
+    }
 
     public init(
         name: String, services: [Service], volumes: [NamedVolume], networks: [NamedNetwork], workingDirectory: String,
@@ -28,6 +36,12 @@ public struct Stack: Sendable, Codable, Equatable {
     }
 
     public func service(_ name: String) -> Service? { services.first { $0.name == name } }
+
+    func with(locations: [String: SourceLocation]) -> Stack {
+        var copy = self
+        copy.locations = locations
+        return copy
+    }
 
     enum CodingKeys: String, CodingKey {
         case name, services, volumes, networks

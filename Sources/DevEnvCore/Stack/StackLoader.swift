@@ -96,7 +96,10 @@ public enum StackLoader {
         let name = projectName(
             options: options, environment: environment, root: root, directory: projectDirectory, parser: &parser)
         let (stack, inactive) = parser.stack(root, name: name, files: files)
-        guard parser.context.errors.isEmpty, let stack else { throw StackFileErrors(parser.context.errors) }
+        // Warnings go with the errors: one may be the reason (an env_file outside the project).
+        guard parser.context.errors.isEmpty, let stack else {
+            throw StackFileErrors(parser.context.errors + parser.context.warnings)
+        }
         return LoadedStack(stack: stack, warnings: parser.context.warnings, inactiveServices: inactive)
     }
 
@@ -131,13 +134,42 @@ public enum StackLoader {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
         guard size <= maximumFileSize else {
             throw Diagnostic.error(
-                "\(path) is \(size >> 20) MB; a stack file is read whole, at most \(maximumFileSize >> 20) MB", at: nil)
+                String(
+                    format: "the file is %.1f MiB (%d bytes); a stack file is read whole, at most %d MiB (%d bytes)",
+                    Double(size) / 1_048_576, size, maximumFileSize >> 20, maximumFileSize),
+                at: SourceLocation(file: path, line: 1, column: 1))
         }
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         guard let text = String(data: data, encoding: .utf8) else {
-            throw Diagnostic.error("\(path) is not UTF-8 text", at: nil)
+            throw Diagnostic.error(
+                "the file is not UTF-8 text (a byte that is not UTF-8 is here); save it as UTF-8",
+                at: firstInvalidUTF8(data, file: path))
         }
         return text
+    }
+
+    /// Where the first byte that is not UTF-8 is.
+    static func firstInvalidUTF8(_ data: Data, file: String) -> SourceLocation {
+        var line = 1
+        var column = 1
+        var index = data.startIndex
+        while index < data.endIndex {
+            let byte = data[index]
+            let length =
+                byte < 0x80 ? 1 : byte >> 5 == 0b110 ? 2 : byte >> 4 == 0b1110 ? 3 : byte >> 3 == 0b11110 ? 4 : 0
+            let end = index + length
+            guard length > 0, end <= data.endIndex, String(data: data[index..<end], encoding: .utf8) != nil else {
+                break
+            }
+            if byte == 0x0a {
+                line += 1
+                column = 1
+            } else {
+                column += 1
+            }
+            index = end
+        }
+        return SourceLocation(file: file, line: line, column: column)
     }
 
     /// `-p`, then `COMPOSE_PROJECT_NAME`, then the file's `name:`, then the directory name;
@@ -239,7 +271,8 @@ struct LoadContext {
                 case .required(let variable, let message):
                     errors.append(.error("\(message) (variable \(variable))", at: node.location))
                 case .invalid(let problem):
-                    errors.append(.error("invalid interpolation in '\(text)': \(problem)", at: node.location))
+                    let shown = text.utf8.count > 80 ? "\(text.prefix(60))… (\(text.utf8.count) bytes)" : text
+                    errors.append(.error("invalid interpolation in '\(shown)': \(problem)", at: node.location))
                 }
             }
             return node

@@ -6,6 +6,8 @@ struct StackParser {
     let projectDirectory: String
     let environment: [String: String]
     let enabledProfiles: Set<String>
+    /// Where variables were written (`Stack.locations`).
+    var locations: [String: SourceLocation] = [:]
 
     static let topLevelKeys: Set<String> = ["version", "name", "services", "volumes", "networks", "secrets", "configs"]
     static let serviceKeys: Set<String> = [
@@ -78,14 +80,36 @@ struct StackParser {
 
     /// `command:`/`entrypoint:`: a list, or a string split like a shell would (no expansion).
     mutating func commandLine(_ node: YAMLNode, _ what: String) -> [String]? {
-        if node.sequence != nil { return stringList(node, what) }
-        guard let text = string(node, what) else { return nil }
-        guard let words = ShellWords.split(text) else {
-            error("\(what) has an unclosed quote", node)
+        let words: [String]
+        if node.sequence != nil {
+            guard let list = stringList(node, what) else { return nil }
+            words = list
+        } else {
+            guard let text = string(node, what) else { return nil }
+            guard let split = ShellWords.split(text) else {
+                error("\(what) has an unclosed quote", node)
+                return nil
+            }
+            words = split
+        }
+        // The kernel refuses an argument past 128 KiB and runc stalls well before; say so here,
+        // before a container is made that cannot start.
+        if let long = words.first(where: { $0.utf8.count > Self.argumentLimit }) {
+            error(
+                "\(what) has an argument of \(long.utf8.count) bytes; at most \(Self.argumentLimit) bytes each (put long scripts in a file)",
+                node)
+            return nil
+        }
+        if words.reduce(0, { $0 + $1.utf8.count + 1 }) > Self.commandLimit {
+            error("\(what) is longer than \(Self.commandLimit) bytes in all; put it in a file", node)
             return nil
         }
         return words
     }
+
+    /// Bytes one argument of a command may have, and all of them together.
+    static let argumentLimit = 32 << 10
+    static let commandLimit = 256 << 10
 
     /// A Go-style duration (`1m30s`, `500ms`) or a number of seconds.
     mutating func duration(_ node: YAMLNode, _ what: String) -> Double? {
@@ -137,6 +161,15 @@ struct StackParser {
             let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = String(parts[0])
             return (key, parts.count == 2 ? String(parts[1]) : environment[key])
+        }
+    }
+
+    /// Where each key of a mapping or `KEY=VALUE` list is written.
+    func keyLocations(_ node: YAMLNode) -> [(String, SourceLocation)] {
+        if let entries = node.mapping { return entries.map { ($0.key, $0.keyLocation) } }
+        return (node.sequence ?? []).compactMap { item in
+            guard let text = item.scalar else { return nil }
+            return (String(text.split(separator: "=", maxSplits: 1).first ?? ""), item.location)
         }
     }
 
@@ -254,7 +287,8 @@ struct StackParser {
         return (
             Stack(
                 name: name, services: services, volumes: volumes, networks: networks,
-                workingDirectory: projectDirectory, files: files, inactiveServices: inactive),
+                workingDirectory: projectDirectory, files: files, inactiveServices: inactive
+            ).with(locations: locations),
             inactive
         )
     }
@@ -355,6 +389,8 @@ struct StackParser {
                     for item in try DotEnv.parse(try StackLoader.readFile(path), file: path) {
                         if let resolved = item.value ?? environment[item.key] {
                             service.environment[item.key] = resolved
+                            locations["\(name).environment.\(item.key)"] = SourceLocation(
+                                file: path, line: item.line, column: 1)
                         }
                     }
                 } catch let diagnostic as Diagnostic {
@@ -365,6 +401,7 @@ struct StackParser {
             }
         }
         if let value = node["environment"] {
+            for (key, location) in keyLocations(value) { locations["\(name).environment.\(key)"] = location }
             for (key, resolved) in keyValues(value, "\(what).environment") {
                 if let resolved {
                     service.environment[key] = resolved
@@ -432,7 +469,12 @@ struct StackParser {
                 ?? stringList(value, "\(what).extra_hosts") ?? []
         }
         service.networks = serviceNetworks(node["networks"], what: what, declared: networks)
-        if let value = node["x-devenv"] { service.devenv = devenvExtension(value, "\(what).x-devenv") }
+        if let value = node["x-devenv"] {
+            service.devenv = devenvExtension(value, "\(what).x-devenv")
+            for (key, location) in value["env"].map(keyLocations) ?? [] {
+                locations["\(name).environment.\(key)"] = location
+            }
+        }
         return service
     }
 
@@ -619,9 +661,11 @@ struct StackParser {
                 return nil
             }
             mount.source = absolutePath(source)
-            if !(mount.source ?? "").hasPrefix(projectDirectory + "/") && source.contains("..") {
+            if let resolved = mount.source, let risk = Self.bindMountRisk(resolved, project: projectDirectory) {
                 context.warnings.append(
-                    .warning("bind mount source \(source) leaves the project directory", at: node.location))
+                    .warning(
+                        "\(what) bind-mounts \(resolved)\(mount.readOnly ? " (read-only)" : ""): \(risk)",
+                        at: node.location))
             }
             // devenv never mounts the engine's socket itself; a file that asks for it gets it,
             // with a reminder of what it hands over.
@@ -640,6 +684,22 @@ struct StackParser {
             mount.source = nil
         }
         return mount
+    }
+
+    /// Why a bind mount's source deserves a word, if it does: the whole filesystem, the
+    /// machine's configuration or system trees, a home directory, or anything outside the project.
+    static func bindMountRisk(_ path: String, project: String, home: String = NSHomeDirectory()) -> String? {
+        if path == "/" { return "the whole filesystem of the engine's host" }
+        for system in ["/etc", "/root", "/boot", "/proc", "/sys", "/dev", "/var/lib/docker"]
+        where path == system || path.hasPrefix(system + "/") {
+            return "a system directory of the engine's host"
+        }
+        let components = path.split(separator: "/")
+        if path == home || path == "/home" || (components.count == 2 && components[0] == "home") {
+            return "a whole home directory (keys, tokens, shell history)"
+        }
+        if path == project || path.hasPrefix(project + "/") || engineSockets.contains(path) { return nil }
+        return "outside the project directory"
     }
 
     static let engineSockets: Set<String> = [
