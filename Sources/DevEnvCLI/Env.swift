@@ -38,6 +38,16 @@ struct Env: AsyncParsableCommand {
             let engine = try await connectEngine()
             variables = try await HostEnvironment(engine: engine, stack: stack, store: store).variables()
         }
+        if format == .dotenv {
+            // Printed for `eval`: a key that is not a shell name would run as a command.
+            for key in variables.keys.sorted() where !Self.isShellName(key) {
+                let location = service.flatMap { stack.location(ofVariable: key, in: $0) }
+                throw CLIError(
+                    message:
+                        "\(location.map { "\($0): " } ?? "")variable '\(Self.printable(key))'\(service.map { " of service '\($0)'" } ?? "") is not a shell variable name (letters, digits and _, not starting with a digit), so it cannot be printed for a shell; use --format json",
+                    exitCode: 2)
+            }
+        }
         if !showSecrets {
             variables = variables.reduce(into: [:]) { masked, entry in
                 masked[entry.key] = Self.masked(name: entry.key, value: entry.value)
@@ -48,7 +58,7 @@ struct Env: AsyncParsableCommand {
             try Output(json: true).printJSON(variables)
         case .dotenv:
             for (key, value) in variables.sorted(by: { $0.key < $1.key }) {
-                print("\(key)=\(Self.dotenvQuoted(value))")
+                print("\(key)=\(Self.shellQuoted(value))")
             }
         }
     }
@@ -67,12 +77,29 @@ struct Env: AsyncParsableCommand {
         return url.string ?? value
     }
 
-    /// Quotes a value when a dotenv reader would otherwise change it.
-    static func dotenvQuoted(_ value: String) -> String {
-        let plain = value.allSatisfy { $0.isLetter || $0.isNumber || "-_./:@%+=,".contains($0) }
+    /// A value as the shell (and dotenv readers) read it back byte for byte: plain when it is
+    /// only ASCII letters, digits and `-_./:@%+=,`, else in single quotes, inside which nothing
+    /// is special but the quote itself (`'` becomes `'\''`).
+    static func shellQuoted(_ value: String) -> String {
+        let plain = value.unicodeScalars.allSatisfy {
+            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_./:@%+=,".unicodeScalars.contains($0))
+        }
         guard !plain || value.isEmpty else { return value }
-        let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n")
-        return "\"\(escaped)\""
+        return "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// `[A-Za-z_][A-Za-z0-9_]*`.
+    static func isShellName(_ key: String) -> Bool {
+        guard let first = key.unicodeScalars.first, first.isASCII, first == "_" || CharacterSet.letters.contains(first)
+        else { return false }
+        return key.unicodeScalars.allSatisfy { $0.isASCII && ($0 == "_" || CharacterSet.alphanumerics.contains($0)) }
+    }
+
+    /// A key as it may be shown on a terminal: control characters escaped.
+    static func printable(_ text: String) -> String {
+        String(
+            text.unicodeScalars.map {
+                $0.properties.generalCategory == .control ? "\\u{\(String($0.value, radix: 16))}" : String($0)
+            }.joined())
     }
 }

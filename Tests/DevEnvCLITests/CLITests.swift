@@ -179,12 +179,74 @@ import Testing
         let masked = try devenv(["env", "web"], in: directory)
         #expect(masked.status == 0, "\(masked.stderr)")
         for secret in ["s3cr3t-key", "pa55word", "r3dis", "t0ken"] { #expect(!masked.stdout.contains(secret)) }
-        #expect(masked.stdout.contains(#"DATABASE_URL="postgresql://app:***@db:5432/app""#))
-        #expect(masked.stdout.contains(#"DJANGO_SECRET_KEY="***""#))
+        #expect(masked.stdout.contains("DATABASE_URL='postgresql://app:***@db:5432/app'"))
+        #expect(masked.stdout.contains("DJANGO_SECRET_KEY='***'"))
         #expect(masked.stdout.contains("PLAIN=visible"))
         #expect(masked.stdout.contains("BROKER=redis://cache:6379/0"))
         let shown = try devenv(["env", "web", "--show-secrets"], in: directory)
         for secret in ["s3cr3t-key", "pa55word", "r3dis", "t0ken"] { #expect(shown.stdout.contains(secret)) }
+    }
+
+    /// `eval "$(devenv env --show-secrets)"` gives back every value byte for byte and runs
+    /// nothing, whatever the compose file put in it.
+    @Test func envOutputIsShellSafeByteForByte() throws {
+        let marker = NSTemporaryDirectory() + "devenv-pwned-\(UUID().uuidString.prefix(8))"
+        let values: [String: String] = [
+            "SUBST": "$(touch \(marker))", "BACKTICK": "`touch \(marker)`", "SINGLE": "it's 'quoted'",
+            "DOUBLE": #"say "hi" \"#, "DOLLAR": "$HOME ${PATH} $1", "BANG": "!! !-1", "NEWLINES": "a\nb\n\nc\n",
+            "TABS": "\tx\t", "GLOB": "* ? [a]", "SEMI": "a; touch \(marker); b", "UNICODE": "café ☕ ümlaut",
+            "ESCAPE": "\u{1B}[31mred\u{1B}[0m", "SPACES": "  lead and trail  ", "EMPTY": "", "TILDE": "~/x",
+            "HASH": "#not a comment", "PIPE": "a | touch \(marker) &", "PLAIN": "simple-value_1.2",
+        ]
+        let yaml = values.sorted { $0.key < $1.key }.map { key, value -> String in
+            let escaped = value.unicodeScalars.map { scalar -> String in
+                switch scalar {
+                case "\"": return "\\\""
+                case "\\": return "\\\\"
+                case "\n": return "\\n"
+                case "\t": return "\\t"
+                case "\u{1B}": return "\\e"
+                case "$": return "$$"  // compose's escape: the value holds one literal $
+                default: return String(scalar)
+                }
+            }.joined()
+            return "      \(key): \"\(escaped)\""
+        }.joined(separator: "\n")
+        let directory = try project("services:\n  web:\n    image: x\n    environment:\n" + yaml + "\n")
+        let printed = try devenv(["env", "web", "--show-secrets"], in: directory)
+        #expect(printed.status == 0, "\(printed.stderr)")
+        let script = directory + "/printed.env"
+        try printed.stdout.write(toFile: script, atomically: true, encoding: .utf8)
+        // Each variable, NUL-terminated, in a known order.
+        let names = values.keys.sorted()
+        let shell = try runProcess(
+            URL(fileURLWithPath: "/bin/bash"),
+            [
+                "-c", "eval \"$(cat \"$1\")\" && printf '%s\\0' " + names.map { "\"$\($0)\"" }.joined(separator: " "),
+                "-", script,
+            ])
+        #expect(shell.status == 0, "\(shell.stderr)")
+        let read = shell.stdout.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
+        for (index, name) in names.enumerated() {
+            #expect(read.count > index && read[index] == values[name], "\(name) changed through eval")
+        }
+        #expect(!FileManager.default.fileExists(atPath: marker), "eval ran a command from a value")
+    }
+
+    /// A key that is not a shell name would run as a command: refused with its place, exit 2.
+    @Test func envRefusesKeysThatAreNotShellNames() throws {
+        let directory = try project(
+            "services:\n  web:\n    image: x\n    environment:\n      OK: 1\n      \"A;touch /tmp/k;B\": x\n")
+        let result = try devenv(["env", "web"], in: directory)
+        #expect(result.status == 2)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains("compose.yaml:6:"), "\(result.stderr)")
+        #expect(result.stderr.contains("'A;touch /tmp/k;B' of service 'web' is not a shell variable name"))
+        #expect(result.stderr.contains("--format json"))
+        let json = try devenv(["env", "web", "--format", "json"], in: directory)
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: String]
+        #expect(object?["A;touch /tmp/k;B"] == "x")
     }
 
     @Test func configPrintsTheNormalizedStack() throws {

@@ -36,16 +36,15 @@ public struct HostEnvironment: Sendable {
             }
             var firstPostgres = service.name == primaryPostgres
             let firstRedis = service.name == primaryRedis
-            let prefix = service.name.uppercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(
-                of: ".", with: "_")
+            let prefix = Self.variableName(service.name)
             let environment = (try? resolver.environment(of: service)) ?? service.environment
             if service.isPostgres(project: stack.name), let (host, port) = endpoints.published(container, 5432) {
                 var firstLogin = true
                 for connection in try Self.databaseLogins(service, environment: environment, resolver: resolver) {
                     let url =
                         "postgresql://\(Self.escape(connection.user)):\(Self.escape(connection.password))@\(Self.hostPart(host)):\(port)/\(Self.escape(connection.database))"
-                    let name = connection.database.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }
-                    if connection.isDeclared { variables["\(String(name))_DATABASE_URL"] = url }
+                    let name = Self.variableName(connection.database)
+                    if connection.isDeclared { variables["\(name)_DATABASE_URL"] = url }
                     if firstLogin { variables["\(prefix)_URL"] = url }
                     firstLogin = false
                     guard firstPostgres else { continue }
@@ -69,7 +68,7 @@ public struct HostEnvironment: Sendable {
                 let base = "redis://\(auth)\(Self.hostPart(host)):\(port)"
                 variables["\(prefix)_URL"] = "\(base)/0"
                 for (name, number) in service.devenv?.redis?.databases ?? [:] {
-                    variables["\(prefix)_\(name.uppercased().replacingOccurrences(of: "-", with: "_"))_URL"] =
+                    variables["\(prefix)_\(Self.variableName(name))_URL"] =
                         "\(base)/\(number)"
                 }
                 if firstRedis { variables["REDIS_URL"] = "\(base)/0" }
@@ -128,6 +127,16 @@ public struct HostEnvironment: Sendable {
             if ports.count > 1 { urls["\(prefix)_\(port)_URL"] = url }
         }
         return urls
+    }
+
+    /// A name as part of a shell variable name: upper case, ASCII letters and digits, anything
+    /// else `_`, and `_` in front of a leading digit (`dials-tracker` → `DIALS_TRACKER`).
+    static func variableName(_ text: String) -> String {
+        let mapped = String(
+            text.uppercased().unicodeScalars.map {
+                $0.isASCII && CharacterSet.alphanumerics.contains($0) ? Character($0) : "_"
+            })
+        return mapped.first.map { $0.isNumber } == true ? "_" + mapped : mapped
     }
 
     static func hostPart(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
