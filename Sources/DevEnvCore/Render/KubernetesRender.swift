@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// Renders a stack as manifests for a cluster: per service a Deployment (PostgreSQL and Redis:
 /// a StatefulSet, or with `externalDatabase` an ExternalName stub for the managed instance),
@@ -80,7 +79,7 @@ public struct KubernetesRender: Sendable {
     }
 
     static func yaml(_ documents: [[String: Any]]) throws -> String {
-        try documents.map { try Yams.dump(object: $0, width: -1, sortKeys: true) }.joined(separator: "---\n")
+        YAMLWriter.documents(documents.map { YAMLValue(any: $0) })
     }
 
     /// The manifests of one service, and its example Secret (placeholders) if it has secrets.

@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// Reads `oc`/Kubernetes manifests and writes a stack file: one service per workload container,
 /// environment resolved from ConfigMaps, Secrets turned into generated values (their values are
@@ -296,7 +295,7 @@ public struct OpenShiftImport {
                 "# Secrets became values devenv generates; none of their values were read.",
             ]
             + notes.map { "# \($0)" } + warnings.map { "# warning: \($0)" }).joined(separator: "\n")
-        return header + "\n" + (try Yams.dump(object: stack, width: -1, sortKeys: true))
+        return header + "\n" + YAMLWriter.document(YAMLValue(any: stack))
     }
 
     /// The image: a DeploymentConfig's ImageStream trigger or an internal-registry reference is
