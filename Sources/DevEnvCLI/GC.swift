@@ -1,5 +1,6 @@
 import ArgumentParser
 import DevEnvCore
+import StateStore
 
 struct GC: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -7,7 +8,8 @@ struct GC: AsyncParsableCommand {
         abstract: "Remove expired ephemeral projects (devenv test, up --ephemeral) and stale devenv-pginit images.",
         discussion: """
             Expired projects are also removed at the start of every 'devenv up'; only resources labelled
-            dev.devenv.ephemeral are considered. A devenv-pginit image (a PostgreSQL image with its cluster
+            dev.devenv.ephemeral and signed with this user's key (kept in the state store) are considered,
+            and a running container whose holder lives, or lives on another host, is kept. A devenv-pginit image (a PostgreSQL image with its cluster
             initialized, see README) is stale once its image reference names another image, and goes when
             no container uses it. Nothing else is touched.
             """)
@@ -16,7 +18,7 @@ struct GC: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try await connectEngine()
-        let removed = try await Reaper(engine: engine).collect()
+        let removed = try await Reaper(engine: engine, key: try Ephemeral.signingKey(in: try StateStore())).collect()
         let images = try await PostgresInitCache.collectStale(engine: engine)
         if json {
             try Output(json: true).printJSON(["removed": removed, "images": images])

@@ -33,12 +33,14 @@ struct TestCommand: AsyncParsableCommand {
         unique.projectName = "\(base)-test-\(String(UUID().uuidString.prefix(6)).lowercased())"
         let stack = try unique.loadStack().stack
         let engine = try await connectEngine()
-        _ = try? await Reaper(engine: engine).collect()
         let store = try StateStore()
+        let key = try Ephemeral.signingKey(in: store)
+        _ = try? await Reaper(engine: engine, key: key).collect()
         let orchestrator = Orchestrator(
             engine: engine, stack: stack, store: store, progress: ProgressPrinter(json: false),
             ephemeral: Ephemeral(
-                owner: "devenv test, " + Up.owner(), expires: Date().addingTimeInterval(lifetime), holder: .current()))
+                owner: "devenv test, " + Up.owner(), expires: Date().addingTimeInterval(lifetime), holder: .current(),
+                key: key))
         printError("devenv: test project \(stack.name)")
         var status: Int32 = 1
         do {

@@ -41,12 +41,14 @@ struct Up: AsyncParsableCommand {
         let lock = try await lockProject(stack.name, command: "devenv up")
         defer { withExtendedLifetime(lock) {} }
         // Expired disposable projects (a CI job killed mid-way) go first; never anything else.
-        _ = try? await Reaper(engine: engine).collect()
         let store = try StateStore()
+        let key = try Ephemeral.signingKey(in: store)
+        _ = try? await Reaper(engine: engine, key: key).collect()
         let printer = ProgressPrinter(json: json)
         let orchestrator = Orchestrator(
             engine: engine, stack: stack, store: store, progress: printer,
-            ephemeral: ephemeral ? Ephemeral(owner: Self.owner(), expires: Date().addingTimeInterval(lifetime)) : nil)
+            ephemeral: ephemeral
+                ? Ephemeral(owner: Self.owner(), expires: Date().addingTimeInterval(lifetime), key: key) : nil)
         let options = UpOptions(
             services: services, removeOrphans: removeOrphans, build: build, readinessTimeout: timeout)
         let started = Date()

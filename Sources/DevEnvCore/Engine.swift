@@ -20,7 +20,7 @@ public protocol ContainerEngine: Sendable {
 
     func imageIfPresent(_ name: String) async throws -> ImageInspect?
     func buildImage(
-        context tar: Data, options: DockerClient.BuildOptions
+        context tar: any UploadSource, options: DockerClient.BuildOptions
     ) async throws -> AsyncThrowingStream<ProgressEvent, any Error>
     func pullImage(_ reference: String) async throws -> AsyncThrowingStream<ProgressEvent, any Error>
     func listImages(labels: [String: String?]) async throws -> [ImageSummary]
@@ -55,6 +55,13 @@ public protocol ContainerEngine: Sendable {
 extension ContainerEngine {
     /// Where the engine listens, as the user would name it.
     public var endpointDescription: String { connection.description }
+
+    /// A build from a context already in memory (small ones devenv makes itself).
+    public func buildImage(
+        context tar: Data, options: DockerClient.BuildOptions
+    ) async throws -> AsyncThrowingStream<ProgressEvent, any Error> {
+        try await buildImage(context: DataUpload(tar), options: options)
+    }
 }
 
 extension DockerClient: ContainerEngine {}

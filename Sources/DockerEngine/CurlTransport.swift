@@ -116,6 +116,8 @@ final class CurlTransfer: @unchecked Sendable {
     private let body: AsyncThrowingStream<Data, any Error>
     private let bodyContinuation: AsyncThrowingStream<Data, any Error>.Continuation
     private var uploadOffset = 0
+    /// Why the upload source stopped (perform thread only).
+    private var uploadFailure: DockerEngineError?
 
     init(request: HTTPRequest, transport: CurlTransport) {
         self.request = request
@@ -151,9 +153,9 @@ final class CurlTransfer: @unchecked Sendable {
         case "HEAD": devenv_curl_setopt_long(handle, CURLOPT_NOBODY, 1)
         default: break
         }
-        if let body = request.body {
+        if let size = request.upload?.length ?? request.body?.count {
             devenv_curl_setopt_long(handle, CURLOPT_POST, 1)
-            devenv_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            devenv_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(size))
             devenv_curl_setopt_data_cb(handle, CURLOPT_READFUNCTION, curlRead)
             devenv_curl_setopt_pointer(handle, CURLOPT_READDATA, Unmanaged.passUnretained(self).toOpaque())
         } else if request.method == "POST" || request.method == "PUT" {
@@ -192,6 +194,7 @@ final class CurlTransfer: @unchecked Sendable {
             deliverHead()  // a body-less answer (204) still has a head
             return nil
         }
+        if let uploadFailure { return uploadFailure }
         let buffered = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         let detail = buffered.isEmpty ? String(cString: curl_easy_strerror(code)) : buffered
         if isCancelled { return DockerEngineError(.cancelled, "cancelled", underlying: detail) }
@@ -228,6 +231,16 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     fileprivate func readUpload(into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
+        if let upload = request.upload {
+            do {
+                return try upload.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: capacity))
+            } catch {
+                uploadFailure =
+                    error as? DockerEngineError
+                    ?? DockerEngineError(.transport, "cannot send the request body: \(error)")
+                return Int(CURL_READFUNC_ABORT)
+            }
+        }
         guard let body = request.body else { return 0 }
         let count = min(capacity, body.count - uploadOffset)
         guard count > 0 else { return 0 }

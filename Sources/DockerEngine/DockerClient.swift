@@ -212,11 +212,12 @@ public final class DockerClient: Sendable {
     /// A streaming call: the status is checked before the body is handed over.
     func openStream(
         _ method: String, _ path: String, query: [String: String?] = [:], body: Data? = nil,
-        headers: [String: String] = [:], timeout: TimeInterval? = nil
+        upload: (any UploadSource)? = nil, headers: [String: String] = [:], timeout: TimeInterval? = nil
     ) async throws -> HTTPStreamResponse {
-        let request = HTTPRequest(
+        var request = HTTPRequest(
             method: method, path: try await versionedPath(path, query: query), headers: headers, body: body,
             timeout: timeout)
+        request.upload = upload
         let response = try await transport.stream(request)
         guard (200..<300).contains(response.status) else {
             let body = try await response.collect()

@@ -56,6 +56,13 @@ extension DockerClient {
     public func buildImage(
         context tar: Data, options: BuildOptions
     ) async throws -> AsyncThrowingStream<ProgressEvent, any Error> {
+        try await buildImage(context: DataUpload(tar), options: options)
+    }
+
+    /// `POST /build` with a context read while it is sent (`TarStream`).
+    public func buildImage(
+        context tar: any UploadSource, options: BuildOptions
+    ) async throws -> AsyncThrowingStream<ProgressEvent, any Error> {
         func json(_ value: [String: String]) -> String? {
             guard !value.isEmpty, let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])
             else { return nil }
@@ -77,7 +84,7 @@ extension DockerClient {
         }
         if !logins.isEmpty { headers["X-Registry-Config"] = RegistryCredentials.configHeader(logins) }
         do {
-            let response = try await openStream("POST", path, body: tar, headers: headers)
+            let response = try await openStream("POST", path, upload: tar, headers: headers)
             return registryErrorsExplained(progressEvents(from: response.body), registries: options.baseImages)
         } catch let error as DockerEngineError {
             throw Self.registryError(error, references: options.baseImages) ?? error

@@ -1,6 +1,8 @@
 import Foundation
+import Platform
 
-/// Writes a POSIX (ustar + pax) tar archive in memory: the build context `POST /build` takes.
+/// Writes a POSIX (ustar + pax) tar archive in memory: small build contexts devenv makes
+/// itself. A directory on disk is sent with `TarStream`, which never holds it whole.
 public struct TarArchive: Sendable {
     private var bytes = Data()
 
@@ -8,78 +10,69 @@ public struct TarArchive: Sendable {
 
     /// Adds a regular file. Paths are relative, `/`-separated; long ones get a pax header.
     public mutating func addFile(_ path: String, _ contents: Data, mode: Int = 0o644, modified: Date = Date()) throws {
-        try addEntry(path, type: "0", size: contents.count, mode: mode, modified: modified)
+        bytes.append(try TarHeader.bytes(path, type: "0", size: contents.count, mode: mode, modified: modified))
         bytes.append(contents)
-        pad()
+        bytes.append(Data(count: TarHeader.padding(after: contents.count)))
     }
 
     public mutating func addDirectory(_ path: String, mode: Int = 0o755, modified: Date = Date()) throws {
-        try addEntry(path.hasSuffix("/") ? path : path + "/", type: "5", size: 0, mode: mode, modified: modified)
+        bytes.append(
+            try TarHeader.bytes(
+                path.hasSuffix("/") ? path : path + "/", type: "5", size: 0, mode: mode, modified: modified))
     }
 
     public mutating func addSymlink(_ path: String, target: String, modified: Date = Date()) throws {
-        try addEntry(path, type: "2", size: 0, mode: 0o777, modified: modified, linkTarget: target)
+        bytes.append(
+            try TarHeader.bytes(path, type: "2", size: 0, mode: 0o777, modified: modified, linkTarget: target))
     }
 
     /// The finished archive (two zero blocks appended).
     public func data() -> Data {
-        bytes + Data(count: 1024)
+        bytes + Data(count: TarHeader.trailerSize)
+    }
+}
+
+/// The header blocks of one tar entry.
+enum TarHeader {
+    static let blockSize = 512
+    /// Two zero blocks end an archive.
+    static let trailerSize = 1024
+
+    /// Zero bytes that round `size` up to a whole block.
+    static func padding(after size: Int) -> Int {
+        (blockSize - size % blockSize) % blockSize
     }
 
-    /// Archives a directory tree (regular files, directories, symlinks), in sorted order so
-    /// the same tree gives the same archive. `exclude` sees each relative path.
-    public static func directory(
-        at root: URL, exclude: (String) -> Bool = { _ in false }
-    ) throws -> TarArchive {
-        var archive = TarArchive()
-        let manager = FileManager.default
-        let base = root.standardizedFileURL.path
-        guard let enumerator = manager.enumerator(atPath: base) else {
-            throw DockerEngineError(.transport, "cannot read build context \(base)")
-        }
-        let paths = (enumerator.allObjects as? [String] ?? []).sorted()
-        for relative in paths where !exclude(relative) {
-            let full = base + "/" + relative
-            let attributes = try manager.attributesOfItem(atPath: full)
-            let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0o644
-            let modified = attributes[.modificationDate] as? Date ?? Date()
-            switch attributes[.type] as? FileAttributeType {
-            case .typeDirectory?:
-                try archive.addDirectory(relative, mode: mode, modified: modified)
-            case .typeSymbolicLink?:
-                try archive.addSymlink(
-                    relative, target: manager.destinationOfSymbolicLink(atPath: full), modified: modified)
-            case .typeRegular?:
-                try archive.addFile(
-                    relative, try Data(contentsOf: URL(fileURLWithPath: full)), mode: mode, modified: modified)
-            default:
-                continue  // sockets, fifos and devices do not belong in a build context
-            }
-        }
-        return archive
-    }
-
-    private mutating func addEntry(
+    /// The ustar header of an entry, preceded by a pax header when its path or link target
+    /// does not fit ustar's 100 bytes.
+    static func bytes(
         _ path: String, type: Character, size: Int, mode: Int, modified: Date, linkTarget: String = ""
-    ) throws {
+    ) throws -> Data {
         guard !path.isEmpty, !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
             throw DockerEngineError(
                 .transport, "refusing tar entry \(path): paths must be relative and stay inside the context")
         }
+        var out = Data()
         var name = path
-        if path.utf8.count > 100 || linkTarget.utf8.count > 100 {
-            var records = Self.paxRecord("path", path)
-            if !linkTarget.isEmpty { records += Self.paxRecord("linkpath", linkTarget) }
-            appendHeader(
-                name: "PaxHeader/" + String(path.suffix(80)), type: "x", size: records.count, mode: 0o644,
-                modified: modified)
-            bytes.append(records)
-            pad()
+        // ustar's size field holds 11 octal digits (8 GiB); a larger file says its size in pax.
+        let hugeSize = size > 0o77777777777
+        if path.utf8.count > 100 || linkTarget.utf8.count > 100 || hugeSize {
+            var records = paxRecord("path", path)
+            if !linkTarget.isEmpty { records += paxRecord("linkpath", linkTarget) }
+            if hugeSize { records += paxRecord("size", String(size)) }
+            out.append(
+                header(
+                    name: "PaxHeader/" + String(path.suffix(80)), type: "x", size: records.count, mode: 0o644,
+                    modified: modified))
+            out.append(records)
+            out.append(Data(count: padding(after: records.count)))
             name = String(path.suffix(99))
         }
-        appendHeader(
-            name: name, type: type, size: size, mode: mode, modified: modified,
-            linkTarget: String(linkTarget.prefix(100)))
+        out.append(
+            header(
+                name: name, type: type, size: hugeSize ? 0 : size, mode: mode, modified: modified,
+                linkTarget: String(linkTarget.prefix(100))))
+        return out
     }
 
     static func paxRecord(_ key: String, _ value: String) -> Data {
@@ -90,10 +83,10 @@ public struct TarArchive: Sendable {
         return Data("\(length)\(body)".utf8)
     }
 
-    private mutating func appendHeader(
+    private static func header(
         name: String, type: Character, size: Int, mode: Int, modified: Date, linkTarget: String = ""
-    ) {
-        var header = [UInt8](repeating: 0, count: 512)
+    ) -> Data {
+        var header = [UInt8](repeating: 0, count: blockSize)
         func put(_ text: String, at offset: Int, width: Int) {
             for (index, byte) in text.utf8.prefix(width).enumerated() { header[offset + index] = byte }
         }
@@ -116,12 +109,7 @@ public struct TarArchive: Sendable {
         for index in 148..<156 { header[index] = UInt8(ascii: " ") }
         let checksum = header.reduce(0) { $0 + Int($1) }
         put(String(String(checksum, radix: 8)).leftPadded(to: 6) + "\u{0} ", at: 148, width: 8)
-        bytes.append(contentsOf: header)
-    }
-
-    private mutating func pad() {
-        let remainder = bytes.count % 512
-        if remainder != 0 { bytes.append(Data(count: 512 - remainder)) }
+        return Data(header)
     }
 }
 

@@ -6,6 +6,8 @@ public struct HTTPRequest: Sendable {
     public var path: String
     public var headers: [String: String]
     public var body: Data?
+    /// A body produced while it is sent (a build context), instead of `body`.
+    public var upload: (any UploadSource)?
     /// Whole-request timeout in seconds; `nil` for streams that may run forever (logs --follow).
     public var timeout: TimeInterval?
 
@@ -19,6 +21,15 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.timeout = timeout
     }
+}
+
+/// A request body read while it is sent, so it is never held whole in memory.
+public protocol UploadSource: AnyObject, Sendable {
+    /// The exact number of bytes `read` produces in all (the Content-Length).
+    var length: Int { get }
+    /// Fills the start of `buffer` with the next bytes and says how many; 0 at the end.
+    /// Called in order on the transfer's one thread; an error aborts the request.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
 }
 
 /// A fully read response.

@@ -136,6 +136,38 @@ import Testing
         #expect(stub.requests.first?.headers["content-type"] == "application/x-tar")
     }
 
+    /// A directory context is streamed: the engine gets the archive whole, with its length,
+    /// and a context that fails half-way ends the request with the reason, not a cut archive.
+    @Test func directoryContextsStreamAndTheirFailuresAreReported() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ctx-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        try Data(repeating: 7, count: 5 << 20).write(to: root.appendingPathComponent("data.bin"))
+        let stub = try StubEngine { request in
+            Reply.chunked(200, [Data(#"{"stream":"got \#(request.body.count) bytes"}"#.utf8) + Data("\n".utf8)])
+        }
+        let stream = try TarStream(directory: root)
+        var events: [ProgressEvent] = []
+        for try await event in try await client(stub, apiVersion: "1.41").buildImage(
+            context: stream, options: .init(tags: ["a"]))
+        {
+            events.append(event)
+        }
+        #expect(events.first?.stream == "got \(stream.length) bytes")
+        #expect(stub.requests.first?.headers["content-length"] == String(stream.length))
+
+        let shrinking = try TarStream(directory: root)
+        try Data(repeating: 7, count: 10).write(to: root.appendingPathComponent("data.bin"))
+        let error = await #expect(throws: DockerEngineError.self) {
+            for try await _ in try await client(stub, apiVersion: "1.41").buildImage(
+                context: shrinking, options: .init(tags: ["a"]))
+            {}
+        }
+        #expect(
+            error?.message.contains("data.bin became shorter while it was being sent") == true,
+            "\(String(describing: error))")
+    }
+
     @Test func aBuildErrorLineEndsTheStreamWithItsMessage() async throws {
         let stub = try StubEngine { _ in
             Reply.chunked(

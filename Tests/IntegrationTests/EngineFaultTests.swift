@@ -35,7 +35,7 @@ final class FaultyEngine: ContainerEngine, @unchecked Sendable {
         return try await base.imageIfPresent(name)
     }
     func buildImage(
-        context tar: Data, options: DockerClient.BuildOptions
+        context tar: any UploadSource, options: DockerClient.BuildOptions
     ) async throws -> AsyncThrowingStream<ProgressEvent, any Error> {
         try check("buildImage", options.tags.first ?? "")
         return try await base.buildImage(context: tar, options: options)

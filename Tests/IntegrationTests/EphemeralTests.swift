@@ -1,5 +1,7 @@
+import DevEnvCore
 import DockerEngine
 import Foundation
+import StateStore
 import TestSupport
 import Testing
 
@@ -94,6 +96,66 @@ import Testing
             #expect(collected.status == 0)
             #expect(try await resources(project.fixture.client, prefix: "\(project.name)-test-") == 0)
             #expect(try await project.containers()["cache"] != nil, "gc never touches a project that is not ephemeral")
+        }
+    }
+
+    /// The reaper removes only what it can prove this user's devenv made: look-alike labels on
+    /// foreign containers (no signature, a forged one, another user's key) survive, and so does
+    /// a running container whose holder is on another host; `gc` names only what it removed.
+    @Test func gcRemovesOnlyWhatThisUserSignedAndNothingRunningForAnotherHost() async throws {
+        try await DevenvProject(files: ["compose.yaml": Self.stack]).run { project in
+            let client = project.fixture.client
+            // A normal running project next to them (its up, which reaps too, comes first).
+            #expect(try await project.devenv(["up", "cache"]).status == 0)
+            let past = Date(timeIntervalSinceNow: -3600)
+            let store = try StateStore(path: StateStore.defaultPath(environment: ["XDG_STATE_HOME": project.state]))
+            let key = try Ephemeral.signingKey(in: store)
+            // Named `<project>-test-…`, so the fixture removes them whatever happens.
+            func container(_ suffix: String, _ labels: [String: String], running: Bool) async throws -> String {
+                var config = ContainerConfig(image: "debian:bookworm-slim")
+                config.Cmd = ["sleep", "300"]
+                config.Labels = labels.merging(["com.docker.compose.project": "\(project.name)-test-\(suffix)"]) {
+                    $1
+                }
+                let id = try await client.createContainer(name: "\(project.name)-test-\(suffix)", config: config).Id
+                if running { try await client.startContainer(id) }
+                return id
+            }
+            let lookAlike = [
+                "dev.devenv.ephemeral": "true", "dev.devenv.owner": "someone",
+                "dev.devenv.expires": String(Int(past.timeIntervalSince1970)),
+            ]
+            let survivors = [
+                try await container("unsigned", lookAlike, running: false),
+                try await container(
+                    "forged", lookAlike.merging(["dev.devenv.signature": String(repeating: "0", count: 64)]) { $1 },
+                    running: false),
+                try await container(
+                    "otherkey",
+                    Ephemeral(owner: "someone", expires: past, key: "another user's key").labels(
+                        project: "\(project.name)-test-otherkey"), running: false),
+                try await container(
+                    "elsewhere",
+                    Ephemeral(
+                        owner: "me", expires: past, holder: Holder(host: "another-host.example", pid: 1, started: "1"),
+                        key: key
+                    ).labels(project: "\(project.name)-test-elsewhere"), running: true),
+            ]
+            let mine = try await container(
+                "mine", Ephemeral(owner: "me", expires: past, key: key).labels(project: "\(project.name)-test-mine"),
+                running: false)
+
+            let collected = try await gc(project, json: true)
+            #expect(collected.status == 0, "\(collected.stderr)")
+            let report = try JSONSerialization.jsonObject(with: Data(collected.stdout.utf8)) as? [String: Any]
+            let removed = (report?["removed"] as? [String] ?? []).filter { $0.hasPrefix(project.name) }
+            #expect(removed == ["\(project.name)-test-mine"], "gc reports only what it removed")
+            for id in survivors {
+                let survivor = try await client.inspectContainer(id)
+                #expect(survivor.Id == id, "a container devenv cannot prove it made survives")
+            }
+            await #expect(throws: DockerEngineError.self) { _ = try await client.inspectContainer(mine) }
+            #expect(try await project.containers()["cache"] != nil)
         }
     }
 

@@ -20,17 +20,34 @@ public enum ProjectLabel {
     public static let buildDigest = "dev.devenv.build-digest"
 }
 
-/// Runs redis-server with `requirepass` from `$REDIS_PASSWORD` read on stdin (`-`): a here-
-/// document (the shell expands the variable once, into the document, never into an argument),
-/// and `exec`, so redis-server replaces the shell as PID 1 and gets `docker stop`'s SIGTERM (a
-/// pipeline would leave the shell as PID 1, which ignores it, and `down` would wait 10 s).
+/// Runs redis-server with `requirepass` read on stdin (`-`): a here-document (the shell
+/// expands the variable once, into the document, never into an argument), and `exec`, so
+/// redis-server replaces the shell as PID 1 and gets `docker stop`'s SIGTERM (a pipeline would
+/// leave the shell as PID 1, which ignores it, and `down` would wait 10 s). The password is in
+/// Redis's own quoted form (`redisQuoted`), so no character of it can end the line or the
+/// argument and add configuration.
 let redisWrapper = """
     conf=""; case "$1" in *.conf) conf=$1; shift ;; esac
     exec docker-entrypoint.sh redis-server - "$@" <<DEVENV_REDIS_CONFIG
     $(if [ -n "$conf" ]; then cat "$conf"; fi)
-    requirepass $REDIS_PASSWORD
+    requirepass $DEVENV_REDIS_REQUIREPASS
     DEVENV_REDIS_CONFIG
     """
+
+/// A value as one double-quoted argument of Redis's configuration: `\` and `"` escaped, and
+/// every byte that is not printable ASCII as `\xHH` (Redis reads all of them back).
+func redisQuoted(_ value: String) -> String {
+    var quoted = "\""
+    for byte in value.utf8 {
+        switch byte {
+        case UInt8(ascii: "\\"): quoted += "\\\\"
+        case UInt8(ascii: "\""): quoted += "\\\""
+        case 0x20...0x7e: quoted.append(Character(UnicodeScalar(byte)))
+        default: quoted += String(format: "\\x%02x", byte)
+        }
+    }
+    return quoted + "\""
+}
 
 /// The arguments after `redis-server` (a `.conf` first, options after), or `nil` when the
 /// command is something else (then devenv leaves it alone).
@@ -72,6 +89,10 @@ public struct ContainerPlan: Sendable {
             // .conf, if any, in front), never on a command line the engine or `ps` shows.
             config.Entrypoint = ["sh", "-c", redisWrapper, "devenv-redis"]
             config.Cmd = arguments
+        }
+        var environment = environment
+        if config.Entrypoint == ["sh", "-c", redisWrapper, "devenv-redis"] {
+            environment["DEVENV_REDIS_REQUIREPASS"] = redisQuoted(environment["REDIS_PASSWORD"] ?? "")
         }
         config.Env = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         config.WorkingDir = service.workingDir

@@ -1,6 +1,8 @@
+import Crypto
 import DockerEngine
 import Foundation
 import Platform
+import StateStore
 
 /// Marks a project as disposable: who made it and until when it may live. `devenv gc` (and
 /// every `up`) removes expired ones — only resources carrying these labels, never anything else.
@@ -13,22 +15,51 @@ public struct Ephemeral: Sendable {
     /// project is not collected even past its expiry, so a run longer than `--ttl` keeps its stack.
     public static let holderLabel = "dev.devenv.holder"
 
+    /// HMAC-SHA256 of the other labels with this machine's reaper key (kept in the state store):
+    /// what lets a reaper prove that devenv made a resource, since anyone can write labels.
+    public static let signatureLabel = "dev.devenv.signature"
+
     public var owner: String
     public var expires: Date
     public var holder: Holder?
+    /// The reaper key (`signingKey(in:)`).
+    let key: String
 
-    public init(owner: String, expires: Date, holder: Holder? = nil) {
+    public init(owner: String, expires: Date, holder: Holder? = nil, key: String) {
         self.owner = owner
         self.expires = expires
         self.holder = holder
+        self.key = key
     }
 
-    public var labels: [String: String] {
+    /// The key that signs this user's disposable projects: made once, kept in the state store
+    /// (mode 0600) under a scope no project can have.
+    public static func signingKey(in store: StateStore) throws -> String {
+        try store.secret(project: "devenv:reaper", key: "signing-key") { StateStore.generateSecret(length: 43) }
+    }
+
+    /// The labels of a resource of `project`, signed.
+    public func labels(project: String) -> [String: String] {
         var labels = [
             Self.label: "true", Self.ownerLabel: owner, Self.expiresLabel: String(Int(expires.timeIntervalSince1970)),
         ]
         labels[Self.holderLabel] = holder?.label
+        labels[Self.signatureLabel] = Self.signature(of: labels, project: project, key: key)
         return labels
+    }
+
+    static func signature(of labels: [String: String], project: String, key: String) -> String {
+        let material = [
+            project, labels[ownerLabel] ?? "", labels[expiresLabel] ?? "", labels[holderLabel] ?? "",
+        ].joined(separator: "\u{0}")
+        return HMAC<SHA256>.authenticationCode(for: Data(material.utf8), using: SymmetricKey(data: Data(key.utf8)))
+            .hexadecimal
+    }
+
+    /// Whether `labels` were signed with `key` for their project.
+    static func isSigned(_ labels: [String: String], key: String) -> Bool {
+        guard let project = labels[ProjectLabel.project], let signature = labels[signatureLabel] else { return false }
+        return signature == Self.signature(of: labels, project: project, key: key)
     }
 
     /// `30s`, `10m`, `2h`, `1d` (or plain seconds).
@@ -79,55 +110,72 @@ public struct Holder: Sendable, Equatable {
 /// without devenv's ephemeral label are never touched.
 public struct Reaper: Sendable {
     let engine: any ContainerEngine
+    /// This user's reaper key: only resources signed with it are ever removed.
+    let key: String
 
-    public init(engine: any ContainerEngine) {
+    public init(engine: any ContainerEngine, key: String) {
         self.engine = engine
+        self.key = key
     }
 
-    /// The projects removed.
+    /// Removes expired disposable projects that devenv provably made (signed with this
+    /// machine's key), except containers still running for a live holder, or for a holder on
+    /// another host (its liveness cannot be told from here). Returns the projects of which
+    /// something was actually removed.
     @discardableResult
     public func collect(now: Date = Date()) async throws -> [String] {
         let filter: [String: String?] = [Ephemeral.label: "true"]
-        func expired(_ labels: [String: String]?) -> String? {
+        func expired(_ labels: [String: String]?, running: Bool = false) -> String? {
             guard let labels, let project = labels[ProjectLabel.project],
-                let expires = labels[Ephemeral.expiresLabel].flatMap(Double.init), expires < now.timeIntervalSince1970
+                let expires = labels[Ephemeral.expiresLabel].flatMap(Double.init), expires < now.timeIntervalSince1970,
+                Ephemeral.isSigned(labels, key: key)
             else { return nil }
-            if let holder = labels[Ephemeral.holderLabel].flatMap(Holder.init(label:)), holder.isAlive { return nil }
+            if let holder = labels[Ephemeral.holderLabel].flatMap(Holder.init(label:)) {
+                if holder.isAlive { return nil }
+                if running && holder.host != ProcessInfo.processInfo.hostName { return nil }
+            }
             return project
         }
         let containers = try await engine.listContainers(all: true, labels: filter)
         let networks = try await engine.listNetworks(labels: filter)
         let volumes = try await engine.listVolumes(labels: filter)
-        let projects = Set(
-            containers.compactMap { expired($0.Labels) } + networks.compactMap { expired($0.Labels) }
-                + volumes.compactMap { expired($0.Labels) })
+        var removed: Set<String> = []
         // Another reaper (a parallel `up`, another gc) may be removing the same things: the
         // engine then answers 409 at once, so wait, briefly, until they are gone.
-        for container in containers where expired(container.Labels) != nil {
-            await settle { try await self.engine.removeContainer(container.Id, force: true, volumes: true) }
+        for container in containers {
+            guard let project = expired(container.Labels, running: container.State == "running") else { continue }
+            if await settle({ try await self.engine.removeContainer(container.Id, force: true, volumes: true) }) {
+                removed.insert(project)
+            }
         }
-        for network in networks where expired(network.Labels) != nil {
-            await settle { try await self.engine.removeNetwork(network.Id) }
+        for network in networks {
+            guard let project = expired(network.Labels) else { continue }
+            if await settle({ try await self.engine.removeNetwork(network.Id) }) { removed.insert(project) }
         }
-        for volume in volumes where expired(volume.Labels) != nil {
-            await settle { try await self.engine.removeVolume(volume.Name, force: true) }
+        for volume in volumes {
+            guard let project = expired(volume.Labels) else { continue }
+            if await settle({ try await self.engine.removeVolume(volume.Name, force: true) }) {
+                removed.insert(project)
+            }
         }
-        return projects.sorted()
+        return removed.sorted()
     }
 
     /// Runs a removal until it succeeds or finds nothing to remove; a conflict (removal already
     /// in progress: 409) or a network whose endpoints are still leaving (403) is retried for up
     /// to ten seconds.
-    private func settle(_ remove: @Sendable () async throws -> Void) async {
+    /// Whether this call removed it (false when it was gone already, or still could not be).
+    private func settle(_ remove: @Sendable () async throws -> Void) async -> Bool {
         for _ in 0..<100 {
             do {
                 try await remove()
-                return
+                return true
             } catch let error as DockerEngineError where error.isConflict || error.status == 403 {
                 try? await Task.sleep(for: .milliseconds(100))
             } catch {
-                return
+                return false
             }
         }
+        return false
     }
 }

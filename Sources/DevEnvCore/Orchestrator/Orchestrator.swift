@@ -174,7 +174,7 @@ public final class Orchestrator: Sendable {
             }
             plans[service.name] = ContainerPlan.make(
                 service: service, stack: stack, environment: environment, imageID: images[service.name]?.Id ?? "",
-                extraLabels: ephemeral?.labels ?? [:])
+                extraLabels: ephemeral?.labels(project: stack.name) ?? [:])
             if cacheClusters, let image = images[service.name],
                 existing[service.name]?.Labels?[ProjectLabel.configHash] != plans[service.name]?.configHash
             {
@@ -468,9 +468,9 @@ public final class Orchestrator: Sendable {
     {
         emit(service.name, .building, reference)
         let ignore = DockerIgnore(contextDirectory: build.context)
-        let context: Data
+        let context: TarStream
         do {
-            context = try TarArchive.directory(at: URL(fileURLWithPath: build.context)) { ignore.excludes($0) }.data()
+            context = try TarStream(directory: URL(fileURLWithPath: build.context)) { ignore.excludes($0) }
         } catch {
             throw ServiceFailure(service: service.name, reason: "cannot read build context \(build.context): \(error)")
         }
@@ -493,7 +493,10 @@ public final class Orchestrator: Sendable {
                 emit(service.name, .buildOutput, text)
             }
         } catch let error as DockerEngineError {
-            throw ServiceFailure(service: service.name, reason: "image build failed: \(error.message)", logTail: last)
+            let secrets = knownSecrets()
+            throw ServiceFailure(
+                service: service.name, reason: "image build failed: \(Self.masking(secrets, in: error.message))",
+                logTail: last.map { Self.masking(secrets, in: $0) })
         }
         guard let image = try await engine.imageIfPresent(reference) else {
             throw ServiceFailure(service: service.name, reason: "built \(reference) but the engine does not have it")
@@ -563,7 +566,7 @@ public final class Orchestrator: Sendable {
                     labels: [
                         ProjectLabel.project: stack.name, ProjectLabel.network: network.name,
                         ProjectLabel.managed: "true",
-                    ].merging(ephemeral?.labels ?? [:]) { $1 })
+                    ].merging(ephemeral?.labels(project: stack.name) ?? [:]) { $1 })
                 spec.Attachable = true
                 _ = try await engine.createNetwork(spec)
                 emit(nil, .created, "network \(network.engineName)")
@@ -591,7 +594,7 @@ public final class Orchestrator: Sendable {
             labels[ProjectLabel.project] = stack.name
             labels[ProjectLabel.volume] = volume.name
             labels[ProjectLabel.managed] = "true"
-            labels.merge(ephemeral?.labels ?? [:]) { $1 }
+            labels.merge(ephemeral?.labels(project: stack.name) ?? [:]) { $1 }
             _ = try await engine.createVolume(VolumeCreate(name: volume.engineName, labels: labels))
             emit(nil, .created, "volume \(volume.engineName)")
         }
@@ -826,7 +829,9 @@ public final class Orchestrator: Sendable {
             switch state.Health?.Status {
             case "healthy": return
             case "unhealthy":
-                let output = state.Health?.Log?.last?.Output?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+                let output = Self.masking(
+                    knownSecrets(),
+                    in: state.Health?.Log?.last?.Output?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
                 throw ServiceFailure(
                     service: service.name, reason: "is unhealthy" + (output.isEmpty ? "" : ": \(output)"),
                     logTail: await logTail(id))
@@ -899,8 +904,37 @@ public final class Orchestrator: Sendable {
         } catch {
             return []
         }
+        let secrets = knownSecrets()
         return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
-            .suffix(lines)
+            .suffix(lines).map { Self.masking(secrets, in: $0) }
+    }
+
+    /// Every secret value of the project: what devenv generated or the file gave (the state
+    /// store), and the values of variables named like secrets in the services' environments.
+    /// Log tails show a failing service's last lines, and those may quote one (an init script
+    /// echoing `ALTER USER … PASSWORD '…'`).
+    func knownSecrets() -> [String] {
+        var values = Set((try? store?.secrets(project: stack.name).values.map { $0 }) ?? [])
+        for service in stack.services {
+            for (key, value) in service.environment where TemplateResolver.isSecretName(key.lowercased()) {
+                values.insert(value)
+            }
+            let postgres = service.devenv?.postgres
+            for given in (postgres?.roles.compactMap(\.password) ?? [])
+                + [
+                    postgres?.admin?.password, service.devenv?.redis?.password,
+                ].compactMap({ $0 })
+            {
+                values.insert(given)
+            }
+        }
+        // Longest first, so a secret containing another is masked whole; very short values
+        // would mask ordinary words.
+        return values.filter { $0.count >= 4 && $0 != "generated" }.sorted { $0.count > $1.count }
+    }
+
+    static func masking(_ secrets: [String], in line: String) -> String {
+        secrets.reduce(line) { $0.replacingOccurrences(of: $1, with: "***") }
     }
 
     // MARK: down and status

@@ -1,0 +1,162 @@
+import Foundation
+import Platform
+
+/// A directory sent as a tar archive while it is read: the build context of `POST /build`.
+///
+/// The entries are listed up front — their sizes fix the archive's length, so the request
+/// has a Content-Length — and each file's contents are read from disk only as the engine
+/// takes them, a block at a time, so memory stays flat whatever the context's size.
+/// Files are opened without following links; a file that shrinks while it is sent ends
+/// the upload with an error rather than a corrupt archive.
+public final class TarStream: UploadSource, @unchecked Sendable {
+    struct Entry {
+        enum Kind { case directory, file, symlink(String) }
+        let path: String
+        let kind: Kind
+        let size: Int
+        let mode: Int
+        let modified: Date
+    }
+
+    public let length: Int
+    /// How many entries the archive holds.
+    public var entryCount: Int { entries.count }
+    private let root: String
+    private let entries: [Entry]
+    // Reading state: touched only by the one thread the transfer runs on.
+    private var next = 0
+    private var pending = Data()
+    private var pendingOffset = 0
+    private var file: FileHandle?
+    private var fileLeft = 0
+    private var fileEntry: Entry?
+    private var trailerSent = false
+    private static let chunk = 1 << 20
+
+    /// Lists `root` (regular files, directories, symlinks) in sorted order, so the same tree
+    /// gives the same archive. `exclude` sees each relative path.
+    public init(directory root: URL, exclude: (String) -> Bool = { _ in false }) throws {
+        let manager = FileManager.default
+        let base = root.standardizedFileURL.path
+        guard let enumerator = manager.enumerator(atPath: base) else {
+            throw DockerEngineError(.transport, "cannot read build context \(base)")
+        }
+        var entries: [Entry] = []
+        var length = TarHeader.trailerSize
+        for relative in (enumerator.allObjects as? [String] ?? []).sorted() where !exclude(relative) {
+            let attributes = try manager.attributesOfItem(atPath: base + "/" + relative)
+            let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0o644
+            let modified = attributes[.modificationDate] as? Date ?? Date()
+            let entry: Entry
+            switch attributes[.type] as? FileAttributeType {
+            case .typeDirectory?:
+                entry = Entry(path: relative, kind: .directory, size: 0, mode: mode, modified: modified)
+            case .typeSymbolicLink?:
+                let target = try manager.destinationOfSymbolicLink(atPath: base + "/" + relative)
+                entry = Entry(path: relative, kind: .symlink(target), size: 0, mode: 0o777, modified: modified)
+            case .typeRegular?:
+                let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
+                entry = Entry(path: relative, kind: .file, size: size, mode: mode, modified: modified)
+            default:
+                continue  // sockets, fifos and devices do not belong in a build context
+            }
+            length += try Self.header(entry).count + entry.size + TarHeader.padding(after: entry.size)
+            entries.append(entry)
+        }
+        self.root = base
+        self.entries = entries
+        self.length = length
+    }
+
+    static func header(_ entry: Entry) throws -> Data {
+        switch entry.kind {
+        case .directory:
+            try TarHeader.bytes(
+                entry.path.hasSuffix("/") ? entry.path : entry.path + "/", type: "5", size: 0, mode: entry.mode,
+                modified: entry.modified)
+        case .symlink(let target):
+            try TarHeader.bytes(
+                entry.path, type: "2", size: 0, mode: entry.mode, modified: entry.modified, linkTarget: target)
+        case .file:
+            try TarHeader.bytes(entry.path, type: "0", size: entry.size, mode: entry.mode, modified: entry.modified)
+        }
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        var written = 0
+        while written < buffer.count {
+            if pendingOffset < pending.count {
+                let count = min(buffer.count - written, pending.count - pendingOffset)
+                pending.withUnsafeBytes { bytes in
+                    buffer.baseAddress!.advanced(by: written).copyMemory(
+                        from: bytes.baseAddress!.advanced(by: pendingOffset), byteCount: count)
+                }
+                pendingOffset += count
+                written += count
+                continue
+            }
+            if let handle = file, let entry = fileEntry {
+                if fileLeft == 0 {
+                    try? handle.close()
+                    file = nil
+                    fileEntry = nil
+                    load(Data(count: TarHeader.padding(after: entry.size)))
+                    continue
+                }
+                let data = try handle.read(upToCount: min(fileLeft, Self.chunk, buffer.count - written)) ?? Data()
+                guard !data.isEmpty else {
+                    throw DockerEngineError(
+                        .transport,
+                        "\(root)/\(entry.path) became shorter while it was being sent to the engine; run the command again"
+                    )
+                }
+                fileLeft -= data.count
+                load(data)
+                continue
+            }
+            guard next < entries.count else {
+                if trailerSent { break }
+                trailerSent = true
+                load(Data(count: TarHeader.trailerSize))
+                continue
+            }
+            let entry = entries[next]
+            next += 1
+            load(try Self.header(entry))
+            if case .file = entry.kind {
+                do {
+                    file = try Files.openInside(root, entry.path)
+                } catch {
+                    throw DockerEngineError(.transport, "cannot send build context file: \(error)")
+                }
+                fileEntry = entry
+                fileLeft = entry.size
+            }
+        }
+        return written
+    }
+
+    private func load(_ data: Data) {
+        pending = data
+        pendingOffset = 0
+    }
+}
+
+/// An in-memory body sent through the same path as a stream.
+public final class DataUpload: UploadSource, @unchecked Sendable {
+    private let data: Data
+    private var offset = 0
+    public var length: Int { data.count }
+
+    public init(_ data: Data) { self.data = data }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let count = min(buffer.count, data.count - offset)
+        guard count > 0 else { return 0 }
+        data.withUnsafeBytes { bytes in
+            buffer.baseAddress!.copyMemory(from: bytes.baseAddress!.advanced(by: offset), byteCount: count)
+        }
+        offset += count
+        return count
+    }
+}
