@@ -18,6 +18,7 @@ section "Sample data: capture vs pg_dump, seed vs psql, reset vs seed (seed-vs-p
 section "PostgreSQL for a test suite: devenv vs testcontainers (db-vs-testcontainers.sh)" "$here/db-vs-testcontainers.sh"
 section "Scaling: cold up of 5, 20, 50 services (scaling.sh)" "$here/scaling.sh"
 section "Rootless Podman: devenv vs podman-compose (podman-vs-podman-compose.sh)" "$here/podman-vs-podman-compose.sh"
+section "Hostile and large inputs: devenv vs docker-compose (hostile-inputs.sh)" "$here/hostile-inputs.sh"
 
 python3 - "$here/BENCHMARKS.md" "$out" <<'PY'
 import sys
