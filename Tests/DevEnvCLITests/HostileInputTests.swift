@@ -106,6 +106,12 @@ import Testing
                         .utf8)
             }, location: "compose.yaml:1:", message: "'public' is reserved by PostgreSQL"),
         Case(
+            name: "an admin name initdb cannot quote",
+            file: {
+                Data(
+                    #"services: {db: {image: "postgres:15", x-devenv: {postgres: {admin: {user: 'ad"min'}}}}}"#.utf8)
+            }, location: "compose.yaml:1:", message: "contains a double quote, which initdb cannot create"),
+        Case(
             name: "a Redis password with a configuration line in it",
             file: {
                 Data(

@@ -192,7 +192,7 @@ public enum YAMLWriter {
     ]
 
     // swift-format-ignore
-    nonisolated(unsafe) private static let patterns: [NSRegularExpression] = [
+    private static let patterns: [NSRegularExpression] = [
         // int (1.1 binary, octal, decimal, hex, sexagesimal; 1.2 0o octal)
         #"^[-+]?(?:0b[0-1_]+|0o?[0-7_]+|(?:0|[1-9][0-9_]*)|0x[0-9a-fA-F_]+|[1-9][0-9_]*(?::[0-5]?[0-9])+)$"#,
         // float
