@@ -142,7 +142,16 @@ public final class SpawnedProcess: @unchecked Sendable {
         let cArguments = arguments.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
         var child: pid_t = 0
-        let result = posix_spawnp(&child, arguments[0], &actions, &attributes, cArguments, environ)
+        var result = posix_spawnp(&child, arguments[0], &actions, &attributes, cArguments, environ)
+        // ETXTBSY: the program was just written, and a process forked by another thread at
+        // that moment still holds it open for writing until its own exec closes the copy. The
+        // window is short, so wait for it (at most about a second) rather than fail.
+        var delay: UInt32 = 5_000
+        while result == ETXTBSY && delay <= 320_000 {
+            usleep(delay)
+            delay *= 2
+            result = posix_spawnp(&child, arguments[0], &actions, &attributes, cArguments, environ)
+        }
         guard result == 0 else {
             throw PlatformError("cannot run \(arguments[0]): \(String(cString: strerror(result)))")
         }

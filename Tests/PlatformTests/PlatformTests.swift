@@ -54,6 +54,30 @@ import Testing
         #expect(try FileLock.tryLock(path) != nil)
     }
 
+    /// Another thread's fork can hold a just-written program open for writing for a moment;
+    /// exec then fails with ETXTBSY. The spawn waits that moment out, and only that.
+    @Test func aProgramBusyForAMomentStillRunsAndOneBusyForeverIsAnError() throws {
+        let path = NSTemporaryDirectory() + "devenv-busy-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "#!/bin/sh\necho ran\n".write(toFile: path, atomically: false, encoding: .utf8)
+        chmod(path, 0o755)
+        let writer = open(path, O_WRONLY | O_CLOEXEC)
+        #expect(writer >= 0)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.1) { close(writer) }
+        let outcome = try SpawnedProcess.run([path], timeout: 10)
+        #expect(outcome.status == 0 && String(decoding: outcome.output, as: UTF8.self) == "ran\n")
+
+        let held = open(path, O_WRONLY | O_CLOEXEC)
+        defer { close(held) }
+        let started = Date()
+        #expect {
+            _ = try SpawnedProcess.run([path], timeout: 10)
+        } throws: { error in
+            "\(error)".contains("Text file busy")
+        }
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
     @Test func hostFactsAreRead() {
         let system = Host.system()
         #expect(!system.name.isEmpty && !system.machine.isEmpty)
