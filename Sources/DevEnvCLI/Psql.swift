@@ -20,7 +20,7 @@ struct Psql: AsyncParsableCommand {
         let store = try StateStore()
         let resolver = TemplateResolver(stack: stack, store: store)
         let candidates = stack.services.filter {
-            $0.isPostgres(project: stack.name)
+            $0.kind == .postgres
         }
         guard let chosen = service.map({ name in candidates.first { $0.name == name } }) ?? candidates.first else {
             throw CLIError(

@@ -50,7 +50,7 @@ struct Up: AsyncParsableCommand {
             ephemeral: ephemeral
                 ? Ephemeral(owner: Self.owner(), expires: Date().addingTimeInterval(lifetime), key: key) : nil)
         let options = UpOptions(
-            services: services, removeOrphans: removeOrphans, build: build, readinessTimeout: timeout)
+            services: services, removeOrphans: removeOrphans, build: build, readinessTimeout: timeout, seed: !noSeed)
         let started = Date()
         do {
             let summary = try await runInterruptibly { try await orchestrator.up(options) }

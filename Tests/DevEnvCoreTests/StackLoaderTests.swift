@@ -170,6 +170,36 @@ struct ProjectDirectory {
         #expect(try project.load(environment: ["COMPOSE_PROFILES": "monitoring"]).stack.service("flower") != nil)
     }
 
+    /// A service is a database when declared one or when its image's repository is exactly a
+    /// known server's: never by a substring, never by the project's name (issue #16).
+    @Test func serviceKindsComeFromDeclarationsAndExactRepositories() throws {
+        let project = try ProjectDirectory([
+            "compose.yaml": """
+            services:
+              db: { image: postgres:15 }
+              mirrored: { image: "registry.cern.ch/docker.io/library/postgres:15@sha256:\(String(repeating: "a", count: 64))" }
+              local: { image: "localhost:5000/postgis/postgis:15-3.4" }
+              bitnami: { image: bitnami/redis }
+              cache: { image: redis:7 }
+              api: { image: postgrest/postgrest }
+              exporter: { image: quay.io/prometheuscommunity/postgres-exporter }
+              insight: { image: redis/redisinsight }
+              mine: { image: gitlab-registry.cern.ch/team/postgres-tools }
+              built: { build: . }
+              declared: { build: ., x-devenv: { postgres: { databases: [{ name: app }] } } }
+            """,
+            "Dockerfile": "FROM debian:bookworm-slim\n",
+        ])
+        let stack = try project.load(project: "postgres-lab").stack
+        let kinds = Dictionary(uniqueKeysWithValues: stack.services.map { ($0.name, $0.kind) })
+        #expect(
+            kinds == [
+                "db": .postgres, "mirrored": .postgres, "local": .postgres, "bitnami": .redis, "cache": .redis,
+                "api": .other, "exporter": .other, "insight": .other, "mine": .other, "built": .other,
+                "declared": .postgres,
+            ])
+    }
+
     @Test func projectNamePrecedence() throws {
         let project = try ProjectDirectory(["compose.yaml": Self.dials, ".env": "COMPOSE_PROJECT_NAME=from-dotenv\n"])
         #expect(try project.load(project: "Explicit Name!").stack.name == "explicitname")

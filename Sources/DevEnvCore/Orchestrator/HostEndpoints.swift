@@ -124,9 +124,9 @@ extension Stack {
                 }
             }
             let port =
-                service.isPostgres(project: name)
+                service.kind == .postgres
                 ? 5432
-                : service.isRedis(project: name) ? 6379 : nil
+                : service.kind == .redis ? 6379 : nil
             if let port, !service.ports.contains(where: { $0.target == port }) {
                 service.ports.append(
                     PortMapping(target: port, published: nil, hostIP: endpoints.publishAddress, protocol: "tcp"))

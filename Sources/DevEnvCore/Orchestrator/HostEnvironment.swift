@@ -26,8 +26,8 @@ public struct HostEnvironment: Sendable {
         let running = stack.services.filter { service in
             containers.contains { $0.Labels?[ProjectLabel.service] == service.name }
         }
-        let postgres = running.filter { $0.isPostgres(project: stack.name) }
-        let redis = running.filter { $0.isRedis(project: stack.name) }
+        let postgres = running.filter { $0.kind == .postgres }
+        let redis = running.filter { $0.kind == .redis }
         let primaryPostgres = (postgres.first { $0.devenv?.postgres != nil } ?? postgres.first)?.name
         let primaryRedis = (redis.first { $0.devenv?.redis != nil } ?? redis.first)?.name
         for service in stack.services {
@@ -38,7 +38,7 @@ public struct HostEnvironment: Sendable {
             let firstRedis = service.name == primaryRedis
             let prefix = Self.variableName(service.name)
             let environment = (try? resolver.environment(of: service)) ?? service.environment
-            if service.isPostgres(project: stack.name), let (host, port) = endpoints.published(container, 5432) {
+            if service.kind == .postgres, let (host, port) = endpoints.published(container, 5432) {
                 var firstLogin = true
                 for connection in try Self.databaseLogins(service, environment: environment, resolver: resolver) {
                     let url =
@@ -62,7 +62,7 @@ public struct HostEnvironment: Sendable {
                     variables["DJANGO_DATABASE_HOST"] = host
                     variables["DJANGO_DATABASE_PORT"] = String(port)
                 }
-            } else if service.isRedis(project: stack.name), let (host, port) = endpoints.published(container, 6379) {
+            } else if service.kind == .redis, let (host, port) = endpoints.published(container, 6379) {
                 let password = service.devenv?.redis?.password == nil ? nil : environment["REDIS_PASSWORD"]
                 let auth = password.map { ":\(Self.escape($0))@" } ?? ""
                 let base = "redis://\(auth)\(Self.hostPart(host)):\(port)"

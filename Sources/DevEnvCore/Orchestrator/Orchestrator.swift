@@ -605,8 +605,8 @@ public final class Orchestrator: Sendable {
 
     /// Services devenv can probe natively, and on which container port.
     func nativeProbe(for service: Service) -> (kind: String, port: Int)? {
-        if service.isPostgres(project: stack.name) { return ("postgres", 5432) }
-        if service.isRedis(project: stack.name) { return ("redis", 6379) }
+        if service.kind == .postgres { return ("postgres", 5432) }
+        if service.kind == .redis { return ("redis", 6379) }
         return nil
     }
 
@@ -670,7 +670,14 @@ public final class Orchestrator: Sendable {
         for (context, database) in seeded {
             try await offCooperativePool { try context.snapshotSeeded(database, force: true) }
         }
-        try? store.markProvisioned(project: stack.name, service: service.name, containerID: id, specDigest: digest)
+        // Skipped seeding (`--no-seed`) is not done: the next `up` without the flag seeds.
+        if !seed && service.devenv?.settings["seed"] != nil { return }
+        do {
+            try store.markProvisioned(project: stack.name, service: service.name, containerID: id, specDigest: digest)
+        } catch {
+            // Unrecorded, the next `up` would provision again without knowing why: fail here.
+            throw ServiceFailure(service: service.name, reason: "was provisioned, but \(error)")
+        }
     }
 
     /// One `x-devenv.seed` entry — `PATH` or `{set: PATH, database: NAME}`; the key takes a

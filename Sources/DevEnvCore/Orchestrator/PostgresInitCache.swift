@@ -59,7 +59,7 @@ public enum PostgresInitCache {
     public static func request(
         for service: Service, project: String, environment: [String: String], base: ImageInspect
     ) -> Request? {
-        guard service.isPostgres(project: project), service.entrypoint == nil, service.user == nil,
+        guard service.kind == .postgres, service.entrypoint == nil, service.user == nil,
             let entrypoint = base.Config?.Entrypoint, !entrypoint.isEmpty,
             ["", "root", "0", "0:0"].contains(base.Config?.User ?? ""),
             let command = base.Config?.Cmd, command.first == "postgres"

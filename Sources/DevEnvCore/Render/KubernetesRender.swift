@@ -52,8 +52,8 @@ public struct KubernetesRender: Sendable {
     }
 
     func isDatabase(_ service: Service) -> Bool {
-        service.isPostgres(project: stack.name)
-            || service.isRedis(project: stack.name)
+        service.kind == .postgres
+            || service.kind == .redis
     }
 
     public mutating func files() throws -> [File] {
@@ -85,7 +85,7 @@ public struct KubernetesRender: Sendable {
     /// The manifests of one service, and its example Secret (placeholders) if it has secrets.
     mutating func render(_ service: Service) throws -> ([[String: Any]], [String: Any]?) {
         let name = Self.dnsName(service.name)
-        if let host = externalHost, service.isPostgres(project: stack.name) {
+        if let host = externalHost, service.kind == .postgres {
             // Production's managed instance: a name in the cluster that resolves to it.
             return (
                 [
@@ -102,7 +102,7 @@ public struct KubernetesRender: Sendable {
         var plain = service.environment.filter { !secretKeys.contains($0.key) }
         // Apps of an external database reach it on its own port.
         if let port = externalPort, let host = plain["DJANGO_DATABASE_HOST"],
-            stack.service(host).map({ $0.isPostgres(project: stack.name) }) == true
+            stack.service(host).map({ $0.kind == .postgres }) == true
         {
             plain["DJANGO_DATABASE_PORT"] = port
         }

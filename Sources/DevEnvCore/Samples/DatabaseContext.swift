@@ -61,7 +61,7 @@ public struct DatabaseContext: Sendable {
     ) async throws -> DatabaseContext {
         let resolver = TemplateResolver(stack: stack, store: store)
         let candidates = stack.services.filter {
-            $0.isPostgres(project: stack.name)
+            $0.kind == .postgres
         }
         guard let service = name.map({ wanted in candidates.first { $0.name == wanted } }) ?? candidates.first else {
             throw OrchestratorError(

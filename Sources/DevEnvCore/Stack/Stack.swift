@@ -108,16 +108,17 @@ public struct Service: Sendable, Codable, Equatable {
     public var networks: [String: [String]]
     public var devenv: DevenvExtension?
 
-    /// A PostgreSQL server: declared with `x-devenv.postgres`, or a postgres/postgis image.
-    public func isPostgres(project: String) -> Bool {
-        let image = imageReference(project: project).lowercased()
-        return devenv?.settings["postgres"] != nil || image.contains("postgres") || image.contains("postgis")
-    }
-
-    /// A Redis server: declared with `x-devenv.redis`, or a redis image.
-    public func isRedis(project: String) -> Bool {
-        let image = imageReference(project: project).lowercased()
-        return devenv?.settings["redis"] != nil || image.hasPrefix("redis") || image.contains("/redis")
+    /// What devenv knows how to probe and provision: declared with `x-devenv.postgres` or
+    /// `x-devenv.redis`, or an `image:` whose repository is exactly a known server's. Never
+    /// from a substring of the reference, and never from the project's name (a built
+    /// service's reference is `<project>-<service>`).
+    public var kind: ServiceKind {
+        if devenv?.settings["postgres"] != nil { return .postgres }
+        if devenv?.settings["redis"] != nil { return .redis }
+        guard let image, let repository = ServiceKind.repository(of: image) else { return .other }
+        if ServiceKind.postgresRepositories.contains(repository) { return .postgres }
+        if ServiceKind.redisRepositories.contains(repository) { return .redis }
+        return .other
     }
 
     /// The image `up` runs: `image:`, else `<project>-<service>` built from `build:`.
@@ -209,6 +210,45 @@ public struct Healthcheck: Sendable, Codable, Equatable {
 }
 
 /// The `x-devenv` key of a service: values devenv fills in and what it provisions.
+/// The servers devenv probes natively and provisions; everything else is `other`.
+public enum ServiceKind: String, Sendable, Codable, CaseIterable {
+    case postgres, redis, other
+
+    /// Repositories of PostgreSQL server images (Docker Hub names, `library/` dropped).
+    public static let postgresRepositories: Set<String> = [
+        "postgres", "postgis/postgis", "bitnami/postgresql", "bitnami/postgresql-repmgr", "cimg/postgres",
+        "circleci/postgres", "timescale/timescaledb", "timescale/timescaledb-ha", "supabase/postgres",
+    ]
+    /// Repositories of Redis server images.
+    public static let redisRepositories: Set<String> = [
+        "redis", "bitnami/redis", "redis/redis-stack", "redis/redis-stack-server", "cimg/redis", "circleci/redis",
+    ]
+
+    /// `reference`'s repository as Docker Hub names it: without a registry host (the first
+    /// component when it has a `.` or `:` or is `localhost`), a `docker.io/` a mirror keeps in
+    /// its path (`registry.cern.ch/docker.io/library/postgres`), `library/`, the tag and the
+    /// digest; lowercased. nil for an empty reference.
+    public static func repository(of reference: String) -> String? {
+        var path = reference.lowercased()
+        if let at = path.firstIndex(of: "@") { path = String(path[..<at]) }
+        var components = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        if let last = components.last, let colon = last.firstIndex(of: ":") {
+            components[components.count - 1] = String(last[..<colon])
+        }
+        if components.count > 1, let first = components.first,
+            first.contains(".") || first.contains(":") || first == "localhost"
+        {
+            components.removeFirst()
+        }
+        if components.count > 1, components.first == "docker.io" || components.first == "index.docker.io" {
+            components.removeFirst()
+        }
+        if components.count > 1, components.first == "library" { components.removeFirst() }
+        let repository = components.joined(separator: "/")
+        return repository.isEmpty ? nil : repository
+    }
+}
+
 public struct DevenvExtension: Sendable, Codable, Equatable {
     /// Environment values with `{{ SERVICE.PATH }}` references, filled in by devenv.
     public var env: [String: String]
