@@ -213,6 +213,8 @@ public struct ContainerState: Codable, Sendable {
     /// `created`, `running`, `paused`, `restarting`, `removing`, `exited` or `dead`.
     public var Status: String
     public var Running: Bool
+    /// Between an exit and the restart its restart policy asks for.
+    public var Restarting: Bool?
     public var ExitCode: Int?
     public var OOMKilled: Bool?
     public var Error: String?
@@ -222,13 +224,14 @@ public struct ContainerState: Codable, Sendable {
     public var Health: HealthState?
 
     enum CodingKeys: String, CodingKey {
-        case Status, Running, ExitCode, OOMKilled, Error, StartedAt, FinishedAt, Health
+        case Status, Running, Restarting, ExitCode, OOMKilled, Error, StartedAt, FinishedAt, Health
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         Status = try container.decode(String.self, forKey: .Status)
         Running = try container.decode(Bool.self, forKey: .Running)
+        Restarting = try container.decodeIfPresent(Bool.self, forKey: .Restarting)
         ExitCode = try container.decodeIfPresent(Int.self, forKey: .ExitCode)
         OOMKilled = try container.decodeIfPresent(Bool.self, forKey: .OOMKilled)
         Error = try container.decodeIfPresent(String.self, forKey: .Error)
@@ -250,6 +253,8 @@ public struct ContainerInspect: Codable, Sendable {
     public var Name: String
     public var Image: String?
     public var State: ContainerState
+    /// How often its restart policy restarted it.
+    public var RestartCount: Int?
     public var Config: ContainerConfig?
     public var HostConfig: HostConfig?
     public var NetworkSettings: NetworkSettings?

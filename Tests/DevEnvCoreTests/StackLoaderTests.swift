@@ -551,4 +551,25 @@ struct ProjectDirectory {
         #expect(errors.first?.message.contains("migrate") == true)
         #expect(errors.first?.location?.line == 5)
     }
+
+    @Test func aSettleTimeIsADurationUpToTenMinutes() throws {
+        let project = try ProjectDirectory([
+            "compose.yaml": """
+            services:
+              a: { image: x, x-devenv: { settle: 2500ms } }
+              b: { image: x }
+            """
+        ])
+        let stack = try project.load().stack
+        #expect(stack.service("a")?.settle == 2.5)
+        #expect(stack.service("b")?.settle == Service.defaultSettle)
+        for bad in ["soon", "-1", "11m"] {
+            let project = try ProjectDirectory([
+                "compose.yaml": "services:\n  a:\n    image: x\n    x-devenv:\n      settle: \(bad)\n"
+            ])
+            let errors = project.errors()
+            #expect(errors.first?.message.contains("settle") == true, "\(bad): \(errors)")
+            #expect(errors.first?.location?.line == 5)
+        }
+    }
 }

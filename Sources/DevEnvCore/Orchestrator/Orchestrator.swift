@@ -216,7 +216,7 @@ public final class Orchestrator: Sendable {
                     do {
                         try await self.waitForCondition(
                             dependency, of: dependencyService, id: id, for: service, waits: waits,
-                            timeout: options.readinessTimeout, seed: options.seed)
+                            outcomes: outcomes, timeout: options.readinessTimeout, seed: options.seed)
                     } catch let failure as ServiceFailure where failure.service == dependency.service {
                         throw ServiceFailure(
                             service: service.name, reason: "was not started: '\(dependency.service)' failed")
@@ -240,7 +240,8 @@ public final class Orchestrator: Sendable {
                             let id = try await task.value
                             try await waits.once(self.ownReadinessKey(service)) {
                                 try await self.waitOwnReadiness(
-                                    service, id: id, timeout: options.readinessTimeout, seed: options.seed)
+                                    service, id: id, outcomes: outcomes, timeout: options.readinessTimeout,
+                                    seed: options.seed)
                             }
                         } catch let failure as ServiceFailure {
                             self.emit(service.name, .failed, failure.reason)
@@ -304,11 +305,14 @@ public final class Orchestrator: Sendable {
     /// Waits until `dependency`'s condition holds for `dependent` (one shared wait per service).
     func waitForCondition(
         _ dependency: Dependency, of target: Service, id: String, for dependent: Service, waits: ReadinessWaits,
-        timeout: Double, seed: Bool
+        outcomes: ConvergeOutcomes, timeout: Double, seed: Bool
     ) async throws {
         switch dependency.condition {
         case .started:
-            return
+            // Started and still running: a service that exits at once takes its dependents with it.
+            try await waits.once("settled:\(target.name)") {
+                try await self.settle(target, id: id, wasRunning: await outcomes.changes[target.name] == .unchanged)
+            }
         case .healthy:
             if await !waits.isDone("healthy:\(target.name)") {
                 emit(dependent.name, .waiting, "for \(target.name) to be healthy")
@@ -617,14 +621,49 @@ public final class Orchestrator: Sendable {
         {
             return "healthy:\(service.name)"
         }
-        return "started:\(service.name)"
+        return "settled:\(service.name)"
     }
 
-    /// After start: healthy if it can be checked, otherwise merely not crashed at once.
-    func waitOwnReadiness(_ service: Service, id: String, timeout: Double, seed: Bool) async throws {
-        guard ownReadinessKey(service).hasPrefix("healthy:") else { return }
+    /// After start: healthy if it can be checked, otherwise running through its settle time.
+    func waitOwnReadiness(
+        _ service: Service, id: String, outcomes: ConvergeOutcomes, timeout: Double, seed: Bool
+    ) async throws {
+        guard ownReadinessKey(service).hasPrefix("healthy:") else {
+            try await settle(service, id: id, wasRunning: await outcomes.changes[service.name] == .unchanged)
+            return
+        }
         try await becomeReady(service, id: id, timeout: timeout, requireCheck: false, seed: seed)
         emit(service.name, .healthy)
+    }
+
+    /// Waits until the container has stayed running for the service's settle time without
+    /// exiting or being restarted (or is healthy, which says more); fails with its exit code
+    /// and last log lines otherwise. One that was already running before this `up` has settled.
+    func settle(_ service: Service, id: String, wasRunning: Bool) async throws {
+        let deadline = clock.now + .seconds(wasRunning ? 0 : service.settle)
+        // Restarts since this up started it (the engine counts from its start), or since now.
+        var restarts: Int? = wasRunning ? nil : 0
+        while true {
+            try Task.checkCancellation()
+            let container = try await engine.inspectContainer(id)
+            let state = container.State
+            let restarted = restarts.map { (container.RestartCount ?? 0) > $0 } ?? false
+            if state.Restarting == true || state.Status == "restarting" || restarted {
+                throw ServiceFailure(
+                    service: service.name,
+                    reason: "keeps exiting: exited with code \(state.ExitCode ?? -1) and was restarted"
+                        + " (\(container.RestartCount ?? 0) restarts)",
+                    logTail: await logTail(id))
+            }
+            if !state.Running && state.Status != "created" {
+                // A one-shot that finished successfully did what it was for.
+                if state.ExitCode == 0 && (service.restart == nil || service.restart == "no") { return }
+                throw await exitFailure(service, id: id, state: state)
+            }
+            if state.Health?.Status == "healthy" || (state.Running && clock.now >= deadline) { return }
+            restarts = restarts ?? container.RestartCount ?? 0
+            try await Task.sleep(for: .milliseconds(100))
+        }
     }
 
     /// Ready means: healthy (or running, when nothing can be checked), then provisioned — its
@@ -853,7 +892,9 @@ public final class Orchestrator: Sendable {
                     : await ReadinessProbe.redis(host: host.0, port: host.1)
                 if ready { return }
             } else if probe == nil && !hasHealthcheck && state.Health == nil && state.Running {
-                return  // nothing to check: running is ready
+                // Nothing to check: running through the settle time is ready.
+                try await settle(service, id: id, wasRunning: false)
+                return
             }
             guard clock.now < deadline else {
                 throw ServiceFailure(

@@ -121,6 +121,12 @@ public struct Service: Sendable, Codable, Equatable {
         return .other
     }
 
+    /// How long a service must stay running to count as up when nothing else can be checked.
+    public static let defaultSettle: Double = 1
+
+    /// `x-devenv.settle`, else `defaultSettle`.
+    public var settle: Double { devenv?.settle ?? Self.defaultSettle }
+
     /// The image `up` runs: `image:`, else `<project>-<service>` built from `build:`.
     public func imageReference(project: String) -> String {
         image ?? "\(project)-\(name)"
@@ -261,6 +267,10 @@ public struct DevenvExtension: Sendable, Codable, Equatable {
     /// `x-devenv.migrate`: the command that migrates a non-Django app's database
     /// (`provision --target … --migrate` runs it in a one-off container).
     public var migrate: [String]? = nil
+    /// `x-devenv.settle`: how long a service with nothing to check (no healthcheck, no native
+    /// probe) must stay running, without exiting or restarting, to count as up. Seconds;
+    /// `Service.defaultSettle` when unset.
+    public var settle: Double? = nil
 }
 
 /// A JSON-shaped value, to carry extension settings through `config` unchanged.

@@ -21,7 +21,7 @@ struct StackParser {
         "deploy", "logging", "cap_add", "cap_drop", "ulimits", "mem_limit", "cpus", "shm_size", "privileged",
         "platform", "dns", "security_opt", "sysctls", "secrets", "configs", "scale", "develop", "domainname",
     ]
-    static let devenvKeys: Set<String> = ["env", "postgres", "redis", "django", "seed", "migrate"]
+    static let devenvKeys: Set<String> = ["env", "postgres", "redis", "django", "seed", "migrate", "settle"]
 
     init(context: LoadContext, projectDirectory: String, environment: [String: String], enabledProfiles: Set<String>) {
         self.context = context
@@ -823,8 +823,16 @@ struct StackParser {
                 expect("\(what).migrate", "a command (a string or a list of strings)", value)
             }
         }
+        var settle: Double?
+        if let value = node["settle"] {
+            settle = duration(value, "\(what).settle")
+            if let seconds = settle, !(0...600).contains(seconds) {
+                error("\(what).settle: expected a duration from 0s to 10m", value)
+            }
+        }
         return DevenvExtension(
-            env: env, settings: settings, postgres: postgres, redis: redis, django: django, migrate: migrate)
+            env: env, settings: settings, postgres: postgres, redis: redis, django: django, migrate: migrate,
+            settle: settle)
     }
 
     static func json(_ node: YAMLNode) -> JSONValue {
