@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "DockerEngine", "DevEnvCore", "Postgres", "StateStore", "TestSupport",
+                "DockerEngine", "DevEnvCore", "Platform", "Postgres", "StateStore", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["peers", "stacks"], swiftSettings: strict),

@@ -130,6 +130,39 @@ public final class UnixListener: @unchecked Sendable {
     }
 }
 
+/// A TCP socket listening on 127.0.0.1 at a port the kernel chose; closed when released.
+public final class LoopbackListener: Sendable {
+    public let port: Int
+    private let descriptor: Int32
+
+    public init() throws {
+        let fd = socket(AF_INET, streamType, 0)
+        guard fd >= 0 else { throw PlatformError("socket failed: \(PlatformError.lastErrno)") }
+        Sockets.setCloseOnExec(fd)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard bound, listen(fd, 16) == 0 else {
+            let reason = PlatformError.lastErrno
+            close(fd)
+            throw PlatformError("cannot listen on 127.0.0.1: \(reason)")
+        }
+        descriptor = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(descriptor) }
+
+    /// A loopback port nothing listens on right now (the kernel's choice, released at once).
+    public static func freePort() throws -> Int { try LoopbackListener().port }
+}
+
 /// Socket operations devenv needs, the same on Linux and Darwin.
 public enum Sockets {
     /// Connects to a unix socket; nil when nothing listens there.

@@ -1,5 +1,6 @@
 import DockerEngine
 import Foundation
+import Platform
 import Postgres
 import TestSupport
 import Testing
@@ -336,23 +337,9 @@ struct DevenvProject: CleansUp {
 
     @Test func aTakenPortIsNamedBeforeAnythingStarts() async throws {
         // Hold a loopback port the way another program would.
-        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(holder) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        listen(holder, 1)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(holder, $0, &length) }
-        }
-        let port = Int(UInt16(bigEndian: address.sin_port))
+        let holder = try LoopbackListener()
+        defer { withExtendedLifetime(holder) {} }
+        let port = holder.port
         let stack =
             "services:\n  web:\n    image: debian:bookworm-slim\n    command: [sleep, infinity]\n    ports: [\"\(port):80\"]\n"
         try await DevenvProject(files: ["compose.yaml": stack]).run { project in

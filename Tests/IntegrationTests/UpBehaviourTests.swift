@@ -9,7 +9,9 @@ import Testing
     /// `--no-seed` leaves the tables empty, and the next `up` without it seeds them.
     @Test func noSeedLeavesTheTablesEmptyUntilAnUpWithoutIt() async throws {
         try await DevenvProject(files: HardeningTests.stackFiles(rows: 1_000)).run { project in
-            let count = ["exec", "db", "--", "psql", "-U", "postgres", "-d", "app", "-tAc", "SELECT count(*) FROM items"]
+            let count = [
+                "exec", "db", "--", "psql", "-U", "postgres", "-d", "app", "-tAc", "SELECT count(*) FROM items",
+            ]
             let skipped = try await project.devenv(["up", "db", "--no-seed"])
             #expect(skipped.status == 0, "\(skipped.stderr)")
             #expect(!skipped.stderr.contains("seeded"), "\(skipped.stderr)")
