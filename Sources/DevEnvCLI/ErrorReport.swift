@@ -34,6 +34,8 @@ struct ErrorReport {
             self.init(line: error.message, exitCode: error.exitCode)
         case let error as ServiceFailure:
             self.init(line: error.description, exitCode: 1)
+        case let error as EngineLost:
+            self.init(line: error.description, exitCode: 1)
         case let error as TemplateResolver.Failure:
             self.init(line: error.message, exitCode: 2)
         case is CancellationError:

@@ -50,6 +50,8 @@ public struct DockerEngineError: Error, Sendable, CustomStringConvertible {
     }
 
     public var isNotFound: Bool { code == .api && status == 404 }
+    /// The engine stopped answering: nothing listens any more, or the connection broke.
+    public var meansEngineGone: Bool { code == .unreachable || code == .transport }
     public var isConflict: Bool { code == .api && status == 409 }
     public var isNotModified: Bool { code == .api && status == 304 }
 

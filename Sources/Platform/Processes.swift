@@ -214,7 +214,7 @@ public final class SpawnedProcess: @unchecked Sendable {
         let stdin = SocketConnection(adopting: ours)
         stdin.send(input)
         stdin.shutdownWrite()
-        let expired = Flag()
+        let expired = OnceFlag()
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
             if process.isRunning {
                 expired.set()
@@ -380,9 +380,10 @@ public final class FileLock: @unchecked Sendable {
 }
 
 /// A flag set once, from any thread.
-final class Flag: @unchecked Sendable {
+public final class OnceFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
+    public init() {}
+    public func set() { lock.withLock { value = true } }
+    public var isSet: Bool { lock.withLock { value } }
 }

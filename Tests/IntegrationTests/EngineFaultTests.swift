@@ -1,6 +1,7 @@
 import DevEnvCore
 import DockerEngine
 import Foundation
+import Platform
 import StateStore
 import TestSupport
 import Testing
@@ -131,7 +132,8 @@ final class FaultyEngine: ContainerEngine, @unchecked Sendable {
     }
 
     func orchestrator(
-        _ project: DevenvProject, fault: @escaping @Sendable (String, String) -> (any Error)?
+        _ project: DevenvProject, progress: any ProgressSink = SilentProgress(),
+        fault: @escaping @Sendable (String, String) -> (any Error)?
     ) throws -> Orchestrator {
         let stack = try StackLoader.load(
             StackLoadOptions(
@@ -139,16 +141,29 @@ final class FaultyEngine: ContainerEngine, @unchecked Sendable {
         ).stack
         return Orchestrator(
             engine: FaultyEngine(project.fixture.client, fault: fault), stack: stack,
-            store: try StateStore(path: project.state + "/state.db"))
+            store: try StateStore(path: project.state + "/state.db"), progress: progress)
+    }
+
+    /// Events as they were emitted, with whether the engine was already gone then.
+    final class RecordedProgress: ProgressSink, @unchecked Sendable {
+        let lock = NSLock()
+        let gone: OnceFlag
+        var events: [(OrchestratorEvent, afterLoss: Bool)] = []
+        init(gone: OnceFlag) { self.gone = gone }
+        func emit(_ event: OrchestratorEvent) { lock.withLock { events.append((event, gone.isSet)) } }
     }
 
     /// dockerd goes away while the worker is being created (what a restart looks like from
-    /// here): one error, for that service, saying what happened and what to do; the rest of
-    /// the stack and its volume are untouched, and the next up completes it.
-    @Test func theEngineGoingAwayMidUpFailsOneServiceWithAClearError() async throws {
+    /// here), and stays away: one error saying the engine went, where, and what to do; no
+    /// service blamed, nothing printed after it. The rest of the stack and its volume are
+    /// untouched, and the next up completes it.
+    @Test func theEngineGoingAwayMidUpIsOneLineThatBlamesNoService() async throws {
         try await DevenvProject(files: ["compose.yaml": Self.stack()]).run { project in
-            let failing = try orchestrator(project) { operation, subject in
-                operation == "createContainer" && subject.hasSuffix("-worker-1")
+            let gone = OnceFlag()
+            let progress = RecordedProgress(gone: gone)
+            let failing = try orchestrator(project, progress: progress) { operation, subject in
+                if operation == "createContainer" && subject.hasSuffix("-worker-1") { gone.set() }
+                return gone.isSet
                     ? DockerEngineError(
                         .unreachable, "cannot reach docker engine at unix:///var/run/docker.sock: connection refused")
                     : nil
@@ -156,10 +171,17 @@ final class FaultyEngine: ContainerEngine, @unchecked Sendable {
             do {
                 _ = try await failing.up(UpOptions())
                 Issue.record("up succeeded although the engine failed")
-            } catch let failure as UpFailure {
-                #expect(failure.failures.map(\.service) == ["worker"])
-                #expect(failure.failures.first?.reason.contains("cannot reach docker engine") == true, "\(failure)")
+            } catch let lost as EngineLost {
+                #expect(lost.endpoint == project.fixture.client.connection.description)
+                #expect("\(lost)".contains("went away during up"), "\(lost)")
+                #expect("\(lost)".contains("devenv doctor"), "\(lost)")
+                #expect(!"\(lost)".contains("devenv logs"), "\(lost)")
+            } catch {
+                Issue.record("expected the engine to be named, not: \(error)")
             }
+            let events = progress.lock.withLock { progress.events }
+            #expect(!events.contains { $0.0.status == .failed }, "no service is blamed: \(events.map(\.0))")
+            #expect(!events.contains { $0.afterLoss }, "nothing after the loss: \(events.filter(\.afterLoss).map(\.0))")
             let services = try await project.containers()
             #expect(services.keys.sorted() == ["cache", "db"])
             #expect(try await project.devenv(["up"]).status == 0)

@@ -73,3 +73,22 @@ public struct OrchestratorError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 }
+
+/// The engine went away in the middle of a command: no service is to blame, and nothing can be
+/// asked of the engine (not even logs) until it is back.
+public struct EngineLost: Error, Sendable, CustomStringConvertible {
+    /// Where devenv was talking to it.
+    public var endpoint: String
+    /// What the transport said.
+    public var reason: String
+
+    public init(endpoint: String, reason: String) {
+        self.endpoint = endpoint
+        self.reason = reason
+    }
+
+    public var description: String {
+        "the docker engine at \(endpoint) went away during up (\(reason)); check that it runs ('devenv doctor'),"
+            + " then run 'devenv up' again: it carries on from what is already there"
+    }
+}

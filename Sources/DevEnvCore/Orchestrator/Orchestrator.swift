@@ -1,6 +1,7 @@
 import Crypto
 import DockerEngine
 import Foundation
+import Platform
 import Postgres
 import StateStore
 
@@ -74,6 +75,8 @@ public final class Orchestrator: Sendable {
     let startedAt: ContinuousClock.Instant
     /// Where this machine reaches published ports, and where they are published.
     public let endpoints: HostEndpoints
+    /// Set once the engine is gone: progress stops, so nothing is printed after the one line.
+    let silenced = OnceFlag()
 
     /// `stack` as the file says; the orchestrator publishes it as `Stack.reachable(from:)` says,
     /// so devenv reaches its databases from this machine on every engine.
@@ -93,6 +96,7 @@ public final class Orchestrator: Sendable {
     var projectFilter: [String: String?] { [ProjectLabel.project: stack.name] }
 
     func emit(_ service: String?, _ status: OrchestratorEvent.Status, _ message: String? = nil) {
+        guard !silenced.isSet else { return }
         let elapsed = clock.now - startedAt
         progress.emit(
             OrchestratorEvent(
@@ -246,6 +250,11 @@ public final class Orchestrator: Sendable {
                         } catch let failure as ServiceFailure {
                             self.emit(service.name, .failed, failure.reason)
                             await outcomes.fail(failure)
+                        } catch let error as DockerEngineError where error.meansEngineGone {
+                            // Not this service's fault, and nothing else can go on: stop it all.
+                            self.silenced.set()
+                            await outcomes.loseEngine(error)
+                            for task in startTasks.values { task.cancel() }
                         } catch is CancellationError {
                             await outcomes.fail(ServiceFailure(service: service.name, reason: "was interrupted"))
                         } catch {
@@ -258,6 +267,9 @@ public final class Orchestrator: Sendable {
             }
         } onCancel: {
             for task in startTasks.values { task.cancel() }
+        }
+        if let lost = await outcomes.engineLost {
+            throw EngineLost(endpoint: engine.endpointDescription, reason: lost.underlying ?? lost.message)
         }
         try Task.checkCancellation()
 
@@ -381,7 +393,7 @@ public final class Orchestrator: Sendable {
         emit(service.name, .starting)
         do {
             try await engine.startContainer(id)
-        } catch let error as DockerEngineError {
+        } catch let error as DockerEngineError where !error.meansEngineGone {
             throw ServiceFailure(service: service.name, reason: "could not start: \(error.message)")
         }
         emit(service.name, .started)
@@ -1089,6 +1101,10 @@ actor ReadinessWaits {
 actor ConvergeOutcomes {
     private(set) var changes: [String: Orchestrator.Change] = [:]
     private(set) var failures: [ServiceFailure] = []
+    /// The first sign that the engine went away, if it did.
+    private(set) var engineLost: DockerEngineError?
+
+    func loseEngine(_ error: DockerEngineError) { engineLost = engineLost ?? error }
 
     func record(_ service: String, _ change: Orchestrator.Change) { changes[service] = change }
 
