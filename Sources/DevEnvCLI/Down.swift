@@ -18,7 +18,8 @@ struct Down: AsyncParsableCommand {
         let lock = try await lockProject(stack.name, command: "devenv down")
         defer { withExtendedLifetime(lock) {} }
         let orchestrator = Orchestrator(
-            engine: engine, stack: stack, store: try StateStore(), progress: ProgressPrinter(json: json))
+            engine: engine, stack: stack, store: volumes ? try StateStore() : try StateStore.forReading(),
+            progress: ProgressPrinter(json: json))
         try await runInterruptibly { try await orchestrator.down(removeVolumes: volumes, timeout: timeout) }
     }
 }

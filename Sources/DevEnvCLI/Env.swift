@@ -23,7 +23,7 @@ struct Env: AsyncParsableCommand {
 
     func run() async throws {
         let stack = try project.loadStack().stack
-        let store = try StateStore()
+        let store = try StateStore.forReading()
         var variables: [String: String]
         if let service {
             guard let definition = stack.service(service) else {
@@ -49,8 +49,9 @@ struct Env: AsyncParsableCommand {
             }
         }
         if !showSecrets {
+            let known = SecretRule.knownSecrets(of: stack, store: store)
             variables = variables.reduce(into: [:]) { masked, entry in
-                masked[entry.key] = Self.masked(name: entry.key, value: entry.value)
+                masked[entry.key] = SecretRule.masked(name: entry.key, value: entry.value, known: known)
             }
         }
         switch format {
@@ -61,20 +62,6 @@ struct Env: AsyncParsableCommand {
                 print("\(key)=\(Self.shellQuoted(value))")
             }
         }
-    }
-
-    /// `***` for a variable named like a secret (…PASSWORD, …PASSWD, …SECRET, …TOKEN, KEY or
-    /// …_KEY); a URL keeps everything but its password.
-    static func masked(name: String, value: String) -> String {
-        let upper = name.uppercased()
-        let secret =
-            ["PASSWORD", "PASSWD", "SECRET", "TOKEN"].contains { upper.hasSuffix($0) }
-            || upper == "KEY" || upper.hasSuffix("_KEY")
-        if !value.isEmpty, secret { return "***" }
-        guard value.contains("://"), var url = URLComponents(string: value), url.password.map({ !$0.isEmpty }) == true
-        else { return value }
-        url.percentEncodedPassword = "***"
-        return url.string ?? value
     }
 
     /// A value as the shell (and dotenv readers) read it back byte for byte: plain when it is

@@ -17,7 +17,7 @@ struct Psql: AsyncParsableCommand {
     func run() async throws {
         let stack = try project.loadStack().stack
         let engine = try await connectEngine()
-        let store = try StateStore()
+        let store = try StateStore.forReading()
         let resolver = TemplateResolver(stack: stack, store: store)
         let candidates = stack.services.filter {
             $0.kind == .postgres

@@ -32,7 +32,7 @@ struct Secrets: AsyncParsableCommand {
                 scope = try project.projectOnly().name
                 what = "project \(scope)"
             }
-            let secrets = try StateStore().secrets(project: scope)
+            let secrets = try StateStore.forReading().secrets(project: scope)
             if json {
                 try Output(json: true).printJSON(secrets)
             } else if secrets.isEmpty {

@@ -37,20 +37,75 @@ public enum SQLiteValue: Sendable, Equatable {
 public final class SQLiteDatabase {
     private var handle: OpaquePointer?
     public let path: String
+    /// Set on a database opened read-only because it could not be opened for writing: what a
+    /// write then fails with (the original reason, not "readonly database").
+    public var writeRefusal: StateStoreError?
 
-    /// Opens (creating if needed) the database at `path`.
-    public init(path: String, busyTimeout milliseconds: Int32 = 10_000) throws {
+    /// How a database is opened.
+    public enum Access: Sendable {
+        /// Read and write, creating the file if needed.
+        case readWrite
+        /// Read only, sharing the WAL with writers (needs its `-shm` file, or room to make it).
+        case readOnly
+        /// Read only, as if nothing else could change the file: works on a full or read-only
+        /// filesystem, but does not see a WAL that was never checkpointed.
+        case immutable
+    }
+
+    /// Opens the database at `path` (creating it for `.readWrite`).
+    public init(path: String, access: Access = .readWrite, busyTimeout milliseconds: Int32 = 10_000) throws {
         self.path = path
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX
-        let status = sqlite3_open_v2(path, &handle, flags, nil)
+        let flags: Int32
+        let name: String
+        switch access {
+        case .readWrite:
+            flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX
+            name = path
+        case .readOnly, .immutable:
+            flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX
+            let escaped = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
+            name = "file:\(escaped)?" + (access == .immutable ? "immutable=1" : "mode=ro")
+        }
+        let status = sqlite3_open_v2(name, &handle, flags, nil)
         guard status == SQLITE_OK else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close_v2(handle)
             handle = nil
-            throw StateStoreError(.open, "cannot open state store \(path): \(message)", sqliteCode: status)
+            throw Self.failure(.open, path: path, message, status: status)
         }
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_busy_timeout(handle, milliseconds)
+    }
+
+    /// Whether the filesystem under the file is the cause (full, read-only, unwritable).
+    public static func isStorageFailure(_ error: StateStoreError) -> Bool {
+        if error.code == .permissions { return true }
+        guard let status = error.sqliteCode else { return false }
+        return [SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM].contains(status & 0xff)
+    }
+
+    private func refusal(_ status: Int32, _ message: String, _ code: StateStoreError.Code) -> StateStoreError {
+        if status & 0xff == SQLITE_READONLY, let writeRefusal { return writeRefusal }
+        return Self.failure(code, path: path, message, status: status)
+    }
+
+    /// An error naming the file and, where the cause is the filesystem, the next step.
+    static func failure(_ code: StateStoreError.Code, path: String, _ message: String, status: Int32) -> StateStoreError
+    {
+        let next: String
+        switch status & 0xff {
+        case SQLITE_FULL, SQLITE_IOERR:
+            next =
+                "; free space on the filesystem that holds it (or point XDG_STATE_HOME at another directory),"
+                + " then run the command again"
+        case SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM:
+            next = "; make it and its directory writable (or point XDG_STATE_HOME at another directory)"
+        case SQLITE_CORRUPT, SQLITE_NOTADB:
+            next = "; move it aside to start afresh (generated passwords in it are lost)"
+        default:
+            next = ""
+        }
+        return StateStoreError(code, "state store \(path): \(message)\(next)", sqliteCode: status)
     }
 
     deinit { sqlite3_close_v2(handle) }
@@ -65,7 +120,7 @@ public final class SQLiteDatabase {
         if status != SQLITE_OK {
             let message = error.map { String(cString: $0) } ?? lastMessage
             sqlite3_free(error)
-            throw StateStoreError(.query, "state store: \(message)", sqliteCode: status)
+            throw refusal(status, message, .query)
         }
     }
 
@@ -74,7 +129,7 @@ public final class SQLiteDatabase {
     public func query(_ sql: String, _ parameters: [SQLiteValue] = []) throws -> [[SQLiteValue]] {
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK else {
-            throw StateStoreError(.query, "state store: \(lastMessage)", sqliteCode: sqlite3_errcode(handle))
+            throw refusal(sqlite3_errcode(handle), lastMessage, .query)
         }
         defer { sqlite3_finalize(statement) }
         for (offset, value) in parameters.enumerated() {
@@ -91,7 +146,7 @@ public final class SQLiteDatabase {
                 }
             }
             guard status == SQLITE_OK else {
-                throw StateStoreError(.query, "state store: \(lastMessage)", sqliteCode: status)
+                throw refusal(status, lastMessage, .query)
             }
         }
         var rows: [[SQLiteValue]] = []
@@ -99,7 +154,7 @@ public final class SQLiteDatabase {
             let status = sqlite3_step(statement)
             if status == SQLITE_DONE { break }
             guard status == SQLITE_ROW else {
-                throw StateStoreError(.query, "state store: \(lastMessage)", sqliteCode: status)
+                throw refusal(status, lastMessage, .query)
             }
             rows.append((0..<sqlite3_column_count(statement)).map { column(statement, $0) })
         }

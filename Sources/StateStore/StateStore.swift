@@ -94,6 +94,63 @@ public final class StateStore: Sendable {
         try self.init(path: Self.defaultPath(environment: environment))
     }
 
+    /// Opens the store read-only, after `refusal` kept it from opening for writing: reads work,
+    /// and a write fails with `refusal`. Without a file there is nothing recorded: an empty
+    /// store in memory.
+    init(readingFrom path: String, because refusal: StateStoreError) throws {
+        self.path = path
+        guard FileManager.default.fileExists(atPath: path) else {
+            let empty = try SQLiteDatabase(path: ":memory:")
+            try Self.migrate(empty)
+            empty.writeRefusal = refusal
+            database = Mutex(empty)
+            return
+        }
+        // Sharing the WAL needs its -shm file; on a full or read-only filesystem that may not
+        // be possible, and the last writer to close checkpointed the WAL into the file anyway.
+        var opened: SQLiteDatabase
+        do {
+            opened = try SQLiteDatabase(path: path, access: .readOnly)
+            try Self.checkReadable(opened)
+        } catch {
+            opened = try SQLiteDatabase(path: path, access: .immutable)
+            try Self.checkReadable(opened)
+        }
+        opened.writeRefusal = refusal
+        database = Mutex(opened)
+    }
+
+    /// For commands that only read state (`env`, `down`, `secrets show`, `psql`): the store
+    /// as usual, or, when the filesystem under it refuses writes (full, read-only), the same
+    /// file read-only. What they read works; a write they would make fails naming the file,
+    /// the cause and the next step.
+    public static func forReading(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws
+        -> StateStore
+    {
+        let path = defaultPath(environment: environment)
+        do {
+            return try StateStore(path: path)
+        } catch let error as StateStoreError where SQLiteDatabase.isStorageFailure(error) {
+            return try StateStore(readingFrom: path, because: error)
+        }
+    }
+
+    /// Refuses a file written by a newer devenv; reads the schema to see that it can be read.
+    static func checkReadable(_ database: SQLiteDatabase) throws {
+        let current = Int(try database.query("PRAGMA user_version").first?.first?.integer ?? 0)
+        guard current <= migrations.count else {
+            throw StateStoreError(
+                .migration,
+                "state store \(database.path) has schema \(current), newer than this devenv knows (\(migrations.count)): upgrade devenv"
+            )
+        }
+    }
+
+    /// Whether writes fail (it was opened read-only, see `forReading`).
+    public var isReadOnly: Bool { database.withLock { $0.writeRefusal != nil } }
+
     private static func prepareFile(at path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         let manager = FileManager.default
@@ -101,17 +158,23 @@ public final class StateStore: Sendable {
             try manager.createDirectory(
                 atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw StateStoreError(.open, "cannot create state directory \(directory): \(error.localizedDescription)")
+            throw StateStoreError(
+                .permissions,
+                "cannot create state directory \(directory): \(error.localizedDescription); \(storageNextStep)")
         }
         // Created here with 0600, not by SQLite under the process umask.
         let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw StateStoreError(
-                .permissions, "cannot create state store \(path): \(String(cString: strerror(errno)))")
+                .permissions,
+                "cannot create state store \(path): \(String(cString: strerror(errno))); \(storageNextStep)")
         }
         fchmod(fd, 0o600)
         close(fd)
     }
+
+    static let storageNextStep =
+        "make room or make it writable there, or point XDG_STATE_HOME at another directory"
 
     static func migrate(_ database: SQLiteDatabase) throws {
         // Read and upgrade under the write lock, so two processes never run one migration twice.
@@ -237,7 +300,14 @@ public final class StateStore: Sendable {
         // Made before the lock (it may go unused) so the locked region holds only the database.
         let candidate = generate()
         return try database.withLock { db in
-            try db.transaction {
+            // Read first without the write lock: a secret made earlier is read from a store
+            // that cannot be written (see `forReading`).
+            if let existing = try db.query(
+                "SELECT value FROM secrets WHERE project = ? AND key = ?", [.text(project), .text(key)]
+            ).first?.first?.text {
+                return existing
+            }
+            return try db.transaction {
                 if let existing = try db.query(
                     "SELECT value FROM secrets WHERE project = ? AND key = ?", [.text(project), .text(key)]
                 ).first?.first?.text {

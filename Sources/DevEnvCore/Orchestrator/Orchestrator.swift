@@ -173,6 +173,8 @@ public final class Orchestrator: Sendable {
             let environment: [String: String]
             do {
                 environment = try resolver.environment(of: service)
+            } catch let error as StateStoreError {
+                throw error
             } catch {
                 throw OrchestratorError("\(error)", exitCode: 2)
             }
@@ -511,8 +513,8 @@ public final class Orchestrator: Sendable {
         } catch let error as DockerEngineError {
             let secrets = knownSecrets()
             throw ServiceFailure(
-                service: service.name, reason: "image build failed: \(Self.masking(secrets, in: error.message))",
-                logTail: last.map { Self.masking(secrets, in: $0) })
+                service: service.name, reason: "image build failed: \(SecretRule.masking(secrets, in: error.message))",
+                logTail: last.map { SecretRule.masking(secrets, in: $0) })
         }
         guard let image = try await engine.imageIfPresent(reference) else {
             throw ServiceFailure(service: service.name, reason: "built \(reference) but the engine does not have it")
@@ -887,7 +889,7 @@ public final class Orchestrator: Sendable {
             switch state.Health?.Status {
             case "healthy": return
             case "unhealthy":
-                let output = Self.masking(
+                let output = SecretRule.masking(
                     knownSecrets(),
                     in: state.Health?.Log?.last?.Output?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
                 throw ServiceFailure(
@@ -966,36 +968,15 @@ public final class Orchestrator: Sendable {
         }
         let secrets = knownSecrets()
         return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
-            .suffix(lines).map { Self.masking(secrets, in: $0) }
+            .suffix(lines).map { SecretRule.masking(secrets, in: $0) }
     }
 
     /// Every secret value of the project: what devenv generated or the file gave (the state
     /// store), and the values of variables named like secrets in the services' environments.
     /// Log tails show a failing service's last lines, and those may quote one (an init script
     /// echoing `ALTER USER … PASSWORD '…'`).
-    func knownSecrets() -> [String] {
-        var values = Set((try? store?.secrets(project: stack.name).values.map { $0 }) ?? [])
-        for service in stack.services {
-            for (key, value) in service.environment where TemplateResolver.isSecretName(key.lowercased()) {
-                values.insert(value)
-            }
-            let postgres = service.devenv?.postgres
-            for given in (postgres?.roles.compactMap(\.password) ?? [])
-                + [
-                    postgres?.admin?.password, service.devenv?.redis?.password,
-                ].compactMap({ $0 })
-            {
-                values.insert(given)
-            }
-        }
-        // Longest first, so a secret containing another is masked whole; very short values
-        // would mask ordinary words.
-        return values.filter { $0.count >= 4 && $0 != "generated" }.sorted { $0.count > $1.count }
-    }
+    func knownSecrets() -> [String] { SecretRule.knownSecrets(of: stack, store: store) }
 
-    static func masking(_ secrets: [String], in line: String) -> String {
-        secrets.reduce(line) { $0.replacingOccurrences(of: $1, with: "***") }
-    }
 
     // MARK: down and status
 

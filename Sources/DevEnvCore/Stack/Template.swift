@@ -78,15 +78,6 @@ public struct TemplateResolver: Sendable {
     /// local stack and each server get their own passwords and `down -v` never touches a server's.
     public let scope: String
 
-    /// Path names whose values devenv generates when the file does not give one: `password`,
-    /// `secret`, `token`, `key`, or a name ending in `_password`, `_secret`, `_token`, `_key`
-    /// (`secret_key`, `sso_client_secret`).
-    static let secretNames: Set<String> = ["password", "secret", "token", "key"]
-
-    static func isSecretName(_ name: String) -> Bool {
-        secretNames.contains(name) || secretNames.contains { name.hasSuffix("_" + $0) }
-    }
-
     public init(stack: Stack, store: StateStore, scope: String? = nil) {
         self.stack = stack
         self.store = store
@@ -101,7 +92,7 @@ public struct TemplateResolver: Sendable {
         if let url = try serviceURL(reference, in: service) { return url }
         let declared = Self.declaredValue(service.devenv?.settings ?? [:], reference.path)
         if let declared, declared != "generated" { return declared }
-        guard declared == "generated" || Self.isSecretName(reference.path.last ?? "") else {
+        guard declared == "generated" || SecretRule.isSecretName(reference.path.last ?? "") else {
             throw Failure(
                 message:
                     "{{ \(reference.key) }}: service '\(reference.service)' declares no value there under x-devenv (and only passwords, secrets, tokens and keys are generated)"
@@ -135,6 +126,8 @@ public struct TemplateResolver: Sendable {
         for (key, template) in (service.devenv?.env ?? [:]).sorted(by: { $0.key < $1.key }) {
             do {
                 environment[key] = try render(template)
+            } catch let error as StateStoreError {
+                throw error  // the store failed, not the file: its own message, exit 1
             } catch {
                 throw Failure(message: "service '\(service.name)': x-devenv.env.\(key): \(error)")
             }
