@@ -25,9 +25,11 @@ public enum SecretRule {
         for service in stack.services {
             for (key, value) in service.environment where isSecretName(key) { values.insert(value) }
             let postgres = service.devenv?.postgres
-            let given = (postgres?.roles.compactMap(\.password) ?? []) + [
-                postgres?.admin?.password, service.devenv?.redis?.password,
-            ].compactMap { $0 }
+            let given =
+                (postgres?.roles.compactMap(\.password) ?? [])
+                + [
+                    postgres?.admin?.password, service.devenv?.redis?.password,
+                ].compactMap { $0 }
             values.formUnion(given)
         }
         return values.filter { $0.count >= 4 && $0 != "generated" }.sorted { $0.count > $1.count }

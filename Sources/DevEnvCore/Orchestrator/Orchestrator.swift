@@ -977,7 +977,6 @@ public final class Orchestrator: Sendable {
     /// echoing `ALTER USER … PASSWORD '…'`).
     func knownSecrets() -> [String] { SecretRule.knownSecrets(of: stack, store: store) }
 
-
     // MARK: down and status
 
     /// Stops and removes the project's containers and networks; volumes (and the project's
