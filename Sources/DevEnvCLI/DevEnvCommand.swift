@@ -10,7 +10,7 @@ public struct DevEnvCommand: AsyncParsableCommand {
         abstract: "A faithful local copy of a production layout: PostgreSQL, Redis, app containers, sample data.",
         version: DevEnvVersion.current,
         subcommands: [
-            Up.self, Down.self, Status.self, Logs.self, Exec.self, Env.self, Config.self,
+            Up.self, Plan.self, Down.self, Status.self, Logs.self, Exec.self, Env.self, Config.self,
             Provision.self, Seed.self, Sample.self, DB.self, Import.self, Render.self,
             Doctor.self, Psql.self, Secrets.self, TestCommand.self, GC.self, Version.self,
         ])

@@ -15,6 +15,7 @@ struct Up: AsyncParsableCommand {
 
     @OptionGroup var project: ProjectOptions
     @Flag(help: "Do not load sample data.") var noSeed = false
+    @Flag(help: "Print what up would do and why, as 'devenv plan' does; touch nothing.") var dryRun = false
     @Flag(help: "Print one JSON event per line.") var json = false
     @Flag(help: "Remove containers of services no longer in the file.") var removeOrphans = false
     @Flag(help: "Rebuild images that have a build: section.") var build = false
@@ -34,6 +35,12 @@ struct Up: AsyncParsableCommand {
 
     func run() async throws {
         let stack = try project.loadStack().stack
+        if dryRun {
+            try await Plan.show(
+                stack: stack, options: UpOptions(services: services, removeOrphans: removeOrphans, build: build),
+                json: json)
+            return
+        }
         guard let lifetime = Ephemeral.duration(ttl) else {
             throw CLIError(message: "--ttl \(ttl): expected a duration such as 30m, 2h or 1d", exitCode: 2)
         }

@@ -64,6 +64,14 @@ public final class StateStore: Sendable {
             PRIMARY KEY (project, service)
         );
         """,
+        // 4: what each built image was built from, so `plan` can name the files that changed
+        """
+        CREATE TABLE build_inputs (
+            digest TEXT PRIMARY KEY,
+            inputs TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        """,
     ]
 
     public static var schemaVersion: Int { migrations.count }
@@ -135,6 +143,20 @@ public final class StateStore: Sendable {
         } catch let error as StateStoreError where SQLiteDatabase.isStorageFailure(error) {
             return try StateStore(readingFrom: path, because: error)
         }
+    }
+
+    /// For commands that must not write at all (`plan`): the file read-only, or an empty store
+    /// in memory when there is none yet. Nothing is created, migrated or written.
+    public static func readOnly(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws
+        -> StateStore
+    {
+        let path = defaultPath(environment: environment)
+        return try StateStore(
+            readingFrom: path,
+            because: StateStoreError(
+                .permissions, "state store \(path) was opened read-only by a command that only reads"))
     }
 
     /// Refuses a file written by a newer devenv; reads the schema to see that it can be read.
@@ -290,6 +312,35 @@ public final class StateStore: Sendable {
                     .real(Date().timeIntervalSince1970),
                 ])
         }
+    }
+
+    // MARK: build inputs
+
+    /// How many builds' inputs are kept (the newest).
+    static let keptBuildInputs = 200
+
+    /// Records what the image with build digest `digest` was built from.
+    public func saveBuildInputs(digest: String, inputs: [String]) throws {
+        let text = String(decoding: try JSONEncoder().encode(inputs), as: UTF8.self)
+        try database.withLock { db in
+            try db.transaction {
+                try db.query(
+                    "INSERT OR REPLACE INTO build_inputs (digest, inputs, at) VALUES (?, ?, ?)",
+                    [.text(digest), .text(text), .real(Date().timeIntervalSince1970)])
+                try db.query(
+                    "DELETE FROM build_inputs WHERE digest NOT IN (SELECT digest FROM build_inputs ORDER BY at DESC LIMIT ?)",
+                    [.integer(Int64(Self.keptBuildInputs))])
+            }
+        }
+    }
+
+    /// What the image with build digest `digest` was built from, if recorded.
+    public func buildInputs(digest: String) throws -> [String]? {
+        let rows = try database.withLock {
+            try $0.query("SELECT inputs FROM build_inputs WHERE digest = ?", [.text(digest)])
+        }
+        guard let text = rows.first?.first?.text else { return nil }
+        return try? JSONDecoder().decode([String].self, from: Data(text.utf8))
     }
 
     // MARK: secrets

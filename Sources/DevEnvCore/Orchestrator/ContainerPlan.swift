@@ -70,6 +70,10 @@ public struct ContainerPlan: Sendable {
     /// Networks beyond the first (connected after create), with aliases.
     public var extraNetworks: [(name: String, aliases: [String])]
     public var configHash: String
+    /// The definition in parts, to say what changed (also on the container as a label).
+    public var parts: ConfigParts {
+        ConfigParts.of(config.Labels) ?? ConfigParts(config: config, imageID: "", extraNetworks: [], labels: [:])
+    }
 
     /// Builds the plan. `environment` is the service's environment with `x-devenv.env` filled in;
     /// `imageID` is the local image's ID, so a rebuilt image changes the hash.
@@ -182,6 +186,8 @@ public struct ContainerPlan: Sendable {
             contentsOf: extra.map { "\($0.name)=\($0.aliases.joined(separator: ","))" }.joined(separator: ";").utf8)
         let hash = SHA256.hash(data: material).hexadecimal
         config.Labels?[ProjectLabel.configHash] = hash
+        let parts = ConfigParts(config: config, imageID: imageID, extraNetworks: extra, labels: service.labels)
+        config.Labels?[ConfigParts.label] = parts.encoded
         config.Labels?.merge(extraLabels) { $1 }
 
         return ContainerPlan(

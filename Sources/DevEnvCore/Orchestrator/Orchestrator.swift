@@ -366,7 +366,9 @@ public final class Orchestrator: Sendable {
         }
         let change: Change
         if let current {
-            emit(service.name, .recreating)
+            // The same reasons `plan` gives: what changed, by name.
+            let reasons = plan.parts.changes(from: ConfigParts.of(current.Labels))
+            emit(service.name, .recreating, reasons.isEmpty ? nil : reasons.joined(separator: "; "))
             try await removeContainer(current, timeout: service.stopGracePeriod)
             change = .recreated
         } else {
@@ -437,7 +439,8 @@ public final class Orchestrator: Sendable {
                 for base in BuildDigest.baseImageReferences(build) {
                     bases.append((try? await engine.imageIfPresent(base))??.Id ?? "absent:\(base)")
                 }
-                let digest = BuildDigest.of(build, baseImages: bases)
+                let inputs = BuildDigest.inputs(build, baseImages: bases)
+                let digest = BuildDigest.digest(of: inputs)
                 if !force, let image = try await engine.imageIfPresent(reference),
                     image.Config?.Labels?[ProjectLabel.buildDigest] == digest
                 {
@@ -445,6 +448,12 @@ public final class Orchestrator: Sendable {
                     continue
                 }
                 found[service.name] = try await buildImage(service, build, reference, digest: digest)
+                do {
+                    try store?.saveBuildInputs(digest: digest, inputs: inputs)
+                } catch {
+                    // Only `plan`'s list of changed files needs it: say so, and go on.
+                    emit(service.name, .warning, "could not record what \(reference) was built from: \(error)")
+                }
                 continue
             }
             let policy = service.pullPolicy ?? "missing"
