@@ -50,6 +50,16 @@ import Testing
                 ])
                 if connection == nil { try await Task.sleep(for: .milliseconds(200)) }
             }
+            if connection == nil {
+                // Say why: the container's state and its last lines.
+                let state = try? await docker.inspectContainer(id).State
+                var lines = ""
+                for try await frame in try await docker.logs(id, options: .init(tail: 30)) {
+                    lines += String(decoding: frame.payload, as: UTF8.self)
+                }
+                Issue.record(
+                    "postgres:15 state \(state?.Status ?? "?") exit \(state?.ExitCode ?? -1), last lines:\n\(lines)")
+            }
             let db = try #require(connection, "postgres:15 did not accept connections on 127.0.0.1:\(port)")
             #expect(db.serverVersion / 10_000 == 15)
             #expect(try db.execute("SELECT note FROM seeded").scalar == "from initdb.d")

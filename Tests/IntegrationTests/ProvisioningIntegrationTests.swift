@@ -91,7 +91,7 @@ import Testing
             let plainEnv = try await project.devenv(["env"])
             let serviceEnv = try await project.devenv(["env", "backend", "--format", "json"])
             let status = try await project.devenv(["status", "--json"])
-            #expect(plainEnv.stdout.contains(#"DATABASE_URL="postgresql://dials:***@127.0.0.1:"#))
+            #expect(plainEnv.stdout.contains("DATABASE_URL='postgresql://dials:***@127.0.0.1:"), "\(plainEnv.stdout)")
             for (key, secret) in secrets {
                 for output in [
                     first.stdout, first.stderr, second.stdout, second.stderr, plainEnv.stdout, serviceEnv.stdout,
