@@ -672,10 +672,13 @@ public final class Orchestrator: Sendable {
             let state = container.State
             let restarted = restarts.map { (container.RestartCount ?? 0) > $0 } ?? false
             if state.Restarting == true || state.Status == "restarting" || restarted {
+                // Once restarted, the engine reports the new run's code (0): name only a real one.
+                let code = state.ExitCode.flatMap { $0 == 0 ? nil : " with code \($0)" } ?? ""
+                let count = container.RestartCount ?? 0
+                let restarts =
+                    count == 0 ? "is being restarted" : "was restarted \(count == 1 ? "once" : "\(count) times")"
                 throw ServiceFailure(
-                    service: service.name,
-                    reason: "keeps exiting: exited with code \(state.ExitCode ?? -1) and was restarted"
-                        + " (\(container.RestartCount ?? 0) restarts)",
+                    service: service.name, reason: "keeps exiting: exited\(code) and \(restarts)",
                     logTail: await logTail(id))
             }
             if !state.Running && state.Status != "created" {
