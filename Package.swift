@@ -58,7 +58,9 @@ let package = Package(
             path: "Tests/Helpers/StateStoreWriter", swiftSettings: strict),
 
         // The stub engine (an HTTP server on a unix socket) the unit tests talk to.
-        .target(name: "TestSupport", dependencies: ["Platform"], path: "Tests/TestSupport", swiftSettings: strict),
+        .target(
+            name: "TestSupport", dependencies: ["Platform", "DockerEngine", "DevEnvCore"], path: "Tests/TestSupport",
+            swiftSettings: strict),
         .testTarget(
             name: "DockerEngineTests", dependencies: ["DockerEngine", "TestSupport"], exclude: ["fixtures"],
             swiftSettings: strict),
