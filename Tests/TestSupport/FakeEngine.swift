@@ -58,8 +58,9 @@ public final class FakeEngine: ContainerEngine, @unchecked Sendable {
     func record(_ call: String) { lock.withLock { log.append(call) } }
 
     static func digest(_ text: String) -> String {
-        "sha256:" + String(String(text.hashValue, radix: 16).replacingOccurrences(of: "-", with: "f")).padding(
-            toLength: 64, withPad: "0", startingAt: 0)
+        "sha256:"
+            + String(String(text.hashValue, radix: 16).replacingOccurrences(of: "-", with: "f")).padding(
+                toLength: 64, withPad: "0", startingAt: 0)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ object: [String: Any]) -> T {
@@ -153,7 +154,8 @@ public final class FakeEngine: ContainerEngine, @unchecked Sendable {
         record("create \(name)")
         let id: String = try lock.withLock {
             guard !containers.values.contains(where: { $0.name == name }) else {
-                throw DockerEngineError(.api, "Conflict. The container name \"/\(name)\" is already in use", status: 409)
+                throw DockerEngineError(
+                    .api, "Conflict. The container name \"/\(name)\" is already in use", status: 409)
             }
             counter += 1
             let id = String(format: "%064x", counter)
