@@ -8,11 +8,6 @@ import StateStore
 struct CLIError: Error {
     var message: String
     var exitCode: Int32 = 1
-
-    /// The command exists in the contract but its issue has not landed yet.
-    static func notYetAvailable(_ command: String, issue: Int) -> CLIError {
-        CLIError(message: "'devenv \(command)' is not available in this build yet (tracked in issue #\(issue))")
-    }
 }
 
 /// Turns the errors of devenv's modules into the one line the CLI prints and its exit code.

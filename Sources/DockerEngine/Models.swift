@@ -396,3 +396,25 @@ struct VolumeList: Codable, Sendable {
 struct IDResponse: Codable, Sendable {
     var Id: String
 }
+
+/// A container's state, as both engines name it.
+public enum ContainerStatus: String, Sendable, Codable {
+    case created, running, paused, restarting, removing, exited, dead
+    /// A name this devenv does not know (a newer engine's).
+    case unknown
+}
+
+/// A healthcheck's verdict; `none` without a healthcheck.
+public enum HealthStatus: String, Sendable, Codable {
+    case starting, healthy, unhealthy, none
+}
+
+extension ContainerState {
+    public var status: ContainerStatus { ContainerStatus(rawValue: Status) ?? .unknown }
+    /// `none` when the container has no healthcheck.
+    public var health: HealthStatus { Health.flatMap { HealthStatus(rawValue: $0.Status) } ?? .none }
+}
+
+extension ContainerSummary {
+    public var status: ContainerStatus { ContainerStatus(rawValue: State) ?? .unknown }
+}

@@ -1,8 +1,8 @@
 import CLibPQ
 import Foundation
 
-/// One libpq connection. Calls block: use it from a thread of its own or through
-/// `PostgresClient`, which keeps it off Swift's cooperative pool.
+/// One libpq connection. Calls block: use it from a thread of its own (devenv's modules call
+/// it through `offCooperativePool`), never directly from Swift's cooperative pool.
 public final class PostgresConnection {
     private var handle: OpaquePointer?
 

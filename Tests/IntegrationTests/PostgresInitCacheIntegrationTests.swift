@@ -199,7 +199,8 @@ extension PostgresInitCacheIntegrationTests {
                 context: context.data(), options: DockerClient.BuildOptions(tags: [image]))
             {}
             do {
-                try "services:\n  db:\n    image: \(image)\n".write(
+                // Its own repository name: declared a PostgreSQL server, as such images must be.
+                try "services:\n  db:\n    image: \(image)\n    x-devenv: { postgres: {} }\n".write(
                     toFile: project.directory + "/compose.yaml", atomically: true, encoding: .utf8)
                 let base = try #require(try await engine.imageIfPresent(image))
                 let stack = try StackLoader.load(

@@ -217,14 +217,3 @@ enum TestServer {
         #expect(try connection.execute("SELECT 42").scalar == "42")
     }
 }
-
-@Suite struct PostgresClientTests {
-    @Test func runsOffTheCooperativePool() async throws {
-        let client = try await PostgresClient.connect(url: try TestServer.url())
-        async let first = client.execute("SELECT pg_sleep(0.2), 1")
-        async let second = client.execute("SELECT 2")
-        let results = try await [first, second]
-        #expect(results.map { $0.rows[0].last ?? nil } == ["1", "2"])
-        await client.close()
-    }
-}

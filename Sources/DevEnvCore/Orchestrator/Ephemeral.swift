@@ -143,7 +143,7 @@ public struct Reaper: Sendable {
         // Another reaper (a parallel `up`, another gc) may be removing the same things: the
         // engine then answers 409 at once, so wait, briefly, until they are gone.
         for container in containers {
-            guard let project = expired(container.Labels, running: container.State == "running") else { continue }
+            guard let project = expired(container.Labels, running: container.status == .running) else { continue }
             if await settle({ try await self.engine.removeContainer(container.Id, force: true, volumes: true) }) {
                 removed.insert(project)
             }

@@ -41,11 +41,21 @@ public struct ServiceFailure: Error, Sendable, CustomStringConvertible {
     public var service: String
     public var reason: String
     public var logTail: [String]
+    /// The dependency whose failure kept this service from starting; nil when the service
+    /// failed on its own (a root cause, listed first).
+    public var blockedBy: String?
 
     public init(service: String, reason: String, logTail: [String] = []) {
         self.service = service
         self.reason = reason
         self.logTail = logTail
+    }
+
+    /// `service` was not started because `dependency` failed.
+    public static func blocked(_ service: String, by dependency: String) -> ServiceFailure {
+        var failure = ServiceFailure(service: service, reason: "was not started: '\(dependency)' failed")
+        failure.blockedBy = dependency
+        return failure
     }
 
     public var description: String { "service '\(service)' \(reason)" }

@@ -215,8 +215,7 @@ public final class Orchestrator: Sendable {
                     do {
                         id = try await task.value
                     } catch {
-                        throw ServiceFailure(
-                            service: service.name, reason: "was not started: '\(dependency.service)' failed")
+                        throw ServiceFailure.blocked(service.name, by: dependency.service)
                     }
                     guard let dependencyService = self.stack.service(dependency.service) else { continue }
                     do {
@@ -224,8 +223,7 @@ public final class Orchestrator: Sendable {
                             dependency, of: dependencyService, id: id, for: service, waits: waits,
                             outcomes: outcomes, timeout: options.readinessTimeout, seed: options.seed)
                     } catch let failure as ServiceFailure where failure.service == dependency.service {
-                        throw ServiceFailure(
-                            service: service.name, reason: "was not started: '\(dependency.service)' failed")
+                        throw ServiceFailure.blocked(service.name, by: dependency.service)
                     }
                 }
                 let (id, change) = try await self.converge(
@@ -288,7 +286,7 @@ public final class Orchestrator: Sendable {
         if !failures.isEmpty {
             // The root causes first: services that failed only because a dependency did come last.
             let ordered = failures.sorted {
-                ($0.reason.hasPrefix("was not started") ? 1 : 0) < ($1.reason.hasPrefix("was not started") ? 1 : 0)
+                ($0.blockedBy == nil ? 0 : 1) < ($1.blockedBy == nil ? 0 : 1)
             }
             throw UpFailure(failures: ordered)
         }
@@ -348,12 +346,12 @@ public final class Orchestrator: Sendable {
     func converge(_ service: Service, plan: ContainerPlan, current: ContainerSummary?) async throws -> (String, Change)
     {
         if let current, current.Labels?[ProjectLabel.configHash] == plan.configHash {
-            if current.State == "running" {
+            if current.status == .running {
                 emit(service.name, .upToDate)
                 return (current.Id, .unchanged)
             }
             // A one-shot that finished successfully has done its work.
-            if current.State == "exited", service.restart == nil || service.restart == "no",
+            if current.status == .exited, !service.restarts,
                 try await engine.inspectContainer(current.Id).State.ExitCode == 0, service.healthcheck == nil
             {
                 emit(service.name, .upToDate, "completed earlier")
@@ -410,7 +408,7 @@ public final class Orchestrator: Sendable {
     /// are never touched here (the engine's `v=1` removes anonymous ones only).
     func removeContainer(_ container: ContainerSummary, timeout: Double? = nil) async throws {
         do {
-            if container.State == "running" {
+            if container.status == .running {
                 try await engine.stopContainer(container.Id, timeout: Int(timeout ?? 10))
             }
             try await engine.removeContainer(container.Id, force: true, volumes: true)
@@ -456,12 +454,12 @@ public final class Orchestrator: Sendable {
                 }
                 continue
             }
-            let policy = service.pullPolicy ?? "missing"
-            if policy != "always", let image = try await engine.imageIfPresent(reference) {
+            let policy = service.pull
+            if policy != .always, let image = try await engine.imageIfPresent(reference) {
                 found[service.name] = image
                 continue
             }
-            guard policy != "never" else {
+            guard policy != .never else {
                 throw ServiceFailure(
                     service: service.name, reason: "needs image \(reference), which is not present (pull_policy: never)"
                 )
@@ -542,7 +540,7 @@ public final class Orchestrator: Sendable {
         for service in services {
             let current = existing[service.name]
             let keeps =
-                current?.State == "running"
+                current?.status == .running
                 && current?.Labels?[ProjectLabel.configHash] == plans[service.name]?.configHash
             for port in service.ports {
                 guard let published = port.published else { continue }
@@ -631,10 +629,12 @@ public final class Orchestrator: Sendable {
     // MARK: readiness
 
     /// Services devenv can probe natively, and on which container port.
-    func nativeProbe(for service: Service) -> (kind: String, port: Int)? {
-        if service.kind == .postgres { return ("postgres", 5432) }
-        if service.kind == .redis { return ("redis", 6379) }
-        return nil
+    func nativeProbe(for service: Service) -> (kind: ServiceKind, port: Int)? {
+        switch service.kind {
+        case .postgres: return (.postgres, 5432)
+        case .redis: return (.redis, 6379)
+        case .other: return nil
+        }
     }
 
     func ownReadinessKey(_ service: Service) -> String {
@@ -671,7 +671,7 @@ public final class Orchestrator: Sendable {
             let container = try await engine.inspectContainer(id)
             let state = container.State
             let restarted = restarts.map { (container.RestartCount ?? 0) > $0 } ?? false
-            if state.Restarting == true || state.Status == "restarting" || restarted {
+            if state.Restarting == true || state.status == .restarting || restarted {
                 // Once restarted, the engine reports the new run's code (0): name only a real one.
                 let code = state.ExitCode.flatMap { $0 == 0 ? nil : " with code \($0)" } ?? ""
                 let count = container.RestartCount ?? 0
@@ -681,12 +681,12 @@ public final class Orchestrator: Sendable {
                     service: service.name, reason: "keeps exiting: exited\(code) and \(restarts)",
                     logTail: await logTail(id))
             }
-            if !state.Running && state.Status != "created" {
+            if !state.Running && state.status != .created {
                 // A one-shot that finished successfully did what it was for.
-                if state.ExitCode == 0 && (service.restart == nil || service.restart == "no") { return }
+                if state.ExitCode == 0 && !service.restarts { return }
                 throw await exitFailure(service, id: id, state: state)
             }
-            if state.Health?.Status == "healthy" || (state.Running && clock.now >= deadline) { return }
+            if state.health == .healthy || (state.Running && clock.now >= deadline) { return }
             restarts = restarts ?? container.RestartCount ?? 0
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -889,18 +889,18 @@ public final class Orchestrator: Sendable {
             try Task.checkCancellation()
             let container = try await engine.inspectContainer(id)
             let state = container.State
-            if !state.Running && state.Status != "created" && state.Status != "restarting" {
+            if !state.Running && state.status != .created && state.status != .restarting {
                 throw await exitFailure(service, id: id, state: state)
             }
-            if runsChecks, state.Running, state.Health?.Status == "starting",
+            if runsChecks, state.Running, state.health == .starting,
                 lastCheck.map({ clock.now - $0 >= checkEvery }) ?? true
             {
                 lastCheck = clock.now
                 _ = try? await engine.runHealthcheck(id)
             }
-            switch state.Health?.Status {
-            case "healthy": return
-            case "unhealthy":
+            switch state.health {
+            case .healthy: return
+            case .unhealthy:
                 let output = SecretRule.masking(
                     knownSecrets(),
                     in: state.Health?.Log?.last?.Output?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
@@ -913,11 +913,11 @@ public final class Orchestrator: Sendable {
                 let host = await endpoints.address(of: container, port: probe.port, engine: engine)
             {
                 let ready =
-                    probe.kind == "postgres"
+                    probe.kind == .postgres
                     ? await ReadinessProbe.postgres(host: host.0, port: host.1)
                     : await ReadinessProbe.redis(host: host.0, port: host.1)
                 if ready { return }
-            } else if probe == nil && !hasHealthcheck && state.Health == nil && state.Running {
+            } else if probe == nil && !hasHealthcheck && state.health == .none && state.Running {
                 // Nothing to check: running through the settle time is ready.
                 try await settle(service, id: id, wasRunning: false)
                 return
@@ -1000,7 +1000,7 @@ public final class Orchestrator: Sendable {
                 group.addTask {
                     let name = container.Labels?[ProjectLabel.service] ?? container.Id
                     let grace = timeout.map(Double.init) ?? self.stack.service(name)?.stopGracePeriod
-                    if container.State == "running" { self.emit(name, .stopping) }
+                    if container.status == .running { self.emit(name, .stopping) }
                     try await self.removeContainer(container, timeout: grace)
                     self.emit(name, .removed)
                 }
@@ -1031,7 +1031,7 @@ public final class Orchestrator: Sendable {
         // Health from each running container's state (the list's status text differs between
         // engines: Podman's carries no health at all).
         let health = try await withThrowingTaskGroup(of: (String, String).self) { group in
-            for container in containers where container.State == "running" {
+            for container in containers where container.status == .running {
                 group.addTask {
                     let state = try? await self.engine.inspectContainer(container.Id).State
                     return (container.Id, state?.Health?.Status ?? "")

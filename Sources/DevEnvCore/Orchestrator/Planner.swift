@@ -108,10 +108,10 @@ extension Orchestrator {
                 }
             return PlanStep(service: service.name, action: image.rebuild ? .rebuild : .recreate, reasons: reasons)
         }
-        if current.State == "running" {
+        if current.status == .running {
             return PlanStep(service: service.name, action: .keep, reasons: [])
         }
-        if current.State == "exited", service.restart == nil || service.restart == "no", service.healthcheck == nil,
+        if current.status == .exited, !service.restarts, service.healthcheck == nil,
             try await engine.inspectContainer(current.Id).State.ExitCode == 0
         {
             return PlanStep(service: service.name, action: .keep, reasons: ["completed earlier"])
@@ -156,15 +156,15 @@ extension Orchestrator {
                             ? ["its build inputs changed (what it was built from was not recorded)"] : changes)
                 }
             } else {
-                let policy = service.pullPolicy ?? "missing"
+                let policy = service.pull
                 let present = try await engine.imageIfPresent(reference)
-                if policy == "always" {
+                if policy == .always {
                     plan.reasons = ["image \(reference) will be pulled (pull_policy: always)"]
                 } else if let present {
                     plan.image = present
                 } else {
                     plan.reasons = [
-                        policy == "never"
+                        policy == .never
                             ? "image \(reference) is missing and pull_policy is never: up will fail"
                             : "image \(reference) will be pulled"
                     ]

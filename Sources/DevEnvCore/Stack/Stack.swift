@@ -121,6 +121,12 @@ public struct Service: Sendable, Codable, Equatable {
         return .other
     }
 
+    /// `pull_policy`, `missing` when unset.
+    public var pull: PullPolicy { pullPolicy.flatMap(PullPolicy.init(rawValue:)) ?? .missing }
+
+    /// Whether the engine restarts it when it exits (`restart:` other than `no`).
+    public var restarts: Bool { restart.map { $0 != "no" } ?? false }
+
     /// How long a service must stay running to count as up when nothing else can be checked.
     public static let defaultSettle: Double = 1
 
@@ -216,6 +222,11 @@ public struct Healthcheck: Sendable, Codable, Equatable {
 }
 
 /// The `x-devenv` key of a service: values devenv fills in and what it provisions.
+/// `pull_policy` (the loader accepts only these).
+public enum PullPolicy: String, Sendable, Codable {
+    case always, missing, never, build
+}
+
 /// The servers devenv probes natively and provisions; everything else is `other`.
 public enum ServiceKind: String, Sendable, Codable, CaseIterable {
     case postgres, redis, other
