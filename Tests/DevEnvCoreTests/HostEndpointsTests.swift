@@ -12,7 +12,8 @@ import Testing
     ) throws -> HostEndpoints {
         HostEndpoints(
             connection: EngineConnection(endpoint: try EngineEndpoint(dockerHost: dockerHost)),
-            environment: environment, resolve: { addresses[$0] ?? [] }, sshHostName: { _ in sshHostName })
+            settings: Settings(environment: environment), resolve: { addresses[$0] ?? [] },
+            sshHostName: { _ in sshHostName })
     }
 
     @Test func aLocalEnginePublishesOnLoopbackAndIsReachedThere() throws {

@@ -61,7 +61,7 @@ struct TestEngine: Sendable, CustomTestStringConvertible {
 
     /// Where this machine reaches the engine's published ports.
     func hostEndpoints() throws -> HostEndpoints {
-        HostEndpoints(connection: try client().connection, environment: merged)
+        HostEndpoints(connection: try client().connection, settings: Settings(environment: merged))
     }
 
     var testDescription: String { name }

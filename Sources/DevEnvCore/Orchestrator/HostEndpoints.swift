@@ -27,7 +27,7 @@ public struct HostEndpoints: Sendable, Equatable {
     /// host of DOCKER_HOST or of the context; for ssh://, the HostName ssh's config gives it);
     /// `DEVENV_PUBLISH_ADDRESS` where its ports bind (e.g. 0.0.0.0 behind NAT).
     public init(
-        connection: EngineConnection, environment: [String: String] = ProcessInfo.processInfo.environment,
+        connection: EngineConnection, settings: Settings = .current,
         resolve: (String) -> [String] = Sockets.addresses(of:),
         sshHostName: (EngineConnection) -> String? = Self.sshHostName
     ) {
@@ -39,13 +39,12 @@ public struct HostEndpoints: Sendable, Equatable {
             return
         }
         let host =
-            environment["DEVENV_ENGINE_ADDRESS"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? sshHostName(connection) ?? named
+            settings.engineAddress ?? sshHostName(connection) ?? named
         let addresses = resolve(host)
         isRemote = !Self.isLoopback(host)
         reachableHost = isRemote ? host : "127.0.0.1"
         unresolvable = addresses.isEmpty
-        if let chosen = environment["DEVENV_PUBLISH_ADDRESS"], !chosen.isEmpty {
+        if let chosen = settings.publishAddress {
             publishAddress = chosen
         } else {
             publishAddress = isRemote ? addresses.first ?? "0.0.0.0" : "127.0.0.1"

@@ -38,7 +38,7 @@ public enum PostgresInitCache {
     public static let format = "3"
     public static let formatLabel = "dev.devenv.pginit.format"
 
-    public static var enabled: Bool { ProcessInfo.processInfo.environment["DEVENV_PGINIT"] != "0" }
+    public static var enabled: Bool { Settings.current.initializedClusterCache }
 
     /// What to make: enough to build the image without the stack file.
     public struct Request: Sendable, Codable, Equatable {
@@ -281,9 +281,7 @@ public enum PostgresInitCache {
 
     /// How many cache images a machine keeps (about 40 MB of layer each): `DEVENV_PGINIT_KEEP`,
     /// else 8. A stack whose settings change every run cannot fill the disk.
-    public static var limit: Int {
-        ProcessInfo.processInfo.environment["DEVENV_PGINIT_KEEP"].flatMap(Int.init).map { max(0, $0) } ?? 8
-    }
+    public static var limit: Int { Settings.current.initializedClusterImages }
 
     /// Removes the oldest cache images beyond `limit`, never one a container uses; returns their
     /// tags. `matching` narrows the images considered (by label).

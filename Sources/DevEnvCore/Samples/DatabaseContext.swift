@@ -60,14 +60,7 @@ public struct DatabaseContext: Sendable {
         _ stack: Stack, service name: String?, engine: any ContainerEngine, store: StateStore
     ) async throws -> DatabaseContext {
         let resolver = TemplateResolver(stack: stack, store: store)
-        let candidates = stack.services.filter {
-            $0.kind == .postgres
-        }
-        guard let service = name.map({ wanted in candidates.first { $0.name == wanted } }) ?? candidates.first else {
-            throw OrchestratorError(
-                "no PostgreSQL service in the stack\(name.map { " named '\($0)'" } ?? ""); or pass --target URL",
-                exitCode: 2)
-        }
+        let service = try stack.postgresService(named: name, orElse: "; or pass --target URL")
         let container = try await engine.listContainers(
             all: false, labels: [ProjectLabel.project: stack.name, ProjectLabel.service: service.name]
         ).first
@@ -92,5 +85,50 @@ public struct DatabaseContext: Sendable {
         }
         let first = service.devenv?.postgres?.databases.first?.name ?? environment["POSTGRES_DB"]
         return DatabaseContext(admin: admin, defaultDatabase: first, owners: owners)
+    }
+}
+
+extension Stack {
+    /// The PostgreSQL service named `name`, or the stack's first; an error (exit 2) naming
+    /// what is missing, followed by `orElse` (the caller's alternative), when there is none.
+    public func postgresService(named name: String?, orElse alternative: String = "") throws -> Service {
+        let candidates = services.filter { $0.kind == .postgres }
+        guard let service = name.map({ wanted in candidates.first { $0.name == wanted } }) ?? candidates.first else {
+            throw OrchestratorError(
+                "no PostgreSQL service in the stack\(name.map { " named '\($0)'" } ?? "")\(alternative)", exitCode: 2)
+        }
+        return service
+    }
+}
+
+/// What `devenv psql` connects with: the database's owner at the service's published port.
+public enum PsqlSession {
+    /// `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD` and `PGDATABASE` for `database` (else the
+    /// first declared one) of the stack's PostgreSQL service `service` (else its first).
+    public static func environment(
+        stack: Stack, service name: String?, database: String?, engine: any ContainerEngine, store: StateStore
+    ) async throws -> [String: String] {
+        let resolver = TemplateResolver(stack: stack, store: store)
+        let service = try stack.postgresService(named: name)
+        let logins = try HostEnvironment.databaseLogins(
+            service, environment: try resolver.environment(of: service), resolver: resolver)
+        guard let login = database.map({ wanted in logins.first { $0.database == wanted } }) ?? logins.first else {
+            throw OrchestratorError(
+                "service '\(service.name)' declares no database '\(database ?? "")' (it has: \(logins.map(\.database).joined(separator: ", ")))",
+                exitCode: 2)
+        }
+        let container = try await engine.listContainers(
+            all: false, labels: [ProjectLabel.project: stack.name, ProjectLabel.service: service.name]
+        ).first
+        guard let container, let (host, port) = HostEndpoints(connection: engine.connection).published(container, 5432)
+        else {
+            throw OrchestratorError(
+                "service '\(service.name)' is not running with port 5432 published; run 'devenv up' (and publish \"5432\")"
+            )
+        }
+        return [
+            "PGHOST": host, "PGPORT": String(port), "PGUSER": login.user, "PGPASSWORD": login.password,
+            "PGDATABASE": login.database,
+        ]
     }
 }
