@@ -25,7 +25,7 @@ struct ErrorReport {
             self.init(line: Self.lowercasingFirst(error.description), exitCode: error.code == .invalidArgument ? 2 : 1)
         case let error as StateStoreError:
             self.init(line: Self.lowercasingFirst(error.message), exitCode: 1)
-        case let error as OrchestratorError:
+        case let error as DevEnvError:
             self.init(line: error.message, exitCode: error.exitCode)
         case let error as ServiceFailure:
             self.init(line: error.description, exitCode: 1)

@@ -70,20 +70,6 @@ public struct UpFailure: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// A problem that is not one service's: a taken port, a name in use, an unknown service.
-public struct OrchestratorError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    /// 2 for problems with what the user asked (unknown service), 1 otherwise.
-    public var exitCode: Int32
-
-    public init(_ message: String, exitCode: Int32 = 1) {
-        self.message = message
-        self.exitCode = exitCode
-    }
-
-    public var description: String { message }
-}
-
 /// The engine went away in the middle of a command: no service is to blame, and nothing can be
 /// asked of the engine (not even logs) until it is back.
 public struct EngineLost: Error, Sendable, CustomStringConvertible {

@@ -109,7 +109,7 @@ public final class Orchestrator: Sendable {
     /// The named services and everything they depend on, in dependency order.
     func selectedServices(_ names: [String]) throws -> [Service] {
         for name in names where stack.service(name) == nil {
-            throw OrchestratorError(
+            throw DevEnvError(
                 "no service '\(name)' in the stack (services: \(stack.services.map(\.name).joined(separator: ", ")))",
                 exitCode: 2)
         }
@@ -140,7 +140,7 @@ public final class Orchestrator: Sendable {
     public func up(_ options: UpOptions = UpOptions()) async throws -> UpSummary {
         let services = try selectedServices(options.services)
         if endpoints.unresolvable {
-            throw OrchestratorError(
+            throw DevEnvError(
                 "\(endpoints.reachableHost), the host of docker engine \(engine.endpointDescription), does not resolve from this machine, so devenv could not reach the ports it publishes there; set DEVENV_ENGINE_ADDRESS to that host's address"
             )
         }
@@ -164,7 +164,7 @@ public final class Orchestrator: Sendable {
         }
 
         let images = try await ensureImages(services, force: options.build)
-        guard let store else { throw OrchestratorError("up needs the state store for generated values") }
+        guard let store else { throw DevEnvError("up needs the state store for generated values") }
         let resolver = TemplateResolver(stack: stack, store: store)
         var plans: [String: ContainerPlan] = [:]
         var initCache: [String: PostgresInitCache.Request] = [:]
@@ -176,7 +176,7 @@ public final class Orchestrator: Sendable {
             } catch let error as StateStoreError {
                 throw error
             } catch {
-                throw OrchestratorError("\(error)", exitCode: 2)
+                throw DevEnvError("\(error)", exitCode: 2)
             }
             plans[service.name] = ContainerPlan.make(
                 service: service, stack: stack, environment: environment, imageID: images[service.name]?.Id ?? "",
@@ -568,7 +568,7 @@ public final class Orchestrator: Sendable {
                 }
             }
         }
-        if !problems.isEmpty { throw OrchestratorError(problems.joined(separator: "\n")) }
+        if !problems.isEmpty { throw DevEnvError(problems.joined(separator: "\n")) }
     }
 
     /// Creates what is missing; returns each network's engine ID by engine name.
@@ -581,7 +581,7 @@ public final class Orchestrator: Sendable {
                 do {
                     networkIDs[network.engineName] = try await engine.inspectNetwork(network.engineName).Id
                 } catch let error as DockerEngineError where error.isNotFound {
-                    throw OrchestratorError("external network \(network.engineName) does not exist; create it first")
+                    throw DevEnvError("external network \(network.engineName) does not exist; create it first")
                 }
                 continue
             }
@@ -610,7 +610,7 @@ public final class Orchestrator: Sendable {
                 do {
                     _ = try await engine.inspectVolume(volume.engineName)
                 } catch let error as DockerEngineError where error.isNotFound {
-                    throw OrchestratorError("external volume \(volume.engineName) does not exist; create it first")
+                    throw DevEnvError("external volume \(volume.engineName) does not exist; create it first")
                 }
                 continue
             }
@@ -760,7 +760,7 @@ public final class Orchestrator: Sendable {
         let set: SampleSet
         do {
             set = try SampleSet(directory: directory)
-        } catch let error as OrchestratorError {
+        } catch let error as DevEnvError {
             throw ServiceFailure(service: service.name, reason: "cannot be seeded: \(error.message)")
         }
         let environment = try resolver.environment(of: service)
@@ -797,7 +797,7 @@ public final class Orchestrator: Sendable {
                 emit(service.name, .provisioned, "seeded \(tables) tables, \(rows) rows into \(database)")
                 return (context, database)
             }
-        } catch let error as OrchestratorError {
+        } catch let error as DevEnvError {
             throw ServiceFailure(
                 service: service.name,
                 reason: "was not seeded: \(error.message); 'devenv seed --force' replaces the data")
@@ -854,7 +854,7 @@ public final class Orchestrator: Sendable {
                 try await Task.sleep(for: .milliseconds(200))
             } catch let error as PostgresError {
                 throw ServiceFailure(service: service.name, reason: "could not be provisioned: \(error)")
-            } catch let error as OrchestratorError {
+            } catch let error as DevEnvError {
                 throw ServiceFailure(service: service.name, reason: "could not be provisioned: \(error.message)")
             }
         }

@@ -34,7 +34,7 @@ extension Orchestrator {
     /// container, network, volume, build, pull or secret.
     public func plan(_ options: UpOptions = UpOptions()) async throws -> [PlanStep] {
         let services = try selectedServices(options.services)
-        guard let store else { throw OrchestratorError("plan needs the state store to read generated values") }
+        guard let store else { throw DevEnvError("plan needs the state store to read generated values") }
         let containers = try await engine.listContainers(all: true, labels: projectFilter)
         var existing: [String: ContainerSummary] = [:]
         for container in containers {
@@ -55,7 +55,7 @@ extension Orchestrator {
             } catch let error as StateStoreError {
                 throw error
             } catch {
-                throw OrchestratorError("\(error)", exitCode: 2)
+                throw DevEnvError("\(error)", exitCode: 2)
             }
             let image = images[service.name] ?? ImagePlan()
             let plan = ContainerPlan.make(

@@ -212,12 +212,12 @@ public enum PostgresInitCache {
                 }
             }
         } catch let error as DockerEngineError {
-            throw OrchestratorError(
+            throw DevEnvError(
                 "cannot make \(request.tag) from \(request.reference): \(error.message)\n"
                     + last.joined(separator: "\n"))
         }
         guard let image = try await engine.imageIfPresent(request.tag) else {
-            throw OrchestratorError("built \(request.tag) but the engine does not have it")
+            throw DevEnvError("built \(request.tag) but the engine does not have it")
         }
         return image.Id
     }

@@ -36,7 +36,7 @@ public final class ProjectLock: @unchecked Sendable {
                 lock = try await offCooperativePool { try FileLock.lock(path) }
             }
         } catch let error as PlatformError {
-            throw OrchestratorError("cannot take the project lock: \(error.message)")
+            throw DevEnvError("cannot take the project lock: \(error.message)")
         }
         let projectLock = ProjectLock(lock: lock)
         projectLock.record(Holder(pid: Processes.currentID, command: command, since: Date()))

@@ -60,7 +60,7 @@ public struct AdminRotation: Sendable {
     public static func writePrivately(_ text: String, to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw OrchestratorError("cannot create \(path): \(String(cString: strerror(errno)))")
+            throw DevEnvError("cannot create \(path): \(String(cString: strerror(errno)))")
         }
         let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         try handle.write(contentsOf: Data(text.utf8))

@@ -55,7 +55,7 @@ public struct PostgresTarget: Sendable {
     public init(url: String) throws {
         guard var components = URLComponents(string: url), ["postgresql", "postgres"].contains(components.scheme ?? "")
         else {
-            throw OrchestratorError(
+            throw DevEnvError(
                 "--target must be a postgresql:// URL, e.g. postgresql://admin@dbod-host:5500/postgres", exitCode: 2)
         }
         var parameters: [String: String] = [:]
@@ -206,7 +206,7 @@ public final class PostgresProvisioner {
 
         let declared = Set(spec.roles.map(\.name))
         for name in adopted where !declared.contains(name) {
-            throw OrchestratorError("--adopt \(name): the file declares no role \(name)", exitCode: 2)
+            throw DevEnvError("--adopt \(name): the file declares no role \(name)", exitCode: 2)
         }
         for role in spec.roles {
             let row = try admin.execute(
@@ -239,7 +239,7 @@ public final class PostgresProvisioner {
             let adopt = adopted.contains(role.name)
             let managed = isOwnServer || marked || adopt
             if row[4] == "t" && !standing.superuser && managed && !isOwnServer {
-                throw OrchestratorError(
+                throw DevEnvError(
                     "role \(role.name) is a superuser; the admin \(standing.user) is not and cannot change it; nothing was changed"
                 )
             }
@@ -382,7 +382,7 @@ public final class PostgresProvisioner {
                 }
             }
             for extensionName in database.extensions where available[extensionName] == nil {
-                throw OrchestratorError(
+                throw DevEnvError(
                     "extension \(extensionName) (database \(database.name)) is not available on this server",
                     exitCode: 2)
             }
@@ -420,7 +420,7 @@ public final class PostgresProvisioner {
             }.sorted()
             if !missing.isEmpty {
                 let details = missing.map { "\($0) (to \(needs[$0]!.prefix(3).joined(separator: ", ")))" }
-                throw OrchestratorError(
+                throw DevEnvError(
                     "the admin \(standing.user) lacks \(details.joined(separator: " and ")); ask the DBA to grant it (ALTER ROLE \(standing.user) \(missing.filter { $0 != "SUPERUSER" }.joined(separator: " "))); nothing was changed"
                 )
             }
@@ -471,7 +471,7 @@ public final class PostgresProvisioner {
         }
         for extensionName in database.extensions {
             guard available[extensionName] != nil else {
-                throw OrchestratorError(
+                throw DevEnvError(
                     "extension \(extensionName) (database \(database.name)) is not available on this server",
                     exitCode: 2)
             }

@@ -34,14 +34,14 @@ public struct PostgresProvisioning: Sendable {
         if let name {
             chosen = candidates.first { $0.name == name }
             if chosen == nil {
-                throw OrchestratorError("service '\(name)' has no x-devenv.postgres block to provision", exitCode: 2)
+                throw DevEnvError("service '\(name)' has no x-devenv.postgres block to provision", exitCode: 2)
             }
         } else if candidates.count == 1 {
             chosen = candidates[0]
         } else if candidates.isEmpty {
-            throw OrchestratorError("no service of the stack has an x-devenv.postgres block", exitCode: 2)
+            throw DevEnvError("no service of the stack has an x-devenv.postgres block", exitCode: 2)
         } else {
-            throw OrchestratorError(
+            throw DevEnvError(
                 "several services have x-devenv.postgres (\(candidates.map(\.name).joined(separator: ", "))); pick one with --service",
                 exitCode: 2)
         }
@@ -92,7 +92,7 @@ public struct PostgresProvisioning: Sendable {
         if policy != .ownServer && !force {
             let undeclared = try provisioner.undeclaredNonEmptyDatabases()
             if !undeclared.isEmpty {
-                throw OrchestratorError(
+                throw DevEnvError(
                     "the target holds databases with data that the stack file does not declare (\(undeclared.joined(separator: ", "))): it looks like a source of truth, not a fresh instance; nothing was changed; pass --force to provision it anyway"
                 )
             }

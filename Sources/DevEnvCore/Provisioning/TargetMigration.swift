@@ -97,7 +97,7 @@ public struct TargetMigration: Sendable {
                     && reference.path.first == "roles"
                 {
                     if try resolver.knownValue(reference) == nil {
-                        throw OrchestratorError(
+                        throw DevEnvError(
                             "\(plan.service)'s \(key) needs the password of role \(reference.path.dropFirst().first ?? "?") on the server, which is not known here (the role existed before devenv); adopt it with 'devenv provision --target URL --adopt ROLE', or run the migrations with that role's password yourself"
                         )
                     }

@@ -30,7 +30,7 @@ public struct OpenShiftImport {
     mutating func read(_ path: String) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw OrchestratorError("\(path) does not exist", exitCode: 2)
+            throw DevEnvError("\(path) does not exist", exitCode: 2)
         }
         if isDirectory.boolValue {
             let entries = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? []).sorted()
@@ -44,7 +44,7 @@ public struct OpenShiftImport {
         do {
             documents = try YAMLReader.parseAll(text, file: path)
         } catch {
-            throw OrchestratorError(error.description, exitCode: 2)
+            throw DevEnvError(error.description, exitCode: 2)
         }
         for document in documents { if let object = Self.plain(document) as? Object { add(object, from: path) } }
     }

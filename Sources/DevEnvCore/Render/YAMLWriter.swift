@@ -239,8 +239,8 @@ private struct JSONTokens {
 
     var atEnd: Bool { index >= bytes.count }
 
-    func failure(_ what: String) -> OrchestratorError {
-        OrchestratorError("internal error: unreadable JSON at byte \(index): \(what)")
+    func failure(_ what: String) -> DevEnvError {
+        DevEnvError("internal error: unreadable JSON at byte \(index): \(what)")
     }
 
     mutating func skipSpace() {

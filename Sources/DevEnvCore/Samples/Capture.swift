@@ -264,9 +264,9 @@ public final class SampleCapture {
     func selection() throws -> [String: Set<String>] {
         var selected: [String: Set<String>] = [:]
         func requireKey(_ key: String) throws -> (Table, String) {
-            guard let table = tables[key] else { throw OrchestratorError("no table \(key) in the source", exitCode: 2) }
+            guard let table = tables[key] else { throw DevEnvError("no table \(key) in the source", exitCode: 2) }
             guard table.primaryKey.count == 1 else {
-                throw OrchestratorError(
+                throw DevEnvError(
                     "table \(key) has no single-column primary key; subsetting needs one (leave it whole)", exitCode: 2)
             }
             return (table, table.primaryKey[0])
@@ -284,7 +284,7 @@ public final class SampleCapture {
             do {
                 selected[table.key, default: []].formUnion(try keys(table, primaryKey, where: "(\(root.condition))"))
             } catch let error as PostgresError {
-                throw OrchestratorError("--subset \(root.table):\(root.condition): \(error.message)", exitCode: 2)
+                throw DevEnvError("--subset \(root.table):\(root.condition): \(error.message)", exitCode: 2)
             }
             frontier.append(table.key)
         }
@@ -418,7 +418,7 @@ public final class SampleCapture {
             let path = (directory as NSString).appendingPathComponent(file)
             _ = FileManager.default.createFile(atPath: path, contents: nil)
             guard let handle = FileHandle(forWritingAtPath: path) else {
-                throw OrchestratorError("cannot write \(path)")
+                throw DevEnvError("cannot write \(path)")
             }
             defer { try? handle.close() }
             var hasher = SHA256()

@@ -65,12 +65,12 @@ public struct DatabaseContext: Sendable {
             all: false, labels: [ProjectLabel.project: stack.name, ProjectLabel.service: service.name]
         ).first
         guard let container else {
-            throw OrchestratorError("service '\(service.name)' of \(stack.name) is not running; run 'devenv up' first")
+            throw DevEnvError("service '\(service.name)' of \(stack.name) is not running; run 'devenv up' first")
         }
         let inspect = try await engine.inspectContainer(container.Id)
         let endpoints = HostEndpoints(connection: engine.connection)
         guard let (host, port) = await endpoints.address(of: inspect, port: 5432, engine: engine) else {
-            throw OrchestratorError(
+            throw DevEnvError(
                 "service '\(service.name)' is not reachable from this machine on port 5432; publish it")
         }
         let environment = try resolver.environment(of: service)
@@ -94,7 +94,7 @@ extension Stack {
     public func postgresService(named name: String?, orElse alternative: String = "") throws -> Service {
         let candidates = services.filter { $0.kind == .postgres }
         guard let service = name.map({ wanted in candidates.first { $0.name == wanted } }) ?? candidates.first else {
-            throw OrchestratorError(
+            throw DevEnvError(
                 "no PostgreSQL service in the stack\(name.map { " named '\($0)'" } ?? "")\(alternative)", exitCode: 2)
         }
         return service
@@ -113,7 +113,7 @@ public enum PsqlSession {
         let logins = try HostEnvironment.databaseLogins(
             service, environment: try resolver.environment(of: service), resolver: resolver)
         guard let login = database.map({ wanted in logins.first { $0.database == wanted } }) ?? logins.first else {
-            throw OrchestratorError(
+            throw DevEnvError(
                 "service '\(service.name)' declares no database '\(database ?? "")' (it has: \(logins.map(\.database).joined(separator: ", ")))",
                 exitCode: 2)
         }
@@ -122,7 +122,7 @@ public enum PsqlSession {
         ).first
         guard let container, let (host, port) = HostEndpoints(connection: engine.connection).published(container, 5432)
         else {
-            throw OrchestratorError(
+            throw DevEnvError(
                 "service '\(service.name)' is not running with port 5432 published; run 'devenv up' (and publish \"5432\")"
             )
         }

@@ -125,16 +125,16 @@ public struct SamplePolicy: Sendable {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw OrchestratorError("cannot read policy \(path)", exitCode: 2)
+            throw DevEnvError("cannot read policy \(path)", exitCode: 2)
         }
         let root: YAMLNode?
         do {
             root = try YAMLReader.parse(text, file: path)
         } catch {
-            throw OrchestratorError(error.description, exitCode: 2)
+            throw DevEnvError(error.description, exitCode: 2)
         }
         guard let tables = root?["tables"]?.mapping else {
-            throw OrchestratorError("\(path):1:1: error: a policy needs a 'tables:' mapping", exitCode: 2)
+            throw DevEnvError("\(path):1:1: error: a policy needs a 'tables:' mapping", exitCode: 2)
         }
         var policy = SamplePolicy()
         for entry in tables {
@@ -144,14 +144,14 @@ public struct SamplePolicy: Sendable {
                 case "skip": policy.tables[entry.key] = .skip
                 case "keep": policy.tables[entry.key] = .columns([:])
                 default:
-                    throw OrchestratorError(
+                    throw DevEnvError(
                         "\(entry.value.location): error: table rule must be drop, skip, keep or a mapping of columns",
                         exitCode: 2)
                 }
                 continue
             }
             guard let columns = entry.value.mapping else {
-                throw OrchestratorError(
+                throw DevEnvError(
                     "\(entry.value.location): error: table rule must be drop, skip, keep or a mapping of columns",
                     exitCode: 2)
             }
@@ -165,7 +165,7 @@ public struct SamplePolicy: Sendable {
     static func columnRule(_ node: YAMLNode) throws -> ColumnRule {
         if let word = node.isNull ? "null" : node.scalar {
             guard let rule = ColumnRule.named[word] else {
-                throw OrchestratorError(
+                throw DevEnvError(
                     "\(node.location): error: '\(word)' is not a column rule (\(ColumnRule.named.keys.sorted().joined(separator: ", ")), json, constant, regex)",
                     exitCode: 2)
             }
@@ -179,12 +179,12 @@ public struct SamplePolicy: Sendable {
         if let constant = node["constant"] { return .constant(constant.scalar ?? "") }
         if let pattern = node["regex"]?.scalar {
             guard (try? NSRegularExpression(pattern: pattern)) != nil else {
-                throw OrchestratorError(
+                throw DevEnvError(
                     "\(node.location): error: '\(pattern)' is not a valid regular expression", exitCode: 2)
             }
             return .regex(pattern: pattern, replacement: node["replace"]?.scalar ?? "")
         }
-        throw OrchestratorError(
+        throw DevEnvError(
             "\(node.location): error: a column rule is a name, or {json: …}, {constant: …}, {regex: …, replace: …}",
             exitCode: 2)
     }

@@ -73,28 +73,28 @@ public struct SampleSet: Sendable {
     public init(directory: String) throws {
         let path = (directory as NSString).appendingPathComponent(Self.manifestName)
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw OrchestratorError("no sample set at \(directory): \(Self.manifestName) is missing", exitCode: 2)
+            throw DevEnvError("no sample set at \(directory): \(Self.manifestName) is missing", exitCode: 2)
         }
         let manifest: SampleManifest
         do {
             manifest = try JSONDecoder().decode(SampleManifest.self, from: data)
         } catch {
-            throw OrchestratorError("\(path) is not a devenv sample manifest: \(error)", exitCode: 2)
+            throw DevEnvError("\(path) is not a devenv sample manifest: \(error)", exitCode: 2)
         }
         guard manifest.format == 1 else {
-            throw OrchestratorError(
+            throw DevEnvError(
                 "\(path) has format \(manifest.format); this devenv reads format 1: upgrade devenv", exitCode: 2)
         }
         for table in manifest.tables {
             let file = (directory as NSString).appendingPathComponent(table.file)
             guard !table.file.contains(".."), !table.file.hasPrefix("/"), FileManager.default.fileExists(atPath: file)
             else {
-                throw OrchestratorError(
+                throw DevEnvError(
                     "sample set \(directory): \(table.file) (table \(table.schema).\(table.name)) is missing",
                     exitCode: 2)
             }
             guard ["text", "csv"].contains(table.format) else {
-                throw OrchestratorError(
+                throw DevEnvError(
                     "sample set \(directory): table \(table.name) has unknown format '\(table.format)'", exitCode: 2)
             }
         }
@@ -114,7 +114,7 @@ public struct SampleSet: Sendable {
     /// SHA-256 of a file, hex, read in chunks.
     public static func digest(ofFile path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw OrchestratorError("cannot read \(path)")
+            throw DevEnvError("cannot read \(path)")
         }
         defer { try? handle.close() }
         var hasher = SHA256()

@@ -82,7 +82,7 @@ public struct Seeder: Sendable {
             // say "relation does not exist".
             for (table, quoted) in tables
             where try db.execute("SELECT to_regclass($1) IS NULL", [quoted]).scalar == "t" {
-                throw OrchestratorError(
+                throw DevEnvError(
                     "table \(table.schema).\(table.name) of sample set \(set.manifest.name) does not exist in \(database); nothing was written; run the app's migrations first (devenv provision --target URL --migrate on a server)"
                 )
             }
@@ -113,12 +113,12 @@ public struct Seeder: Sendable {
                     return SeedReport(set: set.manifest.name, database: database, outcome: .otherVersion)
                 }
                 if let other = ledger.first {
-                    throw OrchestratorError(
+                    throw DevEnvError(
                         "\(database) already holds sample set \(other[0] ?? "?"); nothing was written; pass --force to replace it"
                     )
                 }
                 if !occupied.isEmpty {
-                    throw OrchestratorError(
+                    throw DevEnvError(
                         "\(database) already holds rows in \(occupied.joined(separator: ", ")); nothing was written; pass --force to replace them"
                     )
                 }
@@ -226,7 +226,7 @@ public struct Seeder: Sendable {
         do {
             handle = try Files.openInside(set.directory, table.file)
         } catch let error as PlatformError {
-            throw OrchestratorError(
+            throw DevEnvError(
                 "sample set \(set.manifest.name): \(error.message); nothing was written", exitCode: 1)
         }
         defer { try? handle.close() }
@@ -240,13 +240,13 @@ public struct Seeder: Sendable {
             }
             let digest = hasher.finalize().hexadecimal
             if digest != table.sha256 {
-                throw OrchestratorError(
+                throw DevEnvError(
                     "\(path) does not match its manifest (sha256 \(digest), expected \(table.sha256)); nothing was written"
                 )
             }
         }
         if copied != table.rows {
-            throw OrchestratorError(
+            throw DevEnvError(
                 "\(path) holds \(copied) rows, its manifest says \(table.rows); nothing was written")
         }
         return copied
@@ -398,11 +398,11 @@ public struct DatabaseSnapshots: Sendable {
         let db = try connect(avoiding: database)
         defer { db.close() }
         guard try exists(db, database) else {
-            throw OrchestratorError("no database \(database) on the server")
+            throw DevEnvError("no database \(database) on the server")
         }
         let sessions = try otherSessions(db, database)
         if !sessions.isEmpty && !force {
-            throw OrchestratorError(
+            throw DevEnvError(
                 "\(database) is in use by \(sessions.joined(separator: ", ")); a snapshot needs it to itself: stop those clients, or pass --force to disconnect them; nothing was changed"
             )
         }
@@ -541,7 +541,7 @@ public struct DatabaseSnapshots: Sendable {
         let template = Self.templateName(database: database, snapshot: name)
         guard try exists(db, template) else {
             let available = try list(database: database).map(\.name)
-            throw OrchestratorError(
+            throw DevEnvError(
                 name == Self.seededName
                     ? "\(database) has no seeded state to reset to: run 'devenv seed' first"
                     : "\(database) has no snapshot '\(name)'"
@@ -549,7 +549,7 @@ public struct DatabaseSnapshots: Sendable {
         }
         let sessions = try otherSessions(db, database)
         if !sessions.isEmpty && !force {
-            throw OrchestratorError(
+            throw DevEnvError(
                 "\(database) is in use by \(sessions.joined(separator: ", ")); stop those clients or pass --force to disconnect them"
             )
         }
