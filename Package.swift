@@ -37,11 +37,47 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: strict),
         .target(name: "StateStore", dependencies: ["CSQLite3"], swiftSettings: strict),
+        // The core, in layers whose arrows the compiler enforces (README, "Architecture").
+        // The stack model: the file, its loading and validation; no engine, no persistence.
+        .target(name: "DevEnvModel", dependencies: ["Yams"], swiftSettings: strict),
+        // What every engine-facing part shares: the engine protocol, published-port resolution,
+        // readiness probes, events and errors of a run, project labels and locks, settings.
+        .target(
+            name: "DevEnvRuntime",
+            dependencies: ["DevEnvModel", "DockerEngine", "Platform", "Postgres", "StateStore"],
+            swiftSettings: strict),
+        // Roles, databases, Redis passwords, Django; generated secrets; the host's variables.
+        .target(
+            name: "DevEnvProvisioning",
+            dependencies: [
+                "DevEnvModel", "DevEnvRuntime", "DockerEngine", "Platform", "Postgres", "StateStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        // Sample sets: capture, sanitize, seed, snapshot, restore.
+        .target(
+            name: "DevEnvSamples",
+            dependencies: [
+                "DevEnvModel", "DevEnvRuntime", "DevEnvProvisioning", "DockerEngine", "Postgres", "StateStore", "Yams",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        // Kubernetes/OpenShift manifests out, OpenShift templates in: the model only.
+        .target(name: "DevEnvRender", dependencies: ["DevEnvModel", "Yams"], swiftSettings: strict),
+        // Plan and apply: images, containers, networks, volumes, readiness, the reaper, doctor.
+        .target(
+            name: "DevEnvOrchestration",
+            dependencies: [
+                "DevEnvModel", "DevEnvRuntime", "DevEnvProvisioning", "DevEnvSamples", "DockerEngine", "Platform",
+                "Postgres", "StateStore", .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        // All of the above as one import.
         .target(
             name: "DevEnvCore",
             dependencies: [
-                "DockerEngine", "Platform", "Postgres", "StateStore", "Yams",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "DevEnvModel", "DevEnvRuntime", "DevEnvProvisioning", "DevEnvSamples", "DevEnvRender",
+                "DevEnvOrchestration",
             ],
             swiftSettings: strict),
         .target(

@@ -1,0 +1,114 @@
+import DevEnvModel
+import DevEnvRuntime
+import DockerEngine
+import Foundation
+
+/// `x-devenv.django` on a running app container: `manage.py migrate`, the superuser (created
+/// once with `createsuperuser --noinput`), and the `django_site` row.
+package struct DjangoProvisioning {
+    let engine: any ContainerEngine
+    let service: Service
+    let spec: DjangoSpec
+    let resolver: TemplateResolver
+    let containerID: String
+
+    package init(
+        engine: any ContainerEngine, service: Service, spec: DjangoSpec, resolver: TemplateResolver, containerID: String
+    ) {
+        self.engine = engine
+        self.service = service
+        self.spec = spec
+        self.resolver = resolver
+        self.containerID = containerID
+    }
+
+    /// Exit 0 if the user exists, 3 if not; the username comes in through the environment,
+    /// never through the code text.
+    static let userExists = """
+        import os, sys
+        from django.contrib.auth import get_user_model
+        User = get_user_model()
+        sys.exit(0 if User.objects.filter(**{User.USERNAME_FIELD: os.environ["DEVENV_DJANGO_USERNAME"]}).exists() else 3)
+        """
+    static let setSite = """
+        import os
+        from django.contrib.sites.models import Site
+        Site.objects.update_or_create(id=int(os.environ["DEVENV_SITE_ID"]), defaults={"domain": os.environ["DEVENV_SITE_DOMAIN"], "name": os.environ["DEVENV_SITE_NAME"]})
+        """
+
+    /// `manage.py migrate` (per declared database alias); `manage` from `manageCommand()`.
+    package func migrate(_ manage: [String], progress: (String) -> Void) async throws {
+        guard spec.migrate else { return }
+        for alias in spec.migrateDatabases.isEmpty ? [nil] : spec.migrateDatabases.map(Optional.some) {
+            progress(alias.map { "migrate --database \($0)" } ?? "migrate")
+            let database = alias.map { ["--database", $0] } ?? []
+            try await check(
+                try await exec(manage + ["migrate", "--noinput"] + database),
+                "manage.py migrate" + (alias.map { " --database \($0)" } ?? ""))
+        }
+    }
+
+    /// The superuser (created once) and the `django_site` row: after migrations and seeding, so
+    /// a sample set loads into empty tables and its ids never collide with these rows.
+    package func finish(_ manage: [String], progress: (String) -> Void) async throws {
+        if let superuser = spec.superuser {
+            let exists = try await exec(
+                manage + ["shell", "-c", Self.userExists], env: ["DEVENV_DJANGO_USERNAME=\(superuser.username)"])
+            switch exists.exitCode {
+            case 0:
+                progress("superuser \(superuser.username) exists")
+            case 3:
+                progress("createsuperuser \(superuser.username)")
+                let password = try resolver.resolve(
+                    Template.Reference(service: service.name, path: ["superuser", "password"]))
+                try await check(
+                    try await exec(
+                        manage + ["createsuperuser", "--noinput"],
+                        env: [
+                            "DJANGO_SUPERUSER_USERNAME=\(superuser.username)",
+                            "DJANGO_SUPERUSER_EMAIL=\(superuser.email)",
+                            "DJANGO_SUPERUSER_PASSWORD=\(password)",
+                        ]), "manage.py createsuperuser")
+            default:
+                try await check(exists, "checking for the superuser")
+            }
+        }
+        if let site = spec.site {
+            progress("site \(site.id) = \(site.domain)")
+            try await check(
+                try await exec(
+                    manage + ["shell", "-c", Self.setSite],
+                    env: [
+                        "DEVENV_SITE_ID=\(site.id)", "DEVENV_SITE_DOMAIN=\(site.domain)",
+                        "DEVENV_SITE_NAME=\(site.name ?? site.domain)",
+                    ]),
+                "setting the django_site row")
+        }
+    }
+
+    /// `manage:` from the file, else the container's `python3` (or `python`) with `manage.py`.
+    package func manageCommand() async throws -> [String] {
+        if let manage = spec.manage { return manage }
+        let found = try await exec(["sh", "-c", "command -v python3 || command -v python"])
+        let interpreter = found.stdoutText.split(separator: "\n").first.map(String.init)
+        guard found.exitCode == 0, let interpreter else {
+            throw ServiceFailure(
+                service: service.name,
+                reason: "has x-devenv.django but no python3 or python in its container; set x-devenv.django.manage")
+        }
+        return [interpreter, "manage.py"]
+    }
+
+    func exec(_ command: [String], env: [String] = []) async throws -> ExecResult {
+        try await engine.exec(
+            container: containerID,
+            config: ExecConfig(cmd: command, env: env.isEmpty ? nil : env, workingDir: service.workingDir))
+    }
+
+    func check(_ result: ExecResult, _ what: String) async throws {
+        guard result.exitCode != 0 else { return }
+        let output = (result.stdoutText + result.stderrText).split(separator: "\n").suffix(15).map(String.init)
+        throw ServiceFailure(
+            service: service.name, reason: "\(what) failed with exit code \(result.exitCode)", logTail: output)
+    }
+}

@@ -1,0 +1,28 @@
+import DevEnvModel
+import Foundation
+
+/// devenv's own `DEVENV_*` variables, read once when the process starts; the modules take
+/// their settings from here, never from the environment themselves. (The engine client reads
+/// `DEVENV_SSH` and `DEVENV_ENGINE_TIMEOUT` with `DOCKER_HOST` and the rest of the engine's
+/// environment, from the same dictionary.)
+public struct Settings: Sendable {
+    /// `DEVENV_ENGINE_ADDRESS`: where this machine reaches a remote engine's published ports.
+    public var engineAddress: String?
+    /// `DEVENV_PUBLISH_ADDRESS`: where ports are published on the engine's host.
+    public var publishAddress: String?
+    /// `DEVENV_PGINIT=0` turns the initialized-cluster cache off.
+    public var initializedClusterCache: Bool
+    /// `DEVENV_PGINIT_KEEP`: how many initialized-cluster images a machine keeps (8).
+    public var initializedClusterImages: Int
+
+    public init(environment: [String: String]) {
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        engineAddress = value("DEVENV_ENGINE_ADDRESS")
+        publishAddress = value("DEVENV_PUBLISH_ADDRESS")
+        initializedClusterCache = environment["DEVENV_PGINIT"] != "0"
+        initializedClusterImages = value("DEVENV_PGINIT_KEEP").flatMap(Int.init).map { max(0, $0) } ?? 8
+    }
+
+    /// This process's settings.
+    public static let current = Settings(environment: ProcessInfo.processInfo.environment)
+}

@@ -1,0 +1,339 @@
+import Crypto
+import DevEnvModel
+import DevEnvProvisioning
+import DevEnvRuntime
+import Foundation
+
+/// Deterministic, keyed replacements for personal data. Every value is derived from
+/// HMAC-SHA256(key, kind + input): the same input gives the same output in every table and
+/// column of a capture, another key gives other output, and the key is never written anywhere.
+/// Outputs of one kind never collide for different inputs (a collision takes the next
+/// candidate), so unique columns stay unique.
+public final class Pseudonymizer {
+    let key: SymmetricKey
+    private var cache: [String: String] = [:]
+    private var used: [String: Set<String>] = [:]
+    /// How many values each rule changed, for the report.
+    public private(set) var counts: [String: Int] = [:]
+    /// Account names the capture found in `username` columns: free text that mentions one as
+    /// a word (`reviewed by jdoe`, `?user=jdoe`) gets the same pseudonym as the column.
+    public private(set) var accounts: Set<String> = []
+
+    public init(key: Data) {
+        self.key = SymmetricKey(data: key)
+    }
+
+    static let firstNames = [
+        "Anna", "Ben", "Carla", "David", "Elena", "Felix", "Giulia", "Hugo", "Ines", "Jonas", "Klara", "Luca", "Marta",
+        "Nils", "Olga", "Pablo", "Quentin", "Rosa", "Stefan", "Tamara", "Ugo", "Vera", "Walter", "Xenia", "Yusuf",
+        "Zoe",
+        "Alice", "Bruno", "Chiara", "Dimitri", "Emma", "Fabio", "Greta", "Henrik", "Irene", "Jakub", "Lena", "Marco",
+        "Nora", "Oscar", "Paula", "Rafael", "Sofia", "Tomas", "Ursula", "Viktor", "Wanda", "Yann",
+    ]
+    static let lastNames = [
+        "Almeida", "Berger", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Hansen", "Ivanova", "Jensen", "Keller",
+        "Lombardi", "Martin", "Novak", "Olsen", "Petrov", "Quinn", "Rossi", "Schmidt", "Tanaka", "Urban", "Vidal",
+        "Weber", "Xu", "Young", "Zimmermann", "Arnaud", "Bianchi", "Castro", "Dalton", "Esposito", "Ferreira", "Gomez",
+        "Huber", "Iglesias", "Janssen", "Kowalski", "Laurent", "Moreau", "Nielsen", "Ortega", "Peeters", "Romano",
+        "Santos", "Torres", "Varga", "Wagner", "Yilmaz",
+    ]
+
+    func digest(_ kind: String, _ input: String, _ attempt: Int) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: Data("\(kind)\u{0}\(attempt)\u{0}\(input)".utf8), using: key))
+    }
+
+    /// The output for `input` of `kind`, built by `make` from digest bytes; with `distinct`,
+    /// never the same as another input's (for values that sit in unique columns).
+    func unique(_ kind: String, _ input: String, distinct: Bool = true, _ make: ([UInt8]) -> String) -> String {
+        let cacheKey = kind + "\u{0}" + input
+        if let known = cache[cacheKey] { return known }
+        var attempt = 0
+        var candidate = make(digest(kind, input, attempt))
+        while distinct && used[kind, default: []].contains(candidate) {
+            attempt += 1
+            candidate = make(digest(kind, input, attempt))
+        }
+        used[kind, default: []].insert(candidate)
+        cache[cacheKey] = candidate
+        return candidate
+    }
+
+    static func number(_ bytes: [UInt8], _ offset: Int) -> Int {
+        Int(bytes[offset]) << 8 | Int(bytes[offset + 1])
+    }
+
+    func firstName(_ value: String) -> String {
+        unique("first_name", value.lowercased(), distinct: false) {
+            Self.firstNames[Self.number($0, 0) % Self.firstNames.count]
+        }
+    }
+
+    func lastName(_ value: String) -> String {
+        unique("last_name", value.lowercased(), distinct: false) {
+            Self.lastNames[Self.number($0, 0) % Self.lastNames.count]
+        }
+    }
+
+    func fullName(_ value: String) -> String {
+        unique("full_name", value.lowercased(), distinct: false) {
+            "\(Self.firstNames[Self.number($0, 0) % Self.firstNames.count]) \(Self.lastNames[Self.number($0, 2) % Self.lastNames.count])"
+        }
+    }
+
+    func email(_ value: String) -> String {
+        unique("email", value.trimmingCharacters(in: .whitespaces).lowercased()) {
+            let first = Self.firstNames[Self.number($0, 0) % Self.firstNames.count].lowercased()
+            let last = Self.lastNames[Self.number($0, 2) % Self.lastNames.count].lowercased()
+            return "\(first).\(last)\(Self.number($0, 4) % 1000)@example.org"
+        }
+    }
+
+    func username(_ value: String) -> String {
+        unique("username", value.lowercased()) {
+            let first = Self.firstNames[Self.number($0, 0) % Self.firstNames.count].lowercased()
+            let last = Self.lastNames[Self.number($0, 2) % Self.lastNames.count].lowercased()
+            return "\(first.prefix(1))\(last)\(Self.number($0, 4) % 1000)"
+        }
+    }
+
+    func ip(_ value: String) -> String {
+        unique("ip", value) { bytes in
+            value.contains(":")
+                ? String(format: "fd00::%02x%02x:%02x%02x", bytes[0], bytes[1], bytes[2], bytes[3])
+                : "10.\(bytes[0]).\(bytes[1]).\(bytes[2] == 0 ? 1 : bytes[2])"
+        }
+    }
+
+    func uuid(_ value: String) -> String {
+        unique("uuid", value.lowercased()) { bytes in
+            var b = Array(bytes.prefix(16))
+            b[6] = (b[6] & 0x0f) | 0x40
+            b[8] = (b[8] & 0x3f) | 0x80
+            let hex = b.hexadecimal
+            let parts = [
+                hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4),
+                hex.dropFirst(20),
+            ]
+            return parts.joined(separator: "-")
+        }
+    }
+
+    /// Django's unusable password: `!` and 40 characters (what `set_unusable_password` stores).
+    func unusablePassword(_ value: String) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        let bytes = digest("password", value, 0) + digest("password", value, 1)
+        return "!" + String(bytes.prefix(40).map { alphabet[Int($0) % alphabet.count] })
+    }
+
+    func token(_ value: String) -> String {
+        unique("token", value) { bytes in
+            String(
+                (bytes + digest("token-more", value, 0)).hexadecimal.prefix(
+                    max(value.count, 16)))
+        }
+    }
+
+    // Not right after `:` or `/`: that is a URL's user or password, handled by credentialPattern.
+    static let emailPattern = try! NSRegularExpression(
+        pattern: #"(?<![A-Za-z0-9._%+\-:/])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"#)
+    static let credentialPattern = try! NSRegularExpression(
+        pattern: #"([A-Za-z][A-Za-z0-9+.\-]*://)([^/\s:@]+):([^/\s@]+)@"#)
+    static let eosPattern = try! NSRegularExpression(pattern: #"/eos/user/[a-z]/([A-Za-z0-9_.\-]+)"#)
+    static let ipv4Pattern = try! NSRegularExpression(
+        pattern: #"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b"#)
+    static let tokenPattern = try! NSRegularExpression(
+        pattern: #"\b(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{32,}\b"#)
+
+    /// Whether `text` could hold anything `scrub` replaces: an `@` (e-mails, credentials), a `/`
+    /// (EOS paths), a dot between digits (IPs) or a run of 32 word characters (tokens).
+    static func mayHoldPersonalData(_ text: String) -> Bool { mayHoldPersonalData(bytes: text.utf8) }
+
+    static func mayHoldPersonalData(bytes: some Sequence<UInt8>) -> Bool {
+        var run = 0
+        var previousDigit = false
+        var dottedDigit = false
+        for byte in bytes {
+            if byte == UInt8(ascii: "@") || byte == UInt8(ascii: "/") { return true }
+            let isDigit = byte >= 48 && byte <= 57
+            if dottedDigit && isDigit { return true }
+            dottedDigit = previousDigit && byte == UInt8(ascii: ".")
+            previousDigit = isDigit
+            let word = isDigit || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 95 || byte == 45
+            run = word ? run + 1 : 0
+            if run >= 32 { return true }
+        }
+        return false
+    }
+
+    /// Teaches `scrub` the source's account names (three characters or more).
+    public func learnAccounts(_ names: some Sequence<String>) {
+        accounts.formUnion(names.filter { $0.count >= 3 })
+    }
+
+    /// Whether `scrub` could change this field: `mayHoldPersonalData`, or it has a word that is
+    /// a known account.
+    public func mayChange(bytes: UnsafeRawBufferPointer) -> Bool {
+        if Self.mayHoldPersonalData(bytes: bytes) { return true }
+        guard !accounts.isEmpty else { return false }
+        var start: Int?
+        for index in 0...bytes.count {
+            let byte = index < bytes.count ? bytes[index] : 0x20
+            let word =
+                (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 95
+                || byte == 45 || byte == 46 || byte >= 0x80
+            if word {
+                if start == nil { start = index }
+            } else if let first = start {
+                start = nil
+                var token = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[first..<index]), as: UTF8.self)
+                while token.hasSuffix(".") { token.removeLast() }
+                if accounts.contains(token) { return true }
+            }
+        }
+        return false
+    }
+
+    static let wordPattern = try! NSRegularExpression(
+        pattern: #"(?<![A-Za-z0-9_\-.])[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*(?![A-Za-z0-9_\-])"#)
+
+    /// Free text with every e-mail, credential, EOS user path, IP, token and known account name
+    /// replaced in place.
+    func scrub(_ text: String) -> String {
+        guard Self.mayHoldPersonalData(text) || !accounts.isEmpty else { return text }
+        var result = replace(Self.credentialPattern, in: text) { match, groups in
+            "\(groups[1])\(self.username(groups[2])):redacted@"
+        }
+        result = replace(Self.emailPattern, in: result) { match, _ in self.email(match) }
+        result = replace(Self.eosPattern, in: result) { _, groups in
+            let user = self.username(groups[1])
+            return "/eos/user/\(user.prefix(1))/\(user)"
+        }
+        result = replace(Self.ipv4Pattern, in: result) { match, _ in self.ip(match) }
+        result = replace(Self.tokenPattern, in: result) { match, _ in self.token(match) }
+        if !accounts.isEmpty {
+            result = replace(Self.wordPattern, in: result) { match, _ in
+                self.accounts.contains(match) ? self.username(match) : match
+            }
+        }
+        return result
+    }
+
+    private func replace(
+        _ pattern: NSRegularExpression, in text: String, _ make: (String, [String]) -> String
+    ) -> String {
+        let nsText = text as NSString
+        var output = ""
+        var last = 0
+        for match in pattern.matches(in: text, range: NSRange(location: 0, length: nsText.length)) {
+            output += nsText.substring(with: NSRange(location: last, length: match.range.location - last))
+            let groups = (0..<match.numberOfRanges).map { index -> String in
+                let range = match.range(at: index)
+                return range.location == NSNotFound ? "" : nsText.substring(with: range)
+            }
+            output += make(groups[0], groups)
+            last = match.range.location + match.range.length
+        }
+        output += nsText.substring(from: last)
+        return output
+    }
+
+    /// Applies a rule to one value; `nil` is SQL NULL.
+    public func apply(_ rule: ColumnRule, to value: String?) -> String? {
+        guard let value else { return nil }
+        let result: String?
+        switch rule {
+        case .keep: return value
+        case .null: result = nil
+        case .email: result = email(value)
+        case .username: result = username(value)
+        case .firstName: result = firstName(value)
+        case .lastName: result = lastName(value)
+        case .fullName: result = fullName(value)
+        case .ip: result = ip(value)
+        case .uuid: result = uuid(value)
+        case .hashPassword: result = unusablePassword(value)
+        case .text: result = scrub(value)
+        case .json(let paths): result = json(value, paths)
+        case .constant(let constant): result = constant
+        case .regex(let pattern, let replacement):
+            let expression = try! NSRegularExpression(pattern: pattern)
+            result = expression.stringByReplacingMatches(
+                in: value, range: NSRange(location: 0, length: (value as NSString).length), withTemplate: replacement)
+        }
+        if result != value { counts[rule.description, default: 0] += 1 }
+        return result
+    }
+
+    func json(_ text: String, _ paths: [String: ColumnRule]) -> String {
+        guard let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else {
+            return scrub(text)
+        }
+        let transformed = walk(parsed, path: "", paths)
+        guard
+            let data = try? JSONSerialization.data(
+                withJSONObject: transformed, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
+        else { return scrub(text) }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private func walk(_ value: Any, path: String, _ paths: [String: ColumnRule]) -> Any {
+        if let rule = paths[path], !(value is [String: Any]), !(value is [Any]) {
+            if let string = value as? String { return apply(rule, to: string) ?? NSNull() }
+            if value is NSNull { return value }
+            return apply(rule, to: "\(value)") ?? NSNull()
+        }
+        switch value {
+        case let object as [String: Any]:
+            var result: [String: Any] = [:]
+            for (key, child) in object { result[key] = walk(child, path: path.isEmpty ? key : "\(path).\(key)", paths) }
+            return result
+        case let array as [Any]:
+            return array.map { walk($0, path: path, paths) }
+        case let string as String:
+            return scrub(string)
+        default:
+            return value
+        }
+    }
+}
+
+/// PostgreSQL COPY text format fields: `\N` is NULL; backslash escapes for tab, newline and friends.
+enum CopyText {
+    static func decode(_ field: Substring) -> String? {
+        if field == "\\N" { return nil }
+        guard field.contains("\\") else { return String(field) }
+        var output = ""
+        var iterator = field.makeIterator()
+        while let char = iterator.next() {
+            guard char == "\\", let next = iterator.next() else {
+                output.append(char)
+                continue
+            }
+            switch next {
+            case "t": output.append("\t")
+            case "n": output.append("\n")
+            case "r": output.append("\r")
+            case "b": output.append("\u{8}")
+            case "f": output.append("\u{c}")
+            case "v": output.append("\u{b}")
+            default: output.append(next)
+            }
+        }
+        return output
+    }
+
+    static func encode(_ value: String?) -> String {
+        guard let value else { return "\\N" }
+        var output = ""
+        for char in value {
+            switch char {
+            case "\\": output += "\\\\"
+            case "\t": output += "\\t"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            default: output.append(char)
+            }
+        }
+        return output
+    }
+}
