@@ -354,10 +354,7 @@ public final class Orchestrator: Sendable {
                 emit(service.name, .upToDate)
                 return (current.Id, .unchanged)
             }
-            // A one-shot that finished successfully has done its work.
-            if current.status == .exited, !service.restarts,
-                try await engine.inspectContainer(current.Id).State.ExitCode == 0, service.healthcheck == nil
-            {
+            if try await completedEarlier(service, current) {
                 emit(service.name, .upToDate, "completed earlier")
                 return (current.Id, .unchanged)
             }
@@ -437,12 +434,7 @@ public final class Orchestrator: Sendable {
             }
             defer { resolved[reference] = found[service.name] }
             if let build = service.build {
-                var bases: [String] = []
-                for base in BuildDigest.baseImageReferences(build) {
-                    bases.append((try? await engine.imageIfPresent(base))??.Id ?? "absent:\(base)")
-                }
-                let inputs = BuildDigest.inputs(build, baseImages: bases)
-                let digest = BuildDigest.digest(of: inputs)
+                let (inputs, digest) = await buildInputs(build)
                 if !force, let image = try await engine.imageIfPresent(reference),
                     image.Config?.Labels?[ProjectLabel.buildDigest] == digest
                 {
@@ -488,6 +480,23 @@ public final class Orchestrator: Sendable {
             found[service.name] = image
         }
         return found
+    }
+
+    /// What a build would be made from now (its base images as they are on the engine), and
+    /// the digest of that: an image with this digest label is up to date.
+    func buildInputs(_ build: Build) async -> (inputs: [String], digest: String) {
+        var bases: [String] = []
+        for base in BuildDigest.baseImageReferences(build) {
+            bases.append((try? await engine.imageIfPresent(base))??.Id ?? "absent:\(base)")
+        }
+        let inputs = BuildDigest.inputs(build, baseImages: bases)
+        return (inputs, BuildDigest.digest(of: inputs))
+    }
+
+    /// A one-shot (no restart policy, no healthcheck) that exited 0 has done its work.
+    func completedEarlier(_ service: Service, _ current: ContainerSummary) async throws -> Bool {
+        guard current.status == .exited, !service.restarts, service.healthcheck == nil else { return false }
+        return try await engine.inspectContainer(current.Id).State.ExitCode == 0
     }
 
     func buildImage(

@@ -115,9 +115,7 @@ extension Orchestrator {
         if current.status == .running {
             return PlanStep(service: service.name, action: .keep, reasons: [])
         }
-        if current.status == .exited, !service.restarts, service.healthcheck == nil,
-            try await engine.inspectContainer(current.Id).State.ExitCode == 0
-        {
+        if try await completedEarlier(service, current) {
             return PlanStep(service: service.name, action: .keep, reasons: ["completed earlier"])
         }
         return PlanStep(service: service.name, action: .start, reasons: ["it is \(current.State)"])
@@ -136,12 +134,7 @@ extension Orchestrator {
             var plan = ImagePlan()
             if let build = service.build {
                 plan.isBuilt = true
-                var bases: [String] = []
-                for base in BuildDigest.baseImageReferences(build) {
-                    bases.append((try? await engine.imageIfPresent(base))??.Id ?? "absent:\(base)")
-                }
-                let inputs = BuildDigest.inputs(build, baseImages: bases)
-                let digest = BuildDigest.digest(of: inputs)
+                let (inputs, digest) = await buildInputs(build)
                 let present = try await engine.imageIfPresent(reference)
                 let builtFrom = present?.Config?.Labels?[ProjectLabel.buildDigest]
                 if force {
