@@ -85,55 +85,6 @@ import Testing
         }
     }
 
-    /// Where an `up` can be killed, as its `--json` progress shows it: the event that says
-    /// the step is under way.
-    struct KillPoint: Sendable, CustomStringConvertible {
-        var service: String
-        var status: String
-        var message: String? = nil
-        var description: String { "\(service) \(status)" + (message.map { " \($0)" } ?? "") }
-
-        func matches(_ event: [String: Any]) -> Bool {
-            event["service"] as? String == service && event["status"] as? String == status
-                && (message.map { (event["message"] as? String ?? "").contains($0) } ?? true)
-        }
-    }
-
-    /// Runs `up --json` and SIGKILLs devenv itself (no shell between) as soon as `point`'s
-    /// event is printed; whether it was seen before devenv ended on its own.
-    func killUp(_ project: DevenvProject, at point: KillPoint) async throws -> Bool {
-        let process = Process()
-        process.executableURL = devenvExecutable()
-        process.arguments = project.withProject(["up", "--json"])
-        process.currentDirectoryURL = URL(fileURLWithPath: project.directory)
-        var environment = ProcessInfo.processInfo.environment
-        for (key, value) in project.environment { environment[key] = value }
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let reader = output.fileHandleForReading
-        return await Task.detached {
-            var buffered = Data()
-            while true {
-                let chunk = reader.availableData
-                if chunk.isEmpty { return false }
-                buffered += chunk
-                while let newline = buffered.firstIndex(of: 10) {
-                    let line = buffered[buffered.startIndex..<newline]
-                    buffered = Data(buffered[buffered.index(after: newline)...])
-                    if let event = try? JSONSerialization.jsonObject(with: line) as? [String: Any], point.matches(event)
-                    {
-                        kill(process.processIdentifier, SIGKILL)
-                        process.waitUntilExit()
-                        return true
-                    }
-                }
-            }
-        }.value
-    }
-
     /// SIGKILL at each step of `up` — building, creating, starting (with a published port),
     /// provisioning, seeding, starting a dependent — and the next `up` succeeds at once: the
     /// same containers, none twice, every row seeded exactly once (issue #16).
@@ -143,17 +94,17 @@ import Testing
         files["compose.yaml"] = files["compose.yaml"]!.replacingOccurrences(
             of: "    image: postgres:15\n", with: "    image: postgres:15\n    ports: [\"127.0.0.1:\(port):5432\"]\n")
         let points = [
-            KillPoint(service: "app", status: "building"),
-            KillPoint(service: "db", status: "creating"),
-            KillPoint(service: "db", status: "starting"),
-            KillPoint(service: "db", status: "provisioning"),
-            KillPoint(service: "db", status: "provisioning", message: "seed items"),
-            KillPoint(service: "app", status: "starting"),
+            DevenvProject.KillPoint(service: "app", status: "building"),
+            DevenvProject.KillPoint(service: "db", status: "creating"),
+            DevenvProject.KillPoint(service: "db", status: "starting"),
+            DevenvProject.KillPoint(service: "db", status: "provisioning"),
+            DevenvProject.KillPoint(service: "db", status: "provisioning", message: "seed items"),
+            DevenvProject.KillPoint(service: "app", status: "starting"),
         ]
         try await DevenvProject(files: files).run { project in
             for point in points {
                 _ = try await project.devenv(["down", "--volumes", "--timeout", "1"])
-                #expect(try await killUp(project, at: point), "up ended before \(point)")
+                #expect(try await project.killUp(at: point), "up ended before \(point)")
                 _ = try await project.containers()  // records an issue on any duplicate
                 let next = try await project.devenv(["up"])
                 #expect(next.status == 0, "after a kill at \(point): \(next.stderr)")

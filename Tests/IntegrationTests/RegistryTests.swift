@@ -51,6 +51,25 @@ import Testing
         """
     }
 
+    /// SIGKILL while the image is being pulled: the next `up` pulls (or finds) it and
+    /// converges at once, one container (issue #16).
+    @Test func aKillWhilePullingConvergesOnTheNextUp() async throws {
+        let registry = try Registry.fromEnvironment()
+        let image = registry.image("killed-pull")
+        try await DevenvProject(files: ["compose.yaml": Self.stack(image)]).run { project in
+            await forget(image, project.fixture.client)
+            let logged = try dockerConfig(
+                project, #"{"auths":{"\#(registry.address)":{"auth":"\#(registry.basicAuth)"}}}"#)
+            let point = DevenvProject.KillPoint(service: "app", status: "pulling")
+            #expect(try await project.killUp(at: point, environment: ["DOCKER_CONFIG": logged]), "no pull seen")
+            let next = try await project.devenv(["up"], environment: ["DOCKER_CONFIG": logged])
+            #expect(next.status == 0, "\(next.stderr)")
+            #expect(Set(try await project.containers().keys) == ["app"])
+            _ = try await project.devenv(["down"])
+            await forget(image, project.fixture.client)
+        }
+    }
+
     @Test func aPullWithTheLoginFromAuthsAndARefusalWithout() async throws {
         let registry = try Registry.fromEnvironment()
         let image = registry.image("auths")
