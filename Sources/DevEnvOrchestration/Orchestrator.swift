@@ -201,9 +201,6 @@ public final class Orchestrator: Sendable {
             for (_, container) in orphans { try await removeContainer(container) }
         }
 
-        try? store.saveProject(
-            ProjectRecord(name: stack.name, workingDirectory: stack.workingDirectory, files: stack.files))
-
         let outcomes = ConvergeOutcomes()
         let waits = ReadinessWaits()
         var tasks: [String: Task<String, any Error>] = [:]

@@ -1,30 +1,7 @@
 import Foundation
 import Synchronization
 
-/// A project devenv has brought up.
-public struct ProjectRecord: Sendable, Equatable {
-    public var name: String
-    public var workingDirectory: String
-    public var files: [String]
-    public var createdAt: Date
-    public var updatedAt: Date
-    /// Set for ephemeral projects (`devenv test`, `up --ephemeral`).
-    public var expiresAt: Date?
-
-    public init(
-        name: String, workingDirectory: String, files: [String], createdAt: Date = Date(), updatedAt: Date = Date(),
-        expiresAt: Date? = nil
-    ) {
-        self.name = name
-        self.workingDirectory = workingDirectory
-        self.files = files
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
-        self.expiresAt = expiresAt
-    }
-}
-
-/// devenv's own state: projects and their generated secrets, in one SQLite file
+/// devenv's own state: generated secrets, provisioning records and build inputs, in one SQLite file
 /// (`$XDG_STATE_HOME/devenv/state.db`), mode 0600 in a 0700 directory. WAL and a busy
 /// timeout let two `devenv` processes use it at once.
 public final class StateStore: Sendable {
@@ -72,6 +49,8 @@ public final class StateStore: Sendable {
             at REAL NOT NULL
         );
         """,
+        // 5: projects were written on every up and never read: gone
+        "DROP TABLE projects;",
     ]
 
     public static var schemaVersion: Int { migrations.count }
@@ -226,62 +205,12 @@ public final class StateStore: Sendable {
 
     // MARK: projects
 
-    /// Creates the project or updates its directory, files and expiry; `createdAt` is kept.
-    public func saveProject(_ project: ProjectRecord) throws {
-        let files = String(decoding: try JSONEncoder().encode(project.files), as: UTF8.self)
-        _ = try database.withLock { db in
-            try db.query(
-                """
-                INSERT INTO projects (name, working_dir, files, created_at, updated_at, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(name) DO UPDATE SET working_dir = excluded.working_dir, files = excluded.files,
-                    updated_at = excluded.updated_at, expires_at = excluded.expires_at
-                """,
-                [
-                    .text(project.name), .text(project.workingDirectory), .text(files),
-                    .real(project.createdAt.timeIntervalSince1970), .real(project.updatedAt.timeIntervalSince1970),
-                    project.expiresAt.map { .real($0.timeIntervalSince1970) } ?? .null,
-                ])
-        }
-    }
-
-    public func project(named name: String) throws -> ProjectRecord? {
-        try projects(where: "WHERE name = ?", [.text(name)]).first
-    }
-
-    public func allProjects() throws -> [ProjectRecord] {
-        try projects(where: "ORDER BY name", [])
-    }
-
-    private func projects(where clause: String, _ parameters: [SQLiteValue]) throws -> [ProjectRecord] {
-        let rows = try database.withLock {
-            try $0.query(
-                "SELECT name, working_dir, files, created_at, updated_at, expires_at FROM projects \(clause)",
-                parameters)
-        }
-        return rows.map { row in
-            func date(_ value: SQLiteValue) -> Date? {
-                switch value {
-                case .real(let seconds): Date(timeIntervalSince1970: seconds)
-                case .integer(let seconds): Date(timeIntervalSince1970: Double(seconds))
-                default: nil
-                }
-            }
-            let files = row[2].text.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
-            return ProjectRecord(
-                name: row[0].text ?? "", workingDirectory: row[1].text ?? "", files: files,
-                createdAt: date(row[3]) ?? Date(timeIntervalSince1970: 0),
-                updatedAt: date(row[4]) ?? Date(timeIntervalSince1970: 0), expiresAt: date(row[5]))
-        }
-    }
-
-    /// Forgets a project and its secrets (`down --volumes`).
+    /// Forgets a project's secrets and provisioning records (`down --volumes`).
     public func deleteProject(named name: String) throws {
         try database.withLock { db in
             try db.transaction {
                 try db.query("DELETE FROM secrets WHERE project = ?", [.text(name)])
                 try db.query("DELETE FROM provision_marks WHERE project = ?", [.text(name)])
-                try db.query("DELETE FROM projects WHERE name = ?", [.text(name)])
             }
         }
     }

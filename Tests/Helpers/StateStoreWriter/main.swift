@@ -1,6 +1,6 @@
 // Test helper: one of two processes writing the same state store at once.
 // usage: statestore-writer PATH WRITER COUNT
-// Writes COUNT secrets and project updates, asks for one shared secret, prints its value.
+// Writes COUNT new secrets and COUNT updates of one, asks for one shared secret, prints its value.
 import Foundation
 import StateStore
 
@@ -15,8 +15,7 @@ do {
     var shared = ""
     for index in 0..<count {
         _ = try store.secret(project: "race", key: "\(writer)-\(index)") { StateStore.generateSecret() }
-        try store.saveProject(
-            ProjectRecord(name: "race-\(writer)", workingDirectory: "/w/\(index)", files: ["compose.yaml"]))
+        try store.setSecret(project: "race-\(writer)", key: "index", value: "\(index)")
         if index == count / 2 {
             shared = try store.secret(project: "race", key: "shared") { "from-\(writer)" }
         }
