@@ -210,6 +210,7 @@ public final class Orchestrator: Sendable {
             }
             let plan = plans[service.name]!
             let current = existing[service.name]
+            let image = images[service.name]
             tasks[service.name] = Task {
                 for (dependency, task) in dependencies {
                     let id: String
@@ -228,7 +229,7 @@ public final class Orchestrator: Sendable {
                     }
                 }
                 let (id, change) = try await self.converge(
-                    service, plan: plan.attached(to: networkIDs), current: current)
+                    service, plan: plan.attached(to: networkIDs), image: image, current: current)
                 await outcomes.record(service.name, change)
                 return id
             }
@@ -344,27 +345,29 @@ public final class Orchestrator: Sendable {
     }
 
     /// Makes the service's container match the plan and run; returns its ID.
-    func converge(_ service: Service, plan: ContainerPlan, current: ContainerSummary?) async throws -> (String, Change)
-    {
-        if let current, current.Labels?[ProjectLabel.configHash] == plan.configHash {
-            if current.status == .running {
-                emit(service.name, .upToDate)
-                return (current.Id, .unchanged)
-            }
-            if try await completedEarlier(service, current) {
-                emit(service.name, .upToDate, "completed earlier")
-                return (current.Id, .unchanged)
-            }
+    /// Applies the planner's step for the service (`step`, the same decision `devenv plan`
+    /// shows): keeps, starts, or (re)creates its container; returns its ID.
+    func converge(
+        _ service: Service, plan: ContainerPlan, image: ImageInspect?, current: ContainerSummary?
+    ) async throws -> (String, Change) {
+        // The image is in place by now (built or pulled): the step is about the container.
+        let step = try await self.step(service, plan: plan, image: ImagePlan(image: image), current: current)
+        switch (step.action, current) {
+        case (.keep, let current?):
+            emit(service.name, .upToDate, step.reasons.first)
+            return (current.Id, .unchanged)
+        case (.start, let current?):
             emit(service.name, .starting)
             try await engine.startContainer(current.Id)
             emit(service.name, .started)
             return (current.Id, .started)
+        default:
+            break
         }
         let change: Change
         if let current {
             // The same reasons `plan` gives: what changed, by name.
-            let reasons = plan.parts.changes(from: ConfigParts.of(current.Labels))
-            emit(service.name, .recreating, reasons.isEmpty ? nil : reasons.joined(separator: "; "))
+            emit(service.name, .recreating, step.reasons.isEmpty ? nil : step.reasons.joined(separator: "; "))
             try await removeContainer(current, timeout: service.stopGracePeriod)
             change = .recreated
         } else {
