@@ -19,49 +19,13 @@ struct Exec: AsyncParsableCommand {
     @Argument(parsing: .postTerminator, help: "The command, after --.") var command: [String] = []
 
     func run() async throws {
-        let arguments = command
-        guard !arguments.isEmpty else {
-            throw CLIError(message: "no command given: devenv exec \(service) -- CMD…", exitCode: 2)
-        }
         let stack = try project.projectOnly()
         let engine = try await connectEngine()
-        let container = try await engine.listContainers(
-            all: false, labels: [ProjectLabel.project: stack.name, ProjectLabel.service: service]
-        ).first
-        guard let container else {
-            throw CLIError(
-                message: "service '\(service)' of \(stack.name) is not running; start it with 'devenv up \(service)'")
-        }
-        var attached = ExecConfig(cmd: arguments, env: env.isEmpty ? nil : env, workingDir: workdir, user: user)
-        attached.AttachStdin = true
-        let config = attached
-        let exitCode = try await runInterruptibly { () -> Int in
-            let id = try await engine.createExec(container: container.Id, config: config)
-            let connection = try await engine.startExecAttached(id)
-            // Our stdin to the process until EOF, on a thread of its own (reads block).
-            Thread.detachNewThread {
-                let input = FileHandle.standardInput
-                while true {
-                    let chunk = input.availableData
-                    if chunk.isEmpty || (try? connection.write(chunk)) == nil { break }
-                }
-                connection.closeInput()
-            }
-            try await offCooperativePool {
-                var demuxer = MultiplexedStreamDemuxer()
-                while let chunk = try connection.readChunk() {
-                    for frame in try demuxer.feed(chunk) {
-                        (frame.stream == .stderr ? FileHandle.standardError : FileHandle.standardOutput).write(
-                            frame.payload)
-                    }
-                }
-            }
-            var inspect = try await engine.inspectExec(id)
-            while inspect.Running {
-                try await Task.sleep(for: .milliseconds(20))
-                inspect = try await engine.inspectExec(id)
-            }
-            return inspect.ExitCode ?? 1
+        let (command, service, env, workdir, user) = (command, service, env, workdir, user)
+        let exitCode = try await runInterruptibly {
+            try await ExecSession.run(
+                command, in: service, of: stack, engine: engine, environment: env, workingDirectory: workdir, user: user
+            )
         }
         if exitCode != 0 { throw CommandFailure(exitCode: Int32(truncatingIfNeeded: exitCode)) }
     }

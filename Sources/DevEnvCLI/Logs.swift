@@ -37,16 +37,11 @@ struct Logs: AsyncParsableCommand {
                     if color { prefix = "\u{1B}[\(31 + index % 6)m\(prefix)\u{1B}[0m" }
                     group.addTask {
                         let tty = try await engine.inspectContainer(container.Id).Config?.Tty ?? false
-                        var pending: [ContainerStream: String] = [:]
+                        var lines = LogLines()
                         for try await frame in try await engine.logs(container.Id, options: options, tty: tty) {
-                            var text = (pending[frame.stream] ?? "") + frame.text
-                            while let newline = text.firstIndex(of: "\n") {
-                                writer.write(prefix + text[..<newline], to: frame.stream)
-                                text = String(text[text.index(after: newline)...])
-                            }
-                            pending[frame.stream] = text
+                            for (stream, line) in lines.feed(frame) { writer.write(prefix + line, to: stream) }
                         }
-                        for (stream, rest) in pending where !rest.isEmpty { writer.write(prefix + rest, to: stream) }
+                        for (stream, rest) in lines.finish() { writer.write(prefix + rest, to: stream) }
                     }
                 }
                 try await group.waitForAll()
