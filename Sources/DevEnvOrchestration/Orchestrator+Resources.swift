@@ -1,0 +1,107 @@
+import Crypto
+import DevEnvModel
+import DevEnvProvisioning
+import DevEnvRuntime
+import DevEnvSamples
+import DockerEngine
+import Foundation
+import Platform
+import Postgres
+import StateStore
+
+// Published ports, networks and volumes.
+extension Orchestrator {
+    /// Refuses to start anything when a published port is taken by someone else.
+    func checkPorts(_ services: [Service], plans: [String: ContainerPlan], existing: [String: ContainerSummary]) throws
+    {
+        var problems: [String] = []
+        var claimed: [String: String] = [:]
+        for service in services {
+            let current = existing[service.name]
+            let keeps =
+                current?.status == .running
+                && current?.Labels?[ProjectLabel.configHash] == plans[service.name]?.configHash
+            for port in service.ports {
+                guard let published = port.published else { continue }
+                let key = "\(port.hostIP):\(published)/\(port.protocol)"
+                if let other = claimed[key] {
+                    problems.append(
+                        "port \(published) on \(port.hostIP) is published by both '\(other)' and '\(service.name)'")
+                    continue
+                }
+                claimed[key] = service.name
+                // Held by this project's own container for this service: fine, it stays or is replaced.
+                if current?.Ports?.contains(where: { $0.PublicPort == published }) == true { continue }
+                if keeps { continue }
+                // A remote engine's ports are on its host, not this one: the engine says if taken.
+                if !endpoints.isRemote
+                    && !PortCheck.isFree(hostIP: port.hostIP, port: published, protocol: port.protocol)
+                {
+                    let holder =
+                        existing.values.first { $0.Ports?.contains { $0.PublicPort == published } == true }
+                        .map { "container \($0.Names.first?.dropFirst() ?? "")" }
+                        ?? PortCheck.holder(ofTCPPort: published).map { "process \($0)" }
+                    problems.append(
+                        "port \(published) on \(port.hostIP) for service '\(service.name)' is already in use"
+                            + (holder.map { " by \($0)" } ?? "") + "; stop it or change the published port")
+                }
+            }
+        }
+        if !problems.isEmpty { throw DevEnvError(problems.joined(separator: "\n")) }
+    }
+
+    /// Creates what is missing; returns each network's engine ID by engine name.
+    func ensureNetworksAndVolumes(_ services: [Service]) async throws -> [String: String] {
+        let usedNetworks = Set(services.flatMap { $0.networks.keys })
+        var networkIDs: [String: String] = [:]
+        var existingNetworks = try await engine.listNetworks(labels: projectFilter)
+        for network in stack.networks where usedNetworks.contains(network.name) {
+            if network.external {
+                do {
+                    networkIDs[network.engineName] = try await engine.inspectNetwork(network.engineName).Id
+                } catch let error as DockerEngineError where error.isNotFound {
+                    throw DevEnvError("external network \(network.engineName) does not exist; create it first")
+                }
+                continue
+            }
+            if !existingNetworks.contains(where: { $0.Name == network.engineName }) {
+                var spec = NetworkCreate(
+                    name: network.engineName, driver: network.driver ?? "bridge",
+                    labels: [
+                        ProjectLabel.project: stack.name, ProjectLabel.network: network.name,
+                        ProjectLabel.managed: "true",
+                    ].merging(ephemeral?.labels(project: stack.name) ?? [:]) { $1 })
+                spec.Attachable = true
+                _ = try await engine.createNetwork(spec)
+                emit(nil, .created, "network \(network.engineName)")
+                existingNetworks = try await engine.listNetworks(labels: projectFilter)
+            }
+            // The engine allows two networks of one name (a killed up's create can land after the
+            // next up listed). Keep the lowest ID, which every concurrent up agrees on; drop the rest.
+            let same = existingNetworks.filter { $0.Name == network.engineName }.sorted { $0.Id < $1.Id }
+            networkIDs[network.engineName] = same.first?.Id
+            for duplicate in same.dropFirst() { try? await engine.removeNetwork(duplicate.Id) }
+        }
+        let usedVolumes = Set(services.flatMap { $0.volumes.compactMap { $0.type == .volume ? $0.source : nil } })
+        let existingVolumes = Set(try await engine.listVolumes(labels: projectFilter).map(\.Name))
+        for volume in stack.volumes where usedVolumes.contains(volume.name) {
+            if volume.external {
+                do {
+                    _ = try await engine.inspectVolume(volume.engineName)
+                } catch let error as DockerEngineError where error.isNotFound {
+                    throw DevEnvError("external volume \(volume.engineName) does not exist; create it first")
+                }
+                continue
+            }
+            guard !existingVolumes.contains(volume.engineName) else { continue }
+            var labels = volume.labels
+            labels[ProjectLabel.project] = stack.name
+            labels[ProjectLabel.volume] = volume.name
+            labels[ProjectLabel.managed] = "true"
+            labels.merge(ephemeral?.labels(project: stack.name) ?? [:]) { $1 }
+            _ = try await engine.createVolume(VolumeCreate(name: volume.engineName, labels: labels))
+            emit(nil, .created, "volume \(volume.engineName)")
+        }
+        return networkIDs
+    }
+}
