@@ -174,17 +174,8 @@ public final class Orchestrator: Sendable {
         var initCache: [String: PostgresInitCache.Request] = [:]
         let cacheClusters = PostgresInitCache.enabled
         for service in services {
-            let environment: [String: String]
-            do {
-                environment = try resolver.environment(of: service)
-            } catch let error as StateStoreError {
-                throw error
-            } catch {
-                throw DevEnvError("\(error)", exitCode: 2)
-            }
-            plans[service.name] = ContainerPlan.make(
-                service: service, stack: stack, environment: environment, imageID: images[service.name]?.Id ?? "",
-                extraLabels: ephemeral?.labels(project: stack.name) ?? [:])
+            let (plan, environment) = try containerPlan(service, resolver: resolver, imageID: images[service.name]?.Id)
+            plans[service.name] = plan
             if cacheClusters, let image = images[service.name],
                 existing[service.name]?.Labels?[ProjectLabel.configHash] != plans[service.name]?.configHash
             {
@@ -297,6 +288,27 @@ public final class Orchestrator: Sendable {
     }
 
     enum Change: Sendable { case created, recreated, started, unchanged }
+
+    /// The service's container as the file describes it now, and its environment; a bad
+    /// `{{ }}` reference is the file's fault (exit 2), a state store that fails is not.
+    func containerPlan(
+        _ service: Service, resolver: TemplateResolver, imageID: String?
+    ) throws -> (
+        ContainerPlan, [String: String]
+    ) {
+        let environment: [String: String]
+        do {
+            environment = try resolver.environment(of: service)
+        } catch let error as StateStoreError {
+            throw error
+        } catch {
+            throw DevEnvError("\(error)", exitCode: 2)
+        }
+        let plan = ContainerPlan.make(
+            service: service, stack: stack, environment: environment, imageID: imageID ?? "",
+            extraLabels: ephemeral?.labels(project: stack.name) ?? [:])
+        return (plan, environment)
+    }
 
     /// PostgreSQL containers about to be created (`requests`, by service) start from a cached
     /// initialized cluster when one exists for their image and settings; returns the requests

@@ -53,18 +53,8 @@ extension Orchestrator {
 
         var steps: [PlanStep] = []
         for service in services {
-            let environment: [String: String]
-            do {
-                environment = try resolver.environment(of: service)
-            } catch let error as StateStoreError {
-                throw error
-            } catch {
-                throw DevEnvError("\(error)", exitCode: 2)
-            }
             let image = images[service.name] ?? ImagePlan()
-            let plan = ContainerPlan.make(
-                service: service, stack: stack, environment: environment, imageID: image.image?.Id ?? "",
-                extraLabels: ephemeral?.labels(project: stack.name) ?? [:])
+            let (plan, _) = try containerPlan(service, resolver: resolver, imageID: image.image?.Id)
             var step = try await self.step(service, plan: plan, image: image, current: existing[service.name])
             for network in service.networks.keys.sorted() {
                 if let name = networks[network], announced.insert("network \(name)").inserted {

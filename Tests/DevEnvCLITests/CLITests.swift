@@ -5,12 +5,7 @@ import Testing
 
 @testable import DevEnvCLI
 @testable import DevEnvCore
-@testable import DevEnvModel
 @testable import DevEnvOrchestration
-@testable import DevEnvProvisioning
-@testable import DevEnvRender
-@testable import DevEnvRuntime
-@testable import DevEnvSamples
 @testable import DockerEngine
 
 /// The built `devenv` binary, run as a user would.

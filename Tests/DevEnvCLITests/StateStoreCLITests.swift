@@ -3,12 +3,6 @@ import TestSupport
 import Testing
 
 @testable import DevEnvCore
-@testable import DevEnvModel
-@testable import DevEnvOrchestration
-@testable import DevEnvProvisioning
-@testable import DevEnvRender
-@testable import DevEnvRuntime
-@testable import DevEnvSamples
 
 /// `env`, `secrets show` and the other commands that only read state, with one state
 /// directory across calls (issue #16).

@@ -4,10 +4,6 @@ import Testing
 @testable import DevEnvCore
 @testable import DevEnvModel
 @testable import DevEnvOrchestration
-@testable import DevEnvProvisioning
-@testable import DevEnvRender
-@testable import DevEnvRuntime
-@testable import DevEnvSamples
 
 /// What makes `up` rebuild an image: its context, and the base images its Dockerfile names.
 struct BuildDigestTests {

@@ -3,12 +3,6 @@ import Platform
 import Testing
 
 @testable import DevEnvCore
-@testable import DevEnvModel
-@testable import DevEnvOrchestration
-@testable import DevEnvProvisioning
-@testable import DevEnvRender
-@testable import DevEnvRuntime
-@testable import DevEnvSamples
 
 /// The live process that keeps an expired ephemeral project from being collected.
 struct HolderTests {

@@ -3,12 +3,7 @@ import Foundation
 import Testing
 
 @testable import DevEnvCore
-@testable import DevEnvModel
 @testable import DevEnvOrchestration
-@testable import DevEnvProvisioning
-@testable import DevEnvRender
-@testable import DevEnvRuntime
-@testable import DevEnvSamples
 
 /// Where devenv connects from this machine, and where it asks the engine to publish.
 @Suite struct HostEndpointsTests {

@@ -5,12 +5,7 @@ import TestSupport
 import Testing
 
 @testable import DevEnvCore
-@testable import DevEnvModel
 @testable import DevEnvOrchestration
-@testable import DevEnvProvisioning
-@testable import DevEnvRender
-@testable import DevEnvRuntime
-@testable import DevEnvSamples
 
 /// The planner and `up` against an engine in memory: every action and reason, the states a
 /// killed run leaves, profiles, orphans, services sharing an image (issue #16). No dockerd.

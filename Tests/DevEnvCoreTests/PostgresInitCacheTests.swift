@@ -5,10 +5,6 @@ import Testing
 @testable import DevEnvCore
 @testable import DevEnvModel
 @testable import DevEnvOrchestration
-@testable import DevEnvProvisioning
-@testable import DevEnvRender
-@testable import DevEnvRuntime
-@testable import DevEnvSamples
 
 /// Which PostgreSQL containers may start from a cached initialized cluster, and what the cache
 /// image is made of.

@@ -1,12 +1,6 @@
 import Testing
 
 @testable import DevEnvCore
-@testable import DevEnvModel
-@testable import DevEnvOrchestration
-@testable import DevEnvProvisioning
-@testable import DevEnvRender
-@testable import DevEnvRuntime
-@testable import DevEnvSamples
 
 @Suite struct SecretRuleTests {
     @Test(arguments: [

@@ -4,11 +4,6 @@ import Testing
 
 @testable import DevEnvCore
 @testable import DevEnvModel
-@testable import DevEnvOrchestration
-@testable import DevEnvProvisioning
-@testable import DevEnvRender
-@testable import DevEnvRuntime
-@testable import DevEnvSamples
 
 /// A temporary project directory with the given files.
 struct ProjectDirectory {

@@ -3,12 +3,7 @@ import StateStore
 import Testing
 
 @testable import DevEnvCore
-@testable import DevEnvModel
-@testable import DevEnvOrchestration
 @testable import DevEnvProvisioning
-@testable import DevEnvRender
-@testable import DevEnvRuntime
-@testable import DevEnvSamples
 
 /// Secrets of managed servers are kept per server, apart from the local stack's; migrations
 /// are pointed at the server.

@@ -2,12 +2,6 @@ import Foundation
 import Testing
 
 @testable import DevEnvCore
-@testable import DevEnvModel
-@testable import DevEnvOrchestration
-@testable import DevEnvProvisioning
-@testable import DevEnvRender
-@testable import DevEnvRuntime
-@testable import DevEnvSamples
 
 /// `config`, `render` and `import` print YAML with `YAMLWriter`: every string reads back as
 /// the same string, and the time grows with the output, not its square.

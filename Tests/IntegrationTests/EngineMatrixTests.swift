@@ -6,12 +6,7 @@ import TestSupport
 import Testing
 
 @testable import DevEnvCore
-@testable import DevEnvModel
-@testable import DevEnvOrchestration
-@testable import DevEnvProvisioning
-@testable import DevEnvRender
 @testable import DevEnvRuntime
-@testable import DevEnvSamples
 
 /// The engine-facing core on every engine `make test` provides: the machine's rootful dockerd,
 /// rootless Podman (as a non-root user), a remote dockerd reached over TLS on another address

@@ -3,12 +3,7 @@ import TestSupport
 import Testing
 
 @testable import DevEnvCore
-@testable import DevEnvModel
-@testable import DevEnvOrchestration
-@testable import DevEnvProvisioning
-@testable import DevEnvRender
 @testable import DevEnvRuntime
-@testable import DevEnvSamples
 
 /// What a hostile compose file can make `up` do: a Redis password configures nothing but
 /// itself, a failing service's log tail shows no secret, risky mounts are named once.

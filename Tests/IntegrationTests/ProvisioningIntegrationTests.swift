@@ -5,12 +5,7 @@ import TestSupport
 import Testing
 
 @testable import DevEnvCore
-@testable import DevEnvModel
-@testable import DevEnvOrchestration
-@testable import DevEnvProvisioning
-@testable import DevEnvRender
 @testable import DevEnvRuntime
-@testable import DevEnvSamples
 
 /// `x-devenv` provisioning inside containers: the DIALS stack's PostgreSQL roles and
 /// databases, its password-protected Redis broker and its Django backend.
