@@ -89,7 +89,7 @@ release:
 
 ## image: the devenv image, $(IMAGE): the release binary on debian:bookworm-slim, for CI jobs that
 ##   should not build Swift (rebuilt when the binary or the recipe changed)
-IMAGE ?= devenv:$(shell sed -n 's/.*current = "\(.*\)"/\1/p' Sources/DevEnvCore/Doctor.swift)
+IMAGE ?= devenv:$(shell sed -n 's/.*static let current = "\(.*\)"/\1/p' Sources/*/Doctor.swift)
 image: release images
 	@context=$$(mktemp -d /tmp/devenv-image.XXXXXX); \
 	  cp .build-static/release/devenv compose/images/devenv/Dockerfile "$$context/"; \
