@@ -118,6 +118,51 @@ import Testing
         }
     }
 
+    /// SIGKILL while the app's migrations run (`x-devenv.django` with a `manage` stand-in that
+    /// applies one slow, idempotent migration, as Django's are): the next `up` runs them again
+    /// and succeeds, the migration applied once.
+    @Test func sigkillWhileMigratingConvergesOnTheNextUp() async throws {
+        let files = [
+            "compose.yaml": """
+            services:
+              db:
+                image: postgres:15
+                environment: { POSTGRES_PASSWORD: pw, POSTGRES_DB: app }
+                healthcheck: { test: ["CMD", "pg_isready", "-U", "postgres", "-d", "app"], interval: 1s, retries: 60 }
+              app:
+                build: ./app
+                command: ["sleep", "infinity"]
+                init: true
+                environment: { PGPASSWORD: pw }
+                depends_on: { db: { condition: service_healthy } }
+                x-devenv: { django: { migrate: true, manage: ["sh", "/manage.sh"] } }
+            """,
+            "app/Dockerfile": "FROM postgres:15\nCOPY manage.sh /manage.sh\n",
+            "app/manage.sh": """
+            #!/bin/sh
+            # manage.py stand-in: "migrate" applies one slow migration, once, as Django's would
+            # (the killed run's exec goes on in the container: the lock keeps the two apart).
+            [ "$1" = migrate ] || exit 0
+            sleep 3
+            psql -h db -U postgres -d app -v ON_ERROR_STOP=1 -c \\
+              "SELECT pg_advisory_xact_lock(1); CREATE TABLE IF NOT EXISTS migrated (id int PRIMARY KEY);
+               INSERT INTO migrated VALUES (1) ON CONFLICT DO NOTHING"
+
+            """,
+        ]
+        try await DevenvProject(files: files).run { project in
+            let point = DevenvProject.KillPoint(service: "app", status: "provisioning", message: "migrate")
+            #expect(try await project.killUp(at: point), "up ended before \(point)")
+            let next = try await project.devenv(["up"])
+            #expect(next.status == 0, "\(next.stderr)")
+            #expect(Set(try await project.containers().keys) == ["app", "db"])
+            let check = try await project.devenv([
+                "exec", "db", "--", "psql", "-U", "postgres", "-d", "app", "-tAc", "SELECT count(*) FROM migrated",
+            ])
+            #expect(check.stdout == "1\n", "\(check.stderr)")
+        }
+    }
+
     @Test func twoUpsOfOneProjectSerializeAndOtherProjectsDoNot() async throws {
         let slow = """
             services:
