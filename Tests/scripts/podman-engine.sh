@@ -49,6 +49,27 @@ use_overlay() {
   as_user podman unshare rm -rf "$probe" 2>/dev/null; rm -rf "$probe"
 }
 
+serve() {
+  as_user mkdir -p "$(run_dir)/podman"
+  # setsid: the service outlives this script (and a make target's process group).
+  as_user setsid podman system service --time=0 "$(host)" >/tmp/devenv-podman-service.log 2>&1 </dev/null &
+  for _ in $(seq 1 30); do answers && break; sleep 0.5; done
+  answers || { tail -n 20 /tmp/devenv-podman-service.log >&2; say "podman system service did not answer"; exit 1; }
+}
+
+# Whether the service can start a container through its API (a service that answers _ping can
+# still fail every start with "exit status 1" once its rootless state went bad).
+starts() {
+  local api="http://d/v1.41" id ok=1
+  id=$(curl -fsS --max-time 30 --unix-socket "$(sock)" -H 'Content-Type: application/json' \
+    -d '{"Image":"debian:bookworm-slim","Cmd":["true"]}' "$api/containers/create" 2>/dev/null \
+    | sed -n 's/.*"Id":"\([0-9a-f]*\)".*/\1/p') || true
+  [ -n "$id" ] || return 1
+  curl -fsS --max-time 30 --unix-socket "$(sock)" -X POST "$api/containers/$id/start" >/dev/null 2>&1 && ok=0
+  curl -fsS --max-time 30 --unix-socket "$(sock)" -X DELETE "$api/containers/$id?force=1" >/dev/null 2>&1 || true
+  return $ok
+}
+
 start() {
   install_packages
   id "$user" >/dev/null 2>&1 || useradd -m -s /bin/bash "$user"   # useradd adds /etc/subuid, /etc/subgid
@@ -58,13 +79,7 @@ start() {
   chmod 666 /dev/net/tun
   install -d -m 700 -o "$user" -g "$user" "$(run_dir)"
   use_overlay
-  if ! answers; then
-    as_user mkdir -p "$(run_dir)/podman"
-    # setsid: the service outlives this script (and a make target's process group).
-    as_user setsid podman system service --time=0 "$(host)" >/tmp/devenv-podman-service.log 2>&1 </dev/null &
-    for _ in $(seq 1 30); do answers && break; sleep 0.5; done
-    answers || { tail -n 20 /tmp/devenv-podman-service.log >&2; say "podman system service did not answer"; exit 1; }
-  fi
+  answers || serve
   # The offline images, moved in from the rootful engine when missing or changed there.
   local tmp
   tmp=$(mktemp -d /tmp/devenv-podman-images.XXXXXX)
@@ -87,6 +102,13 @@ start() {
     rm -f "$tmp/image.tar"
   done
   rm -rf "$tmp"
+  if ! starts; then
+    say "the service answers but cannot start a container: restarting it"
+    pkill -u "$user" -f "podman system service" || true
+    sleep 1
+    serve
+    starts || { tail -n 20 /tmp/devenv-podman-service.log >&2; say "podman cannot start a container"; exit 1; }
+  fi
   host
 }
 
