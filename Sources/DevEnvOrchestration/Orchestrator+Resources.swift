@@ -12,8 +12,9 @@ import StateStore
 // Published ports, networks and volumes.
 extension Orchestrator {
     /// Refuses to start anything when a published port is taken by someone else.
-    func checkPorts(_ services: [Service], plans: [String: ContainerPlan], existing: [String: ContainerSummary]) throws
-    {
+    func checkPorts(
+        _ services: [Service], plans: [String: ContainerPlan], existing: [String: ContainerSummary]
+    ) async throws {
         var problems: [String] = []
         var claimed: [String: String] = [:]
         for service in services {
@@ -35,7 +36,8 @@ extension Orchestrator {
                 if keeps { continue }
                 // A remote engine's ports are on its host, not this one: the engine says if taken.
                 if !endpoints.isRemote
-                    && !PortCheck.isFree(hostIP: port.hostIP, port: published, protocol: port.protocol)
+                    && !PortCheck.isFree(hostIP: port.hostIP, port: published, protocol: port.protocol),
+                    await !ownContainerClaims(published)
                 {
                     let holder =
                         existing.values.first { $0.Ports?.contains { $0.PublicPort == published } == true }
@@ -48,6 +50,18 @@ extension Orchestrator {
             }
         }
         if !problems.isEmpty { throw DevEnvError(problems.joined(separator: "\n")) }
+    }
+
+    /// Whether a container of this project that is not running claims `port`: one whose start a
+    /// killed `up` left in progress holds the port (dockerd's proxy is up) while the engine
+    /// still lists it as created, without ports. This `up` starts or replaces it.
+    func ownContainerClaims(_ port: Int) async -> Bool {
+        guard let containers = try? await engine.listContainers(all: true, labels: projectFilter) else { return false }
+        for container in containers where container.status != .running {
+            let bindings = (try? await engine.inspectContainer(container.Id))?.HostConfig?.PortBindings ?? [:]
+            if bindings.values.contains(where: { $0.contains { $0.HostPort == String(port) } }) { return true }
+        }
+        return false
     }
 
     /// Creates what is missing; returns each network's engine ID by engine name.

@@ -184,7 +184,7 @@ public final class Orchestrator: Sendable {
             }
         }
         summary.initCacheRequests = await useInitializedClusters(initCache, plans: &plans)
-        try checkPorts(services, plans: plans, existing: existing)
+        try await checkPorts(services, plans: plans, existing: existing)
         let networkIDs = try await ensureNetworksAndVolumes(services)
 
         for container in duplicates { try? await engine.removeContainer(container.Id, force: true, volumes: true) }

@@ -96,6 +96,12 @@ import Testing
         let points = [
             DevenvProject.KillPoint(service: "app", status: "building"),
             DevenvProject.KillPoint(service: "db", status: "creating"),
+            // Five times: the start is still in progress on the engine, its proxy holding the
+            // port while the container is listed as created, in about a third of such kills.
+            DevenvProject.KillPoint(service: "db", status: "starting"),
+            DevenvProject.KillPoint(service: "db", status: "starting"),
+            DevenvProject.KillPoint(service: "db", status: "starting"),
+            DevenvProject.KillPoint(service: "db", status: "starting"),
             DevenvProject.KillPoint(service: "db", status: "starting"),
             DevenvProject.KillPoint(service: "db", status: "provisioning"),
             DevenvProject.KillPoint(service: "db", status: "provisioning", message: "seed items"),
