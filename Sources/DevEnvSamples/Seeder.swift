@@ -358,12 +358,16 @@ public struct DatabaseSnapshots: Sendable {
         return try body()
     }
 
-    /// Sessions other than ours on `database`, as `user@address (application)`.
+    /// Sessions other than ours on `database`, as `user@address (application)`: clients only.
+    /// An autovacuum worker (likely right after a seed loaded rows) is not someone's session:
+    /// it runs as no user, and `CREATE DATABASE … TEMPLATE` stops it by itself. (A non-superuser
+    /// admin sees other roles' sessions with most columns null, their role included: kept.)
     func otherSessions(_ db: PostgresConnection, _ database: String) throws -> [String] {
         try db.execute(
             """
             SELECT usename, coalesce(client_addr::text, 'local'), application_name FROM pg_stat_activity
-            WHERE datname = $1 AND pid <> pg_backend_pid()
+            WHERE datname = $1 AND pid <> pg_backend_pid() AND usesysid IS NOT NULL
+              AND coalesce(backend_type, 'client backend') = 'client backend'
             """, [database]
         ).rows.map { "\($0[0] ?? "?")@\($0[1] ?? "?")" + (($0[2] ?? "").isEmpty ? "" : " (\($0[2]!))") }
     }
