@@ -52,6 +52,16 @@ extension Orchestrator {
         if !problems.isEmpty { throw DevEnvError(problems.joined(separator: "\n")) }
     }
 
+    /// The stack's declared networks and named volumes that `services` use (what `up` creates
+    /// or checks, and what `plan` reports).
+    func declaredResources(usedBy services: [Service]) -> (networks: [NamedNetwork], volumes: [NamedVolume]) {
+        let networks = Set(services.flatMap { $0.networks.keys })
+        let volumes = Set(services.flatMap { $0.volumes.compactMap { $0.type == .volume ? $0.source : nil } })
+        return (
+            stack.networks.filter { networks.contains($0.name) }, stack.volumes.filter { volumes.contains($0.name) }
+        )
+    }
+
     /// Whether a container of this project that is not running claims `port`: one whose start a
     /// killed `up` left in progress holds the port (dockerd's proxy is up) while the engine
     /// still lists it as created, without ports. This `up` starts or replaces it.
@@ -66,10 +76,10 @@ extension Orchestrator {
 
     /// Creates what is missing; returns each network's engine ID by engine name.
     func ensureNetworksAndVolumes(_ services: [Service]) async throws -> [String: String] {
-        let usedNetworks = Set(services.flatMap { $0.networks.keys })
         var networkIDs: [String: String] = [:]
         var existingNetworks = try await engine.listNetworks(labels: projectFilter)
-        for network in stack.networks where usedNetworks.contains(network.name) {
+        let (usedNetworks, usedVolumes) = declaredResources(usedBy: services)
+        for network in usedNetworks {
             if network.external {
                 do {
                     networkIDs[network.engineName] = try await engine.inspectNetwork(network.engineName).Id
@@ -96,9 +106,8 @@ extension Orchestrator {
             networkIDs[network.engineName] = same.first?.Id
             for duplicate in same.dropFirst() { try? await engine.removeNetwork(duplicate.Id) }
         }
-        let usedVolumes = Set(services.flatMap { $0.volumes.compactMap { $0.type == .volume ? $0.source : nil } })
         let existingVolumes = Set(try await engine.listVolumes(labels: projectFilter).map(\.Name))
-        for volume in stack.volumes where usedVolumes.contains(volume.name) {
+        for volume in usedVolumes {
             if volume.external {
                 do {
                     _ = try await engine.inspectVolume(volume.engineName)

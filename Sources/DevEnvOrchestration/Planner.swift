@@ -169,19 +169,15 @@ extension Orchestrator {
     ) async throws -> (
         networks: [String: String], volumes: [String: String]
     ) {
-        let usedNetworks = Set(services.flatMap { $0.networks.keys })
+        let (usedNetworks, usedVolumes) = declaredResources(usedBy: services)
         let existingNetworks = Set(try await engine.listNetworks(labels: projectFilter).map(\.Name))
         var networks: [String: String] = [:]
-        for network in stack.networks
-        where usedNetworks.contains(network.name) && !network.external && !existingNetworks.contains(network.engineName)
-        {
+        for network in usedNetworks where !network.external && !existingNetworks.contains(network.engineName) {
             networks[network.name] = network.engineName
         }
-        let usedVolumes = Set(services.flatMap { $0.volumes.compactMap { $0.type == .volume ? $0.source : nil } })
         let existingVolumes = Set(try await engine.listVolumes(labels: projectFilter).map(\.Name))
         var volumes: [String: String] = [:]
-        for volume in stack.volumes
-        where usedVolumes.contains(volume.name) && !volume.external && !existingVolumes.contains(volume.engineName) {
+        for volume in usedVolumes where !volume.external && !existingVolumes.contains(volume.engineName) {
             volumes[volume.name] = volume.engineName
         }
         return (networks, volumes)
