@@ -150,13 +150,7 @@ public final class Orchestrator: Sendable {
         }
         var summary = UpSummary()
 
-        let existingContainers = try await engine.listContainers(all: true, labels: projectFilter)
-        var existing: [String: ContainerSummary] = [:]
-        var duplicates: [ContainerSummary] = []
-        for container in existingContainers {
-            guard let service = container.Labels?[ProjectLabel.service] else { continue }
-            if existing[service] == nil { existing[service] = container } else { duplicates.append(container) }
-        }
+        let (existing, duplicates) = try await projectContainers()
         let declared = Set(stack.services.map(\.name))
         let inactive = Set(stack.inactiveServices)
         let orphans = existing.filter { !declared.contains($0.key) && !inactive.contains($0.key) }
@@ -288,6 +282,18 @@ public final class Orchestrator: Sendable {
     }
 
     enum Change: Sendable { case created, recreated, started, unchanged }
+
+    /// The project's containers by service (the first listed), and any further ones a killed
+    /// run left for a service (`up` removes them).
+    func projectContainers() async throws -> (byService: [String: ContainerSummary], duplicates: [ContainerSummary]) {
+        var byService: [String: ContainerSummary] = [:]
+        var duplicates: [ContainerSummary] = []
+        for container in try await engine.listContainers(all: true, labels: projectFilter) {
+            guard let service = container.Labels?[ProjectLabel.service] else { continue }
+            if byService[service] == nil { byService[service] = container } else { duplicates.append(container) }
+        }
+        return (byService, duplicates)
+    }
 
     /// The service's container as the file describes it now, and its environment; a bad
     /// `{{ }}` reference is the file's fault (exit 2), a state store that fails is not.

@@ -39,12 +39,7 @@ extension Orchestrator {
     public func plan(_ options: UpOptions = UpOptions()) async throws -> [PlanStep] {
         let services = try selectedServices(options.services)
         guard let store else { throw DevEnvError("plan needs the state store to read generated values") }
-        let containers = try await engine.listContainers(all: true, labels: projectFilter)
-        var existing: [String: ContainerSummary] = [:]
-        for container in containers {
-            guard let service = container.Labels?[ProjectLabel.service], existing[service] == nil else { continue }
-            existing[service] = container
-        }
+        let existing = try await projectContainers().byService
         let images = try await imagePlans(services, force: options.build)
         var resolver = TemplateResolver(stack: stack, store: store)
         resolver.generates = false
