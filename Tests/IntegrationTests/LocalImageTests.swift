@@ -42,8 +42,10 @@ import Testing
             let port = try await publishedPort(docker, id, "5432/tcp")
 
             // The entrypoint restarts the server after init: retry until the real one answers.
+            // A cold initdb under the full suite's load on 2 cores has taken over a minute.
             var connection: PostgresConnection?
-            for _ in 0..<150 where connection == nil {
+            let deadline = ContinuousClock.now + .seconds(180)
+            while connection == nil, ContinuousClock.now < deadline {
                 connection = try? PostgresConnection(parameters: [
                     "host": "127.0.0.1", "port": String(port), "user": "dials", "password": "s3cret with space",
                     "dbname": "dials_tracker", "connect_timeout": "2",
@@ -57,8 +59,20 @@ import Testing
                 for try await frame in try await docker.logs(id, options: .init(tail: 30)) {
                     lines += String(decoding: frame.payload, as: UTF8.self)
                 }
+                let processes = try? await docker.exec(
+                    container: id,
+                    config: ExecConfig(cmd: [
+                        // No procps in the image: each process's pid and command line from /proc.
+                        "sh", "-c",
+                        "for d in /proc/[0-9]*; do echo \"${d#/proc/} $(tr '\\0' ' ' < $d/cmdline)\"; done",
+                    ]))
                 Issue.record(
-                    "postgres:15 state \(state?.Status ?? "?") exit \(state?.ExitCode ?? -1), last lines:\n\(lines)")
+                    """
+                    postgres:15 state \(state?.Status ?? "?") exit \(state?.ExitCode ?? -1), last lines:
+                    \(lines)
+                    processes:
+                    \(processes?.stdoutText ?? "?")
+                    """)
             }
             let db = try #require(connection, "postgres:15 did not accept connections on 127.0.0.1:\(port)")
             #expect(db.serverVersion / 10_000 == 15)
