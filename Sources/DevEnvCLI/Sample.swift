@@ -4,8 +4,9 @@ import Foundation
 
 struct Sample: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Capture sanitized, foreign-key-closed samples of a database; lint for unhandled personal data.",
-        subcommands: [Capture.self, Lint.self])
+        abstract:
+            "Capture sanitized, foreign-key-closed samples of a database; lint for unhandled personal data; audit a set.",
+        subcommands: [Capture.self, Lint.self, Audit.self])
 
     /// The options capture and lint share.
     struct PolicyOptions: ParsableArguments {
@@ -32,7 +33,8 @@ struct Sample: AsyncParsableCommand {
             discussion: """
                 The key for the deterministic pseudonyms comes from DEVENV_SAMPLE_KEY or --key-file; it is
                 never written. Capture fails (exit 1), writing nothing, while columns that look like personal
-                data have no rule ('devenv sample lint' lists them).
+                data have no rule ('devenv sample lint' lists them), and when the audit it ends with finds an
+                original value or an unpseudonymized e-mail, IP, token or path in what it wrote.
                 """)
 
         @OptionGroup var source: PolicyOptions
@@ -43,6 +45,7 @@ struct Sample: AsyncParsableCommand {
         @Option(help: "The set's name (default: the directory's).") var name: String?
         @Option(help: "The database the set is for (default: the source's).") var database: String?
         @Option(help: "Write a per-column report (rule applied) as JSON.") var report: String?
+        @Flag(help: "Skip the audit of what was written (not recommended).") var noAudit = false
 
         func run() async throws {
             let key = try Self.key(file: keyFile)
@@ -64,17 +67,23 @@ struct Sample: AsyncParsableCommand {
             let options = CaptureOptions(
                 subsets: subsets, limits: limits, policy: try source.loadPolicy(),
                 name: name ?? (out as NSString).lastPathComponent, database: database)
-            let (url, out) = (source.from, self.out)
+            let (url, out, audit) = (source.from, self.out, !noAudit)
             let started = Date()
             let result: SampleCapture.Result
             do {
                 result = try await offCooperativePool {
                     try SampleCapture(url: url, options: options).capture(
-                        into: out, pseudonymizer: Pseudonymizer(key: key))
+                        into: out, pseudonymizer: Pseudonymizer(key: key), audit: audit)
                 }
             } catch let failure as SampleLintFailure {
                 printError("devenv: capture refused: \(failure.description)")
                 printError("devenv: add rules with --policy FILE (or --preset django), then capture again")
+                throw CommandFailure(exitCode: 1)
+            } catch let failure as SampleAuditFailure {
+                printError("devenv: capture refused, nothing written to \(out): its audit found \(failure.description)")
+                printError(
+                    "devenv: give those columns a rule in --policy FILE (or mark the source column identity: true), then capture again"
+                )
                 throw CommandFailure(exitCode: 1)
             }
             if let report {
@@ -86,6 +95,7 @@ struct Sample: AsyncParsableCommand {
                     format: "captured %@: %d tables, %d rows into %@ in %.2fs", result.manifest.name,
                     result.manifest.tables.count, rows,
                     out, Date().timeIntervalSince(started)))
+            if let audit = result.audit { print("audited: \(audit.summary); nothing personal found") }
         }
 
         static func key(file: String?) throws -> Data {
@@ -103,6 +113,42 @@ struct Sample: AsyncParsableCommand {
                     exitCode: 2)
             }
             return Data(key.utf8)
+        }
+    }
+
+    struct Audit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check that a sample set holds no original personal value of its source.",
+            discussion: """
+                Re-reads the source's identity columns (names, usernames, e-mails, columns marked identity: true)
+                under the policy, and scans every file of SET for those values (whole words, any case) and for
+                e-mail addresses, URL passwords and EOS paths that are not pseudonyms (IPs and tokens too, in
+                free-text columns). Exit 1 lists table, column, row and the source column a value came from,
+                never the value; exit 0 prints the counts; exit 2 for a set changed after capture.
+                """)
+
+        @Argument(help: "The sample set's directory.") var set: String
+        @OptionGroup var source: PolicyOptions
+        @Flag(help: "Print the report as JSON.") var json = false
+
+        func run() async throws {
+            let options = CaptureOptions(policy: try source.loadPolicy(), name: "audit")
+            let (url, set) = (source.from, self.set)
+            let report = try await offCooperativePool { try SampleCapture(url: url, options: options).audit(set: set) }
+            if json {
+                try Output(json: true).printJSON(report)
+            } else {
+                for finding in report.findings { print(finding.description) }
+                for (source, reason) in report.notLookedFor.sorted(by: { $0.key < $1.key }) {
+                    printError("devenv: not looked for, from \(source): \(reason)")
+                }
+                if report.ok {
+                    print("audited \(set): \(report.summary); nothing personal found")
+                } else {
+                    printError("devenv: \(report.findings.count) value(s) of personal data in \(set)")
+                }
+            }
+            if !report.ok { throw CommandFailure(exitCode: 1) }
         }
     }
 

@@ -71,6 +71,7 @@ public final class SampleCapture {
         self.options = options
         try db.executeScript("SET default_transaction_read_only = on; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try readCatalog()
+        try checkIdentityMarks()
     }
 
     deinit { db.close() }
@@ -355,37 +356,39 @@ public final class SampleCapture {
         public var manifest: SampleManifest
         /// Per column: rule, and how many values it changed.
         public var report: [String: [String: String]]
+        /// What the audit at the end checked (nil with `audit: false`).
+        public var audit: AuditReport?
     }
 
-    /// Every value of the captured tables' `username` columns (the whole table, not only the
-    /// subset), so the `text` scrubber replaces those accounts where free text names them.
-    func learnAccounts(_ pseudonymizer: Pseudonymizer) throws {
-        for key in order {
-            guard let table = tables[key], case .columns = tableRule(key) else { continue }
-            for (column, rule, _) in columnRules(key) where rule == .username {
-                let name = try db.quoteIdentifier(column.name)
-                let values = try db.execute(
-                    "SELECT DISTINCT \(name)::text FROM \(try quoted(table)) WHERE \(name) IS NOT NULL"
-                ).rows.compactMap { $0[0] }
-                pseudonymizer.learnAccounts(values)
-            }
-        }
-    }
-
-    /// Writes the sample set into `directory` (created; existing table files replaced).
-    public func capture(into directory: String, pseudonymizer: Pseudonymizer) throws -> Result {
+    /// Writes the sample set into `directory` (created; existing table files replaced). With
+    /// `audit`, every value written is checked as `devenv sample audit` would: a leak throws
+    /// `SampleAuditFailure` and `directory` is left as it was.
+    public func capture(into directory: String, pseudonymizer: Pseudonymizer, audit: Bool = true) throws -> Result {
         let findings = try lint()
         if !findings.isEmpty {
             throw SampleLintFailure(findings: findings)
         }
         let selected = try selection()
-        try learnAccounts(pseudonymizer)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let identities = try identityColumns()
+        let known = Self.knownValues(identities, pseudonymizer)
+        pseudonymizer.learn(known)
+        let auditor = audit ? SampleAuditor(known: Self.auditValues(identities)) : nil
+        // Written aside, then moved into place: a failed capture leaves no half-written set.
+        let staging = try Self.stagingDirectory(for: directory)
+        defer { try? FileManager.default.removeItem(atPath: staging) }
         var manifestTables: [SampleManifest.Table] = []
         var report: [String: [String: String]] = [:]
         for key in order {
             guard let table = tables[key], case .columns = tableRule(key) else { continue }
             let rules = columnRules(key)
+            let audited = rules.map { SampleAuditor.textual.contains($0.0.baseType) }
+            let freeText = rules.map { rule -> Bool in
+                switch rule.1 {
+                case .text, .json: true
+                default: false
+                }
+            }
+            var rowNumber = 0
             let columns = try rules.map { try db.quoteIdentifier($0.0.name) }.joined(separator: ", ")
             var conditions: [String] = []
             if let keys = selected[key] {
@@ -418,7 +421,7 @@ public final class SampleCapture {
                 "COPY (SELECT \(columns) FROM \(try quoted(table))\(whereClause) ORDER BY \(orderClause)) TO STDOUT"
 
             let file = "\(table.schema).\(table.name).copy"
-            let path = (directory as NSString).appendingPathComponent(file)
+            let path = (staging as NSString).appendingPathComponent(file)
             _ = FileManager.default.createFile(atPath: path, contents: nil)
             guard let handle = FileHandle(forWritingAtPath: path) else {
                 throw DevEnvError("cannot write \(path)")
@@ -428,7 +431,8 @@ public final class SampleCapture {
             var buffer = Data()
             let transforming = rules.map { $0.1 != .keep }
             let rowCount = try db.copyOut(sql) { line in
-                guard transforming.contains(true) else {
+                rowNumber += 1
+                guard transforming.contains(true) || auditor != nil else {
                     buffer.append(line)
                     flush(&buffer, &hasher, handle)
                     return
@@ -444,10 +448,21 @@ public final class SampleCapture {
                             rules[field].1 != .text || pseudonymizer.mayChange(bytes: raw)
                         {
                             let value = CopyText.decode(Substring(String(decoding: raw, as: UTF8.self)))
-                            buffer.append(
-                                contentsOf: CopyText.encode(pseudonymizer.apply(rules[field].1, to: value)).utf8)
+                            let output = pseudonymizer.apply(rules[field].1, to: value)
+                            buffer.append(contentsOf: CopyText.encode(output).utf8)
+                            if let auditor, audited[field], let output {
+                                auditor.check(
+                                    table: key, column: rules[field].0.name, row: rowNumber, value: output,
+                                    freeText: freeText[field])
+                            }
                         } else {
                             buffer.append(contentsOf: raw)
+                            // A `text` field the scrubber's prefilter passed holds nothing to find.
+                            if let auditor, field < rules.count, audited[field], rules[field].1 != .text {
+                                auditor.check(
+                                    table: key, column: rules[field].0.name, row: rowNumber, bytes: raw,
+                                    freeText: freeText[field])
+                            }
                         }
                         buffer.append(index == end ? 0x0A : 0x09)
                         field += 1
@@ -463,7 +478,19 @@ public final class SampleCapture {
                     schema: table.schema, name: table.name, file: file, columns: rules.map(\.0.name), rows: rowCount,
                     sha256: hasher.finalize().hexadecimal))
             report[key] = Dictionary(
-                uniqueKeysWithValues: rules.map { ($0.0.name, $0.1.description + ($0.2 ? "" : " (default)")) })
+                uniqueKeysWithValues: rules.map {
+                    (
+                        $0.0.name,
+                        $0.1.description + ($0.2 ? "" : " (default)")
+                            + (isIdentityMarked(table, $0.0.name) ? " (identity)" : "")
+                    )
+                })
+            auditor?.report.files += 1
+            auditor?.report.rows += rowCount
+        }
+        report[Self.propagationReportKey] = known.summary
+        if let auditor, !auditor.report.ok {
+            throw SampleAuditFailure(report: auditor.report)
         }
         let subsetText =
             (options.subsets.map { "subset \($0.table): \($0.condition)" }
@@ -473,8 +500,44 @@ public final class SampleCapture {
             name: options.name, database: options.database ?? db.database, tables: manifestTables,
             sourceSchemaHash: schemaDigest(), policyHash: options.policy.digest,
             subset: subsetText.isEmpty ? nil : subsetText)
-        try SampleSet.write(manifest, to: directory)
-        return Result(manifest: manifest, report: report)
+        try SampleSet.write(manifest, to: staging)
+        try Self.moveIntoPlace(staging, directory, replacing: manifestTables.map(\.file))
+        return Result(manifest: manifest, report: report, audit: auditor?.report)
+    }
+
+    /// The report's entry for what was propagated into free text, per source column.
+    public static let propagationReportKey = "_propagated"
+
+    /// A new directory beside `directory`, for the set while it is written.
+    static func stagingDirectory(for directory: String) throws -> String {
+        let url = URL(fileURLWithPath: directory).standardizedFileURL
+        let parent = url.deletingLastPathComponent().path
+        do {
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            let staging = parent + "/.\(url.lastPathComponent).capturing-\(getpid())"
+            try? FileManager.default.removeItem(atPath: staging)
+            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
+            return staging
+        } catch {
+            throw DevEnvError("cannot write \(directory): \(error.localizedDescription)", exitCode: 1)
+        }
+    }
+
+    /// Moves the written set into `directory`: its files replace those of the same name, and
+    /// the table files of the set that was there before are removed (other files stay).
+    static func moveIntoPlace(_ staging: String, _ directory: String, replacing files: [String]) throws {
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let previous = (try? SampleSet(directory: directory))?.manifest.tables.map(\.file) ?? []
+        for file in previous where !files.contains(file) {
+            try? manager.removeItem(atPath: (directory as NSString).appendingPathComponent(file))
+        }
+        for file in files + [SampleSet.manifestName] {
+            let target = (directory as NSString).appendingPathComponent(file)
+            guard rename((staging as NSString).appendingPathComponent(file), target) == 0 else {
+                throw DevEnvError("cannot move \(file) into \(directory): \(String(cString: strerror(errno)))")
+            }
+        }
     }
 
     /// Writes the buffer out once it passes 1 MB.

@@ -6,7 +6,7 @@ import Foundation
 import Yams
 
 /// What happens to one column's values in a captured sample.
-public indirect enum ColumnRule: Sendable, Equatable, CustomStringConvertible {
+public indirect enum ColumnRule: Sendable, Hashable, CustomStringConvertible {
     case keep
     case null
     case email, username, firstName, lastName, fullName, ip, uuid, hashPassword
@@ -46,10 +46,17 @@ public enum TableRule: Sendable, Equatable {
 /// Table and column rules: the preset's, overridden by a policy file's.
 public struct SamplePolicy: Sendable {
     public var tables: [String: TableRule]
+    /// Columns marked `identity: true` (table → column → where the policy file says so): their
+    /// original values are looked for in free text too, as names and usernames are.
+    public var identities: [String: [String: String]]
 
-    public init(tables: [String: TableRule] = [:]) {
+    public init(tables: [String: TableRule] = [:], identities: [String: [String: String]] = [:]) {
         self.tables = tables
+        self.identities = identities
     }
+
+    /// The rules whose original values are identities: propagated into free text.
+    static let identityRules: Set<ColumnRule> = [.firstName, .lastName, .fullName, .username, .email]
 
     /// A digest of the rules, recorded in the manifest.
     public var digest: String {
@@ -61,7 +68,12 @@ public struct SamplePolicy: Sendable {
                 "\(name)=" + columns.keys.sorted().map { "\($0):\(columns[$0]!)" }.joined(separator: ",")
             }
         }.joined(separator: "\n")
-        return SHA256.hash(data: Data(text.utf8)).hexadecimal
+        let marked = identities.keys.sorted().flatMap { table in
+            identities[table]!.keys.sorted().map { "identity \(table).\($0)" }
+        }
+        // Unchanged for a policy without identity marks (committed manifests keep their hash).
+        let all = marked.isEmpty ? text : text + "\n" + marked.joined(separator: "\n")
+        return SHA256.hash(data: Data(all.utf8)).hexadecimal
     }
 
     /// Adds `other`'s rules over these: whole tables replace, column rules merge.
@@ -73,6 +85,9 @@ public struct SamplePolicy: Sendable {
             } else {
                 result.tables[table] = rule
             }
+        }
+        for (table, columns) in other.identities {
+            result.identities[table, default: [:]].merge(columns) { $1 }
         }
         return result
     }
@@ -122,6 +137,7 @@ public struct SamplePolicy: Sendable {
     ///     settings: { json: { owner.email: email } }
     ///     code: { regex: "[0-9]{4}", replace: "0000" }
     ///     label: { constant: redacted }
+    ///     reviewer: { identity: true, rule: username }   # also replaced where free text names it
     /// ```
     public static func load(path: String) throws -> SamplePolicy {
         let text: String
@@ -159,7 +175,25 @@ public struct SamplePolicy: Sendable {
                     exitCode: 2)
             }
             var rules: [String: ColumnRule] = [:]
-            for column in columns { rules[column.key] = try columnRule(column.value) }
+            for column in columns {
+                if let mark = column.value["identity"] {
+                    guard let flag = mark.scalar, ["true", "false"].contains(flag) else {
+                        throw DevEnvError("\(mark.location): error: identity is true or false", exitCode: 2)
+                    }
+                    let rule = try column.value["rule"].map(columnRule) ?? .username
+                    if flag == "true" {
+                        guard identityRules.contains(rule) else {
+                            throw DevEnvError(
+                                "\(mark.location): error: an identity column's rule gives a person's pseudonym (email, username, first_name, last_name, full_name), not '\(rule)'",
+                                exitCode: 2)
+                        }
+                        policy.identities[entry.key, default: [:]][column.key] = mark.location.description
+                    }
+                    rules[column.key] = rule
+                    continue
+                }
+                rules[column.key] = try columnRule(column.value)
+            }
             policy.tables[entry.key] = .columns(rules)
         }
         return policy

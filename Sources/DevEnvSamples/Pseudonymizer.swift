@@ -15,9 +15,9 @@ public final class Pseudonymizer {
     private var used: [String: Set<String>] = [:]
     /// How many values each rule changed, for the report.
     public private(set) var counts: [String: Int] = [:]
-    /// Account names the capture found in `username` columns: free text that mentions one as
-    /// a word (`reviewed by jdoe`, `?user=jdoe`) gets the same pseudonym as the column.
-    public private(set) var accounts: Set<String> = []
+    /// The source's identity values (names, usernames, e-mail local parts) with their
+    /// pseudonyms: free text that mentions one as a word gets the same pseudonym as its column.
+    public private(set) var known = KnownValues()
 
     public init(key: Data) {
         self.key = SymmetricKey(data: key)
@@ -165,41 +165,21 @@ public final class Pseudonymizer {
         return false
     }
 
-    /// Teaches `scrub` the source's account names (three characters or more).
-    public func learnAccounts(_ names: some Sequence<String>) {
-        accounts.formUnion(names.filter { $0.count >= 3 })
+    /// Teaches `scrub` the source's identity values.
+    public func learn(_ values: KnownValues) {
+        known = values
     }
 
-    /// Whether `scrub` could change this field: `mayHoldPersonalData`, or it has a word that is
-    /// a known account.
+    /// Whether `scrub` could change this field: `mayHoldPersonalData`, or a word of it may
+    /// begin a known identity value.
     public func mayChange(bytes: UnsafeRawBufferPointer) -> Bool {
-        if Self.mayHoldPersonalData(bytes: bytes) { return true }
-        guard !accounts.isEmpty else { return false }
-        var start: Int?
-        for index in 0...bytes.count {
-            let byte = index < bytes.count ? bytes[index] : 0x20
-            let word =
-                (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 95
-                || byte == 45 || byte == 46 || byte >= 0x80
-            if word {
-                if start == nil { start = index }
-            } else if let first = start {
-                start = nil
-                var token = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[first..<index]), as: UTF8.self)
-                while token.hasSuffix(".") { token.removeLast() }
-                if accounts.contains(token) { return true }
-            }
-        }
-        return false
+        Self.mayHoldPersonalData(bytes: bytes) || known.mayMatch(bytes: bytes)
     }
 
-    static let wordPattern = try! NSRegularExpression(
-        pattern: #"(?<![A-Za-z0-9_\-.])[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*(?![A-Za-z0-9_\-])"#)
-
-    /// Free text with every e-mail, credential, EOS user path, IP, token and known account name
-    /// replaced in place.
+    /// Free text with every e-mail, credential, EOS user path, IP, token and known identity
+    /// value replaced in place.
     func scrub(_ text: String) -> String {
-        guard Self.mayHoldPersonalData(text) || !accounts.isEmpty else { return text }
+        guard Self.mayHoldPersonalData(text) || !known.isEmpty else { return text }
         var result = replace(Self.credentialPattern, in: text) { match, groups in
             "\(groups[1])\(self.username(groups[2])):redacted@"
         }
@@ -210,12 +190,7 @@ public final class Pseudonymizer {
         }
         result = replace(Self.ipv4Pattern, in: result) { match, _ in self.ip(match) }
         result = replace(Self.tokenPattern, in: result) { match, _ in self.token(match) }
-        if !accounts.isEmpty {
-            result = replace(Self.wordPattern, in: result) { match, _ in
-                self.accounts.contains(match) ? self.username(match) : match
-            }
-        }
-        return result
+        return known.isEmpty ? result : known.replace(in: result)
     }
 
     private func replace(
@@ -235,6 +210,19 @@ public final class Pseudonymizer {
         }
         output += nsText.substring(from: last)
         return output
+    }
+
+    /// The pseudonym an identity rule gives `value` (not counted in the report); for an
+    /// e-mail, its local part's (the text before `@` that free text may name alone).
+    func identityPseudonym(_ rule: ColumnRule, _ value: String) -> String? {
+        switch rule {
+        case .firstName: firstName(value)
+        case .lastName: lastName(value)
+        case .fullName: fullName(value)
+        case .username: username(value)
+        case .email: email(value).split(separator: "@").first.map(String.init)
+        default: nil
+        }
     }
 
     /// Applies a rule to one value; `nil` is SQL NULL.

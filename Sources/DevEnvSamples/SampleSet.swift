@@ -114,6 +114,9 @@ public struct SampleSet: Sendable {
             to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent(manifestName)))
     }
 
+    /// SHA-256 of bytes, hex.
+    static func digestOf(_ data: Data) -> String { SHA256.hash(data: data).hexadecimal }
+
     /// SHA-256 of a file, hex, read in chunks.
     public static func digest(ofFile path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {

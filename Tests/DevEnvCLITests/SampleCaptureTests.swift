@@ -119,9 +119,12 @@ extension NativeServerTests {
             let output = try files("one")
             let source = try PostgresConnection(url: databaseURL("src_\(suffix)"))
             // (URL hosts such as gitlab.cern.ch are kept: only their credentials are personal.)
-            var planted = Set(["plant", "@cern.ch", "188.184.", "plantedpw", "0123456789abcdef0123456789abcdef"])
+            var planted = Set([
+                "plant", "@cern.ch", "188.184.", "plantedpw", "0123456789abcdef0123456789abcdef", "o’neil", "zoë",
+            ])
+            // (A name under three letters is not replaced in free text, by the documented rule.)
             for row in try source.execute("SELECT username, first_name, last_name, email FROM auth_user").rows {
-                planted.formUnion(row.compactMap { $0 })
+                planted.formUnion(row.compactMap { $0 }.filter { $0.count >= 3 })
             }
             for (name, data) in output {
                 let text = String(decoding: data, as: UTF8.self).lowercased()
@@ -162,6 +165,27 @@ extension NativeServerTests {
             }
             #expect(Set(emailByUser.values).count == emailByUser.count, "unique e-mails stay unique")
 
+            // Issue #17: a person named in free text reads as the pseudonym their columns show,
+            // in the case the text used, whole words only, non-ASCII and several words included.
+            let zoe = try #require(try rows("one", "auth_user").first { $0[0] == "41" })
+            let (username, given) = (String(zoe[4]), String(zoe[5]))
+            let zoeAccount = try #require(try rows("one", "socialaccount_socialaccount").first { $0[1] == "41" })
+            let extra = try #require(try JSONSerialization.jsonObject(with: Data(zoeAccount[6].utf8)) as? [String: Any])
+            #expect(extra["given_name"] as? String == given)
+            // Her full name is extra_data's `name`: its pseudonym stands wherever the text has it whole.
+            let name = try #require(extra["name"] as? String)
+            let bodies = try rows("one", "dials_comment").filter { $0[2] == "41" }.map { String($0[3]) }
+            #expect(bodies.count == 5)
+            for body in bodies {
+                #expect(
+                    body.contains("then ask \(given.lowercased()) or \(name) (cc \(username)); Al agreed"), "\(body)")
+                #expect(
+                    body.range(
+                        of: #"^checked by [A-Z][a-z]+ [A-Z][a-z]+ or call [A-Z]+, "#, options: .regularExpression)
+                        != nil, "\(body)")
+            }
+            #expect((extra["note"] as? String) == "signed by \(name.uppercased())", "\(extra)")
+
             // Deterministic: same key, same bytes; another key, other values.
             #expect(try capture("two").status == 0)
             #expect(try files("two") == output)
@@ -176,6 +200,9 @@ extension NativeServerTests {
                 as? [String: [String: String]]
             #expect(report?["auth_user"]?["email"] == "email")
             #expect(report?["dials_comment"]?["body"] == "text (default)")
+            let propagated = report?["_propagated"]?["auth_user.first_name"] ?? ""
+            #expect(propagated.hasSuffix("not propagated: 1 shorter than 3 letters or digits"), "\(propagated)")
+            #expect(first.stdout.contains("audited: ") && first.stdout.contains("nothing personal found"))
 
             // The sample loads into a fresh database with every foreign key enforced.
             try createDatabase("dst_\(suffix)", data: false)
@@ -188,6 +215,111 @@ extension NativeServerTests {
                     .scalar == "6")
             target.close()  // seed on a server refuses while others are connected
             #expect(try devenv(["seed", directory + "/one", "--target", url]).stdout.contains("nothing to do"))
+        }
+
+        /// Issue #17: `sample audit` finds an original value a policy let through, and says where
+        /// and from which source column, never what; capture runs it and writes nothing on a leak.
+        @Test func auditCatchesAPlantedValueWithoutPrintingIt() throws {
+            defer { cleanUp() }
+            try createDatabase("src_\(suffix)", data: true)
+            let source = databaseURL("src_\(suffix)")
+            // A policy that keeps comment bodies as they are: names, e-mails and paths stay.
+            let leaky = directory + "/leaky.yaml"
+            try """
+            tables:
+              dials_workspace: { name: keep, eos_path: text }
+              dials_audit: { client_ip: ip }
+              dials_comment: { body: keep }
+            """.write(toFile: leaky, atomically: true, encoding: .utf8)
+            func captureWith(_ policy: String, _ out: String, _ extra: [String] = []) throws -> ProcessResult {
+                try devenv(
+                    [
+                        "sample", "capture", "--from", source, "--out", directory + "/" + out, "--preset", "django",
+                        "--policy", policy, "--subset", "dials_run:id <= 5",
+                    ] + extra)
+            }
+            let secrets = ["plant", "zoë", "cern.ch", "188.184"]
+            func printsNoValue(_ result: ProcessResult) {
+                for value in secrets {
+                    #expect(!(result.stdout + result.stderr).lowercased().contains(value), "\(value) printed")
+                }
+            }
+
+            let refused = try captureWith(leaky, "refused")
+            #expect(refused.status == 1)
+            #expect(
+                refused.stderr.contains("dials_comment.body row 1: holds an original value of auth_user.username"),
+                "\(refused.stderr)")
+            #expect(
+                refused.stderr.contains("dials_comment.body row 1: holds an e-mail address that is not a pseudonym"))
+            printsNoValue(refused)
+            #expect(!FileManager.default.fileExists(atPath: directory + "/refused"), "a refused capture writes nothing")
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: directory).allSatisfy { !$0.contains("capturing") })
+
+            // Skipped at capture, the audit of the set on disk finds the same.
+            #expect(try captureWith(leaky, "unaudited", ["--no-audit"]).status == 0)
+            let audit = try devenv([
+                "sample", "audit", directory + "/unaudited", "--from", source, "--preset", "django", "--policy", leaky,
+            ])
+            #expect(audit.status == 1)
+            #expect(
+                audit.stdout.contains("dials_comment.body row 20: holds an original value of auth_user.first_name"),
+                "\(audit.stdout)")
+            #expect(
+                audit.stdout.contains("row 20: holds an original value of socialaccount_socialaccount.extra_data.name"))
+            #expect(audit.stdout.contains("holds an EOS user path that is not a pseudonym"))
+            printsNoValue(audit)
+            let json = try devenv(
+                [
+                    "sample", "audit", directory + "/unaudited", "--from", source, "--preset", "django", "--policy",
+                    leaky, "--json",
+                ])
+            #expect(json.status == 1)
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+            #expect(report["ok"] as? Bool == false)
+            let findings = try #require(report["findings"] as? [[String: Any]])
+            #expect(findings.contains { $0["table"] as? String == "dials_comment" && $0["row"] as? Int == 1 })
+            #expect(
+                (report["not_looked_for"] as? [String: String])?["auth_user.first_name"]
+                    == "1 shorter than 3 letters or digits")
+            printsNoValue(json)
+
+            // With the real policy: clean, counted.
+            let policy = fixtures + "/dials-policy.yaml"
+            #expect(try captureWith(policy, "clean", ["--no-audit"]).status == 0)
+            let clean = try devenv([
+                "sample", "audit", directory + "/clean", "--from", source, "--preset", "django", "--policy", policy,
+            ])
+            #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
+            #expect(clean.stdout.contains("nothing personal found") && clean.stdout.contains(" rows, "))
+
+            // A set edited after capture: the audit names the file.
+            let edited = directory + "/clean/public.dials_comment.copy"
+            try String(contentsOfFile: edited, encoding: .utf8).replacingOccurrences(of: "\t", with: "\t ")
+                .write(toFile: edited, atomically: true, encoding: .utf8)
+            let changed = try devenv([
+                "sample", "audit", directory + "/clean", "--from", source, "--preset", "django", "--policy", policy,
+            ])
+            #expect(changed.status == 2)
+            #expect(changed.stderr.contains("public.dials_comment.copy was changed after capture"), "\(changed.stderr)")
+
+            // Bad input: an identity mark on a number, an unreadable source; nothing written.
+            let numeric = directory + "/numeric.yaml"
+            try "tables:\n  dials_audit:\n    user_id: { identity: true }\n".write(
+                toFile: numeric, atomically: true, encoding: .utf8)
+            let marked = try captureWith(numeric, "marked")
+            #expect(marked.status == 2)
+            #expect(
+                marked.stderr.contains("numeric.yaml:3:26: error: dials_audit.user_id is integer, not text"),
+                "\(marked.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: directory + "/marked"))
+            let unreadable = try devenv(
+                [
+                    "sample", "audit", directory + "/clean", "--from", "postgresql://nobody@127.0.0.1:1/none",
+                    "--preset", "django",
+                ])
+            #expect(unreadable.status != 0 && unreadable.stderr.contains("127.0.0.1"), "\(unreadable.stderr)")
         }
     }
 }

@@ -1,0 +1,262 @@
+import Foundation
+
+/// Original values of identity columns (names, usernames, e-mail local parts), each with the
+/// pseudonym its column gave it, found in free text and replaced there in one pass.
+///
+/// Text is cut into tokens: words (letters, digits, marks and `_`, any script) and single
+/// separators (a run of white space is one " "; curly apostrophes and dashes read as `'` and
+/// `-`). A value is a token sequence, so "Maria", "O'Neil", "Jean-Pierre", "Maria Luisa Rossi",
+/// "j.doe" and "Müller" match as whole words only, case-insensitively, and a username inside
+/// a path or URL (`/home/jdoe/`, `?user=jdoe`) is found. All values sit in one trie of tokens:
+/// each word of the text is looked up once at the root and the longest value starting there
+/// wins (Aho–Corasick over words; no pattern is tried one by one).
+public struct KnownValues: Sendable {
+    struct Node: Sendable {
+        var children: [String: Int32] = [:]
+        var value: Int32 = -1
+    }
+    public struct Value: Sendable, Equatable {
+        public var replacement: String
+        /// `table.column` (or `table.column.path` inside JSON) the original came from.
+        public var source: String
+    }
+    /// Why a value is not looked for in free text: replacing it there would mangle ordinary words.
+    public enum Unsafe: String, Sendable, CaseIterable {
+        case short = "shorter than 3 letters or digits"
+        case digits = "only digits"
+        case common = "a common word"
+        /// Only for an audit: a pseudonym could be this very value.
+        case pseudonym = "also a pseudonym"
+    }
+
+    var nodes: [Node] = [Node()]
+    public private(set) var values: [Value] = []
+    /// FNV-1a hashes of the values' first words (ASCII, folded): the byte prefilter.
+    var firstWords: Set<UInt64> = []
+    /// Per source column: how many values were added, and how many were left out and why.
+    public private(set) var added: [String: Int] = [:]
+    public private(set) var skipped: [String: [Unsafe: Int]] = [:]
+    /// The common words a source held (these are not personal: they are the rule's own list).
+    public private(set) var commonWordsSeen: [String: Set<String>] = [:]
+    /// For an audit: values a pseudonym can also be are left out (reported as `.pseudonym`).
+    let excludedWords: Set<String>
+
+    public init(excluding excludedWords: Set<String> = []) {
+        self.excludedWords = Set(excludedWords.map { $0.lowercased() })
+    }
+
+    public var isEmpty: Bool { values.isEmpty }
+
+    /// Account and role names that are words, not people: never replaced in free text.
+    public static let commonWords: Set<String> = [
+        "admin", "administrator", "root", "test", "tester", "testing", "user", "users", "guest", "demo", "default",
+        "system", "service", "support", "info", "operator", "operators", "shift", "anonymous", "unknown", "none",
+        "null", "nobody", "staff", "team", "dev", "prod", "example", "sample", "owner", "manager", "expert", "bot",
+        "robot", "daemon", "api", "web", "mail", "contact", "help", "noreply", "no-reply", "the", "and",
+    ]
+
+    /// Adds `original`, to be replaced by `replacement`; the first value added for a token
+    /// sequence wins. Returns why it was left out, if it was.
+    @discardableResult
+    public mutating func add(_ original: String, replacement: String, source: String) -> Unsafe? {
+        var tokens = Self.tokens(original).map(\.folded)
+        while tokens.first == " " { tokens.removeFirst() }
+        while tokens.last == " " { tokens.removeLast() }
+        guard !tokens.isEmpty else { return nil }
+        let joined = tokens.joined()
+        let significant = joined.unicodeScalars.filter { Self.isWord($0) && $0 != "_" }
+        let reason: Unsafe? =
+            significant.count < 3
+            ? .short
+            : significant.allSatisfy({ $0.properties.numericType != nil })
+                ? .digits
+                : Self.commonWords.contains(joined) ? .common : excludedWords.contains(joined) ? .pseudonym : nil
+        if let reason {
+            skipped[source, default: [:]][reason, default: 0] += 1
+            if reason == .common { commonWordsSeen[source, default: []].insert(joined) }
+            return reason
+        }
+        var node = 0
+        for token in tokens {
+            if let next = nodes[node].children[token] {
+                node = Int(next)
+            } else {
+                nodes.append(Node())
+                nodes[node].children[token] = Int32(nodes.count - 1)
+                node = nodes.count - 1
+            }
+        }
+        guard nodes[node].value < 0 else { return nil }
+        nodes[node].value = Int32(values.count)
+        values.append(Value(replacement: replacement, source: source))
+        added[source, default: 0] += 1
+        if tokens[0].utf8.allSatisfy({ $0 < 0x80 }) { firstWords.insert(Self.hash(tokens[0].utf8)) }
+        return nil
+    }
+
+    // MARK: tokens
+
+    struct Token {
+        var folded: String
+        var range: Range<String.UnicodeScalarView.Index>
+        var isWord: Bool
+    }
+
+    static func isWord(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII {
+            let v = scalar.value
+            return (v >= 48 && v <= 57) || (v >= 65 && v <= 90) || (v >= 97 && v <= 122) || v == 95
+        }
+        let properties = scalar.properties
+        switch properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: return true
+        default: return properties.isAlphabetic || properties.numericType != nil
+        }
+    }
+
+    static func separator(_ scalar: Unicode.Scalar) -> String {
+        switch scalar.value {
+        case 0x2018, 0x2019, 0x02BC, 0x0060, 0x00B4: "'"
+        case 0x2010...0x2015, 0x2212: "-"
+        default: String(scalar)
+        }
+    }
+
+    static func tokens(_ text: String) -> [Token] {
+        let scalars = text.unicodeScalars
+        var tokens: [Token] = []
+        var index = scalars.startIndex
+        while index < scalars.endIndex {
+            let scalar = scalars[index]
+            var end = scalars.index(after: index)
+            if isWord(scalar) {
+                var ascii = scalar.isASCII
+                while end < scalars.endIndex, isWord(scalars[end]) {
+                    ascii = ascii && scalars[end].isASCII
+                    end = scalars.index(after: end)
+                }
+                let word = String(scalars[index..<end]).lowercased()
+                tokens.append(
+                    Token(
+                        folded: ascii ? word : word.precomposedStringWithCanonicalMapping, range: index..<end,
+                        isWord: true))
+            } else if scalar.properties.isWhitespace {
+                while end < scalars.endIndex, scalars[end].properties.isWhitespace { end = scalars.index(after: end) }
+                tokens.append(Token(folded: " ", range: index..<end, isWord: false))
+            } else {
+                tokens.append(Token(folded: separator(scalar), range: index..<end, isWord: false))
+            }
+            index = end
+        }
+        return tokens
+    }
+
+    static func hash(_ bytes: some Sequence<UInt8>) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return hash
+    }
+
+    // MARK: matching
+
+    /// Whether `bytes` (UTF-8) could hold a value: a word whose hash is a first word's, or any
+    /// word with non-ASCII letters (checked in full).
+    public func mayMatch(bytes: UnsafeRawBufferPointer) -> Bool {
+        guard !values.isEmpty else { return false }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var inWord = false
+        for index in 0...bytes.count {
+            let byte = index < bytes.count ? bytes[index] : 0x20
+            if byte >= 0x80 { return true }
+            let isWord =
+                (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 95
+            if isWord {
+                if !inWord {
+                    hash = 0xcbf2_9ce4_8422_2325
+                    inWord = true
+                }
+                hash ^= UInt64(byte >= 65 && byte <= 90 ? byte + 32 : byte)
+                hash = hash &* 0x100_0000_01b3
+            } else if inWord {
+                inWord = false
+                if firstWords.contains(hash) { return true }
+            }
+        }
+        return false
+    }
+
+    /// The values found in `text`, longest first at each position: (scalar range, value).
+    func matches(in text: String) -> [(range: Range<String.UnicodeScalarView.Index>, value: Value)] {
+        let tokens = Self.tokens(text)
+        var found: [(Range<String.UnicodeScalarView.Index>, Value)] = []
+        var index = 0
+        while index < tokens.count {
+            guard tokens[index].isWord, var node = nodes[0].children[tokens[index].folded].map(Int.init) else {
+                index += 1
+                continue
+            }
+            var best: (end: Int, value: Int32)? = nodes[node].value >= 0 ? (index, nodes[node].value) : nil
+            var next = index + 1
+            while next < tokens.count, let child = nodes[node].children[tokens[next].folded] {
+                node = Int(child)
+                if nodes[node].value >= 0, tokens[next].isWord { best = (next, nodes[node].value) }
+                next += 1
+            }
+            if let best {
+                found.append(
+                    (tokens[index].range.lowerBound..<tokens[best.end].range.upperBound, values[Int(best.value)]))
+                index = best.end + 1
+            } else {
+                index += 1
+            }
+        }
+        return found
+    }
+
+    /// `text` with every value replaced by its pseudonym, in the case the text wrote it in
+    /// (all lower, all upper, or as the pseudonym is).
+    public func replace(in text: String) -> String {
+        let found = matches(in: text)
+        guard !found.isEmpty else { return text }
+        let scalars = text.unicodeScalars
+        var output = String.UnicodeScalarView()
+        var last = scalars.startIndex
+        for (range, value) in found {
+            output.append(contentsOf: scalars[last..<range.lowerBound])
+            output.append(contentsOf: Self.adapt(value.replacement, to: scalars[range]).unicodeScalars)
+            last = range.upperBound
+        }
+        output.append(contentsOf: scalars[last...])
+        return String(output)
+    }
+
+    static func adapt(_ replacement: String, to matched: Substring.UnicodeScalarView) -> String {
+        let letters = matched.filter(\.properties.isAlphabetic)
+        if letters.count > 1, letters.allSatisfy(\.properties.isUppercase) { return replacement.uppercased() }
+        if !letters.isEmpty, letters.allSatisfy(\.properties.isLowercase) { return replacement.lowercased() }
+        return replacement
+    }
+
+    /// One line per source column for `--report`: how many values are looked for in free
+    /// text, and how many are not and why.
+    public var summary: [String: String] {
+        var lines: [String: String] = [:]
+        for source in Set(added.keys).union(skipped.keys) {
+            var line = "\(added[source] ?? 0) values propagated into free text"
+            let left = skipped[source] ?? [:]
+            let notes = Unsafe.allCases.compactMap { reason -> String? in
+                guard let count = left[reason] else { return nil }
+                let words =
+                    reason == .common
+                    ? " (" + (commonWordsSeen[source] ?? []).sorted().joined(separator: ", ") + ")" : ""
+                return "\(count) \(reason.rawValue)\(words)"
+            }
+            if !notes.isEmpty { line += "; not propagated: " + notes.joined(separator: ", ") }
+            lines[source] = line
+        }
+        return lines
+    }
+}
