@@ -24,11 +24,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-schema="CREATE TABLE runs (id serial PRIMARY KEY, name text NOT NULL, started timestamptz NOT NULL);
+# People (identity columns) and runs whose notes name them in free text, so capture's
+# propagation pass and its audit are part of what is timed (issue #17).
+schema="CREATE TABLE people (id serial PRIMARY KEY, username text NOT NULL UNIQUE, first_name text NOT NULL, last_name text NOT NULL, email text NOT NULL);
+CREATE TABLE runs (id serial PRIMARY KEY, name text NOT NULL, owner_id int REFERENCES people(id) DEFERRABLE INITIALLY DEFERRED, notes text NOT NULL, started timestamptz NOT NULL);
 CREATE TABLE lumisections (id bigserial PRIMARY KEY, run_id int NOT NULL REFERENCES runs(id) DEFERRABLE INITIALLY DEFERRED, number int NOT NULL, quality text);"
 psql "$url" -qc "CREATE DATABASE bench_source"
 psql "$base/bench_source" -q -c "$schema" \
-  -c "INSERT INTO runs (name, started) SELECT 'run ' || g, now() - g * interval '1 minute' FROM generate_series(1, $((rows / 10))) g" \
+  -c "INSERT INTO people (username, first_name, last_name, email) SELECT 'user' || g, (ARRAY['Maria','Jan','Sofia','Luca','Pierre','Tomasz','Hans','Ines'])[1 + g % 8] || g, 'Surname' || g, 'person' || g || '@cern.ch' FROM generate_series(1, 2000) g" \
+  -c "INSERT INTO runs (name, owner_id, notes, started) SELECT 'run ' || g, 1 + g % 2000, CASE WHEN g % 4 = 0 THEN 'checked by Maria' || (g % 2000) || ', ask user' || (1 + g % 2000) || ' before excluding' ELSE 'pixel timing scan in LS ' || (g % 300) END, now() - g * interval '1 minute' FROM generate_series(1, $((rows / 10))) g" \
   -c "INSERT INTO lumisections (run_id, number, quality) SELECT 1 + g % $((rows / 10)), g, CASE WHEN g % 7 = 0 THEN 'BAD' ELSE 'GOOD' END FROM generate_series(1, $rows) g"
 
 

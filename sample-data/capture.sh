@@ -65,3 +65,6 @@ echo "capture: sanitizing into $out" >&2
 rm -rf "$out"
 "$devenv" sample capture --from "${url%/*}/$source" --out "$out" --name "$stack" --database "$database" \
   --preset django --policy "$here/policies/$stack.yaml" "${subset[@]}"
+# The committed set, audited against the same source: no original value left in it (when $out
+# is elsewhere, this is what the tests compare the fresh capture with).
+"$devenv" sample audit "$here/$stack" --from "${url%/*}/$source" --preset django --policy "$here/policies/$stack.yaml"

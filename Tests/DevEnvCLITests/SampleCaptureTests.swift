@@ -245,6 +245,15 @@ extension NativeServerTests {
                 }
             }
 
+            func auditSet(_ name: String, _ policy: String, _ extra: [String] = []) throws -> ProcessResult {
+                try devenv(
+                    [
+                        "sample", "audit", directory + "/" + name, "--from", source, "--preset", "django", "--policy",
+                        policy,
+                    ]
+                        + extra)
+            }
+
             let refused = try captureWith(leaky, "refused")
             #expect(refused.status == 1)
             #expect(
@@ -259,9 +268,7 @@ extension NativeServerTests {
 
             // Skipped at capture, the audit of the set on disk finds the same.
             #expect(try captureWith(leaky, "unaudited", ["--no-audit"]).status == 0)
-            let audit = try devenv([
-                "sample", "audit", directory + "/unaudited", "--from", source, "--preset", "django", "--policy", leaky,
-            ])
+            let audit = try auditSet("unaudited", leaky)
             #expect(audit.status == 1)
             #expect(
                 audit.stdout.contains("dials_comment.body row 20: holds an original value of auth_user.first_name"),
@@ -270,11 +277,7 @@ extension NativeServerTests {
                 audit.stdout.contains("row 20: holds an original value of socialaccount_socialaccount.extra_data.name"))
             #expect(audit.stdout.contains("holds an EOS user path that is not a pseudonym"))
             printsNoValue(audit)
-            let json = try devenv(
-                [
-                    "sample", "audit", directory + "/unaudited", "--from", source, "--preset", "django", "--policy",
-                    leaky, "--json",
-                ])
+            let json = try auditSet("unaudited", leaky, ["--json"])
             #expect(json.status == 1)
             let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
             #expect(report["ok"] as? Bool == false)
@@ -288,9 +291,7 @@ extension NativeServerTests {
             // With the real policy: clean, counted.
             let policy = fixtures + "/dials-policy.yaml"
             #expect(try captureWith(policy, "clean", ["--no-audit"]).status == 0)
-            let clean = try devenv([
-                "sample", "audit", directory + "/clean", "--from", source, "--preset", "django", "--policy", policy,
-            ])
+            let clean = try auditSet("clean", policy)
             #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
             #expect(clean.stdout.contains("nothing personal found") && clean.stdout.contains(" rows, "))
 
@@ -298,9 +299,7 @@ extension NativeServerTests {
             let edited = directory + "/clean/public.dials_comment.copy"
             try String(contentsOfFile: edited, encoding: .utf8).replacingOccurrences(of: "\t", with: "\t ")
                 .write(toFile: edited, atomically: true, encoding: .utf8)
-            let changed = try devenv([
-                "sample", "audit", directory + "/clean", "--from", source, "--preset", "django", "--policy", policy,
-            ])
+            let changed = try auditSet("clean", policy)
             #expect(changed.status == 2)
             #expect(changed.stderr.contains("public.dials_comment.copy was changed after capture"), "\(changed.stderr)")
 

@@ -1,3 +1,4 @@
+import DevEnvModel
 import Foundation
 import Testing
 
@@ -99,5 +100,30 @@ import Testing
         #expect(
             SampleAuditor.patterns(in: "key AbCdEfGh0123456789AbCdEfGh0123456789", freeText: true) == ["a token"])
         #expect(SampleAuditor.patterns(in: "key 0123456789abcdef0123456789abcdef", freeText: true).isEmpty)
+    }
+
+    func policy(_ text: String) throws -> SamplePolicy {
+        let path = NSTemporaryDirectory() + "devenv-policy-\(UUID().uuidString).yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try SamplePolicy.load(path: path)
+    }
+
+    @Test func aPolicyMarksIdentityColumnsAndRefusesMarksThatGiveNoPseudonym() throws {
+        let marked = try policy(
+            """
+            tables:
+              shift_log:
+                reviewer: { identity: true }
+                signed: { identity: true, rule: full_name }
+                room: { identity: false, rule: keep }
+            """)
+        #expect(marked.identities["shift_log"]?.keys.sorted() == ["reviewer", "signed"])
+        #expect(marked.tables["shift_log"] == .columns(["reviewer": .username, "signed": .fullName, "room": .keep]))
+        #expect(
+            marked.digest
+                != (try policy("tables:\n  shift_log: { reviewer: username, signed: full_name, room: keep }")).digest)
+        #expect(throws: DevEnvError.self) { try policy("tables:\n  t:\n    c: { identity: true, rule: keep }\n") }
+        #expect(throws: DevEnvError.self) { try policy("tables:\n  t:\n    c: { identity: maybe }\n") }
     }
 }

@@ -98,7 +98,8 @@ import Testing
     }
 
     /// The committed sets come out of `sample-data/capture.sh` byte for byte: the recipe in
-    /// the repository is the one that made them, and capture is deterministic.
+    /// the repository is the one that made them, and capture is deterministic. Each passes
+    /// `devenv sample audit` against its source (issue #17).
     @Test(arguments: ["rucio-opint", "certhelper", "mlplayground", "dials"]) func committedSampleSetIsReproducible(
         _ stack: String
     ) async throws {
@@ -113,7 +114,10 @@ import Testing
             URL(fileURLWithPath: "/bin/bash"), [script, stack, output],
             environment: ["DEVENV": devenvExecutable().path, "XDG_STATE_HOME": state, "NO_COLOR": "1"])
         #expect(result.status == 0, "\(result.stderr)")
+        // Captured with its audit, and the committed set audited against the same source.
         let committed = DevenvProject.composeDirectory + "/../sample-data/" + stack
+        #expect(result.stdout.contains("audited: ") && result.stdout.contains("nothing personal found"))
+        #expect(result.stdout.contains("audited \(committed): "), "\(result.stdout)")
         let files = try FileManager.default.contentsOfDirectory(atPath: committed).sorted()
         #expect(try FileManager.default.contentsOfDirectory(atPath: output).sorted() == files)
         for file in files {

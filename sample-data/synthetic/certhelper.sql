@@ -28,6 +28,7 @@ SELECT i, 381000 + i, 1 + i % 40, 1 + (i * 7) % 48,
        (ARRAY['good','good','good','bad','lowstat'])[1 + i % 5], (ARRAY['good','good','bad'])[1 + i % 3],
        (ARRAY['good','good','good','excluded'])[1 + i % 4],
        CASE WHEN i % 3 = 0 THEN 'checked with ' || (SELECT email FROM auth_user WHERE id = 1 + i % 48) || ', plots in /eos/user/' || substr((SELECT username FROM auth_user WHERE id = 1 + i % 48), 1, 1) || '/' || (SELECT username FROM auth_user WHERE id = 1 + i % 48) || '/tracker/' || i
+            WHEN i % 3 = 1 THEN 'pixel layer 1 noisy in LS ' || (i % 300) || ', checked by ' || (SELECT first_name || ' ' || last_name FROM auth_user WHERE id = 1 + (i * 5) % 48) || '; if in doubt call ' || (SELECT first_name FROM auth_user WHERE id = 1 + (i * 5) % 48)
             ELSE 'pixel layer 1 noisy in LS ' || (i % 300) END,
        date '2026-03-01' + (i / 10)
 FROM generate_series(1, 2500) AS i;

@@ -28,7 +28,7 @@ SELECT setval(pg_get_serial_sequence('tables_lumisection', 'id'), (SELECT max(id
 INSERT INTO tables_runcomment (id, run_id, author, text, created)
 SELECT i, 1 + (i * 7) % 300, a,
        CASE WHEN i % 2 = 0 THEN 'Pixel timing scan, ask ' || a || '@cern.ch before excluding'
-            ELSE 'Strip noise in TEC+ from LS 12; see https://cmsoms.example.ch/runs?user=' || a END,
+            ELSE 'Strip noise in TEC+ from LS 12; see https://cmsoms.example.ch/runs?user=' || a || ' (handed over to ' || upper(a) || ')' END,
        timestamptz '2026-07-02 00:00+00' + i * interval '2 hours'
 FROM generate_series(1, 250) AS i,
      LATERAL (SELECT (ARRAY['mrossi','jnovak','sdubois','lschmidt','akowalski','pgarcia','epapadop','tjensen'])[1 + i % 8] AS a) AS x;

@@ -23,7 +23,7 @@ SELECT i,
        CASE c
          WHEN 1 THEN 'TRANSFER [110] globus_xio: Unable to connect to ' || host || ':2811 (' || ip || ') Connection refused'
          WHEN 2 THEN 'SOURCE [2] SOURCE CHECKSUM MISMATCH ' || md5('a' || i) || ' != ' || md5('b' || i) || ' on /eos/user/' || substr(u, 1, 1) || '/' || u || '/rucio/data' || i || '.root'
-         WHEN 3 THEN 'DESTINATION [28] MAKE_PARENT No space left on device at httpg://' || host || ':8446/srm/managerv2'
+         WHEN 3 THEN 'DESTINATION [28] MAKE_PARENT No space left on device at httpg://' || host || ':8446/srm/managerv2; ' || (SELECT first_name FROM auth_user WHERE id = 1 + i % 48) || ' is on it'
          WHEN 4 THEN 'TRANSFER [70] Operation timed out after 3600 seconds; shifter ' || u || '@cern.ch notified'
          WHEN 5 THEN 'SOURCE [2] SRM_GET_TURL [SRM_FILE_UNAVAILABLE] File is unavailable, see https://' || u || ':' || md5('t' || i) || '@' || host || '/status'
          ELSE 'DESTINATION [70] Error reading token data header: Connection closed by ' || ip
