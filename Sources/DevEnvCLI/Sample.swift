@@ -124,17 +124,30 @@ struct Sample: AsyncParsableCommand {
                 under the policy, and scans every file of SET for those values (whole words, any case) and for
                 e-mail addresses, URL passwords and EOS paths that are not pseudonyms (IPs and tokens too, in
                 free-text columns). Exit 1 lists table, column, row and the source column a value came from,
-                never the value; exit 0 prints the counts; exit 2 for a set changed after capture.
+                never the value; exit 0 prints the counts; exit 2 for a set changed after capture. With the
+                capture's key (DEVENV_SAMPLE_KEY or --key-file) the audit knows the pseudonyms exactly; without
+                it, originals made only of the words pseudonyms use (Anna, Weber) cannot be told from them and
+                are not looked for.
                 """)
 
         @Argument(help: "The sample set's directory.") var set: String
         @OptionGroup var source: PolicyOptions
+        @Option(help: "File holding the capture's pseudonym key (default: DEVENV_SAMPLE_KEY, if set).")
+        var keyFile: String?
         @Flag(help: "Print the report as JSON.") var json = false
 
         func run() async throws {
             let options = CaptureOptions(policy: try source.loadPolicy(), name: "audit")
             let (url, set) = (source.from, self.set)
-            let report = try await offCooperativePool { try SampleCapture(url: url, options: options).audit(set: set) }
+            // With the key, an original that no pseudonym equals is looked for even when it is
+            // made of pseudonym name words (Anna Weber).
+            let key =
+                keyFile != nil || ProcessInfo.processInfo.environment["DEVENV_SAMPLE_KEY"] != nil
+                ? try Capture.key(file: keyFile) : nil
+            let report = try await offCooperativePool {
+                try SampleCapture(url: url, options: options).audit(
+                    set: set, pseudonymizer: key.map { Pseudonymizer(key: $0) })
+            }
             if json {
                 try Output(json: true).printJSON(report)
             } else {

@@ -156,10 +156,14 @@ final class SampleAuditor {
 }
 
 extension SampleCapture {
-    /// Reads a set back and checks every value of it against this source's originals.
-    public func audit(set directory: String) throws -> AuditReport {
+    /// Reads a set back and checks every value of it against this source's originals. With
+    /// the capture's key (`pseudonymizer`), only originals that are some pseudonym exactly go
+    /// unchecked; without it, every one made of pseudonym name words.
+    public func audit(set directory: String, pseudonymizer: Pseudonymizer? = nil) throws -> AuditReport {
         let set = try SampleSet(directory: directory)
-        let auditor = SampleAuditor(known: Self.auditValues(try identityColumns()))
+        let identities = try identityColumns()
+        let auditor = SampleAuditor(
+            known: Self.auditValues(identities, pseudonyms: pseudonymizer.map { Self.knownValues(identities, $0) }))
         for entry in set.manifest.tables {
             let path = (directory as NSString).appendingPathComponent(entry.file)
             guard let data = FileManager.default.contents(atPath: path) else {

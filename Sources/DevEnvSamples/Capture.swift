@@ -372,7 +372,7 @@ public final class SampleCapture {
         let identities = try identityColumns()
         let known = Self.knownValues(identities, pseudonymizer)
         pseudonymizer.learn(known)
-        let auditor = audit ? SampleAuditor(known: Self.auditValues(identities)) : nil
+        let auditor = audit ? SampleAuditor(known: Self.auditValues(identities, pseudonyms: known)) : nil
         // Written aside, then moved into place: a failed capture leaves no half-written set.
         let staging = try Self.stagingDirectory(for: directory)
         defer { try? FileManager.default.removeItem(atPath: staging) }

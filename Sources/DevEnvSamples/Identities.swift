@@ -123,10 +123,19 @@ extension SampleCapture {
         return known
     }
 
-    /// What an audit looks for: every original value, the e-mail addresses whole, less what
-    /// the capture does not replace and values a pseudonym can also be.
-    static func auditValues(_ columns: [IdentityColumn]) -> KnownValues {
-        var known = KnownValues(excluding: Set(Pseudonymizer.firstNames + Pseudonymizer.lastNames))
+    /// What an audit looks for: every original value (an e-mail's local part), less what the
+    /// capture does not replace and values a pseudonym can also be: any value made only of the
+    /// words pseudonyms are made of; with the capture's key (`pseudonyms`), only single such
+    /// words and the pseudonyms themselves.
+    static func auditValues(_ columns: [IdentityColumn], pseudonyms: KnownValues?) -> KnownValues {
+        var known =
+            if let pseudonyms {
+                KnownValues(
+                    excludingValues: pseudonyms.values.map(\.replacement),
+                    excludingWords: Pseudonymizer.firstNames + Pseudonymizer.lastNames)
+            } else {
+                KnownValues(excludingWords: Pseudonymizer.firstNames + Pseudonymizer.lastNames)
+            }
         for column in columns {
             for value in column.values {
                 if column.rule == .email {

@@ -25,7 +25,8 @@ public struct KnownValues: Sendable {
         case short = "shorter than 3 letters or digits"
         case digits = "only digits"
         case common = "a common word"
-        /// Only for an audit: a pseudonym could be this very value.
+        /// Only for an audit: a pseudonym could be this very value (all its words are ones
+        /// pseudonyms are made of).
         case pseudonym = "also a pseudonym"
     }
 
@@ -36,13 +37,19 @@ public struct KnownValues: Sendable {
     /// Per source column: how many values were added, and how many were left out and why.
     public private(set) var added: [String: Int] = [:]
     public private(set) var skipped: [String: [Unsafe: Int]] = [:]
+    private var skippedValues: Set<String> = []
     /// The common words a source held (these are not personal: they are the rule's own list).
     public private(set) var commonWordsSeen: [String: Set<String>] = [:]
-    /// For an audit: values a pseudonym can also be are left out (reported as `.pseudonym`).
+    /// For an audit: values a pseudonym can also be are left out (reported as `.pseudonym`):
+    /// values made of the words pseudonyms are made of, or, when the key is known, the
+    /// pseudonyms themselves and those words alone.
+    let excludedValues: Set<String>
     let excludedWords: Set<String>
 
-    public init(excluding excludedWords: Set<String> = []) {
-        self.excludedWords = Set(excludedWords.map { $0.lowercased() })
+    public init(excludingValues: some Sequence<String> = [String](), excludingWords: some Sequence<String> = [String]())
+    {
+        excludedValues = Set(excludingValues.map { Self.tokens($0).map(\.folded).joined() })
+        excludedWords = Set(excludingWords.map { $0.lowercased() })
     }
 
     public var isEmpty: Bool { values.isEmpty }
@@ -70,8 +77,10 @@ public struct KnownValues: Sendable {
             ? .short
             : significant.allSatisfy({ $0.properties.numericType != nil })
                 ? .digits
-                : Self.commonWords.contains(joined) ? .common : excludedWords.contains(joined) ? .pseudonym : nil
+                : Self.commonWords.contains(joined) ? .common : isPseudonymShaped(tokens) ? .pseudonym : nil
         if let reason {
+            // Counted once per distinct value and source (a full name's first word recurs).
+            guard skippedValues.insert(source + "\u{0}" + joined).inserted else { return reason }
             skipped[source, default: [:]][reason, default: 0] += 1
             if reason == .common { commonWordsSeen[source, default: []].insert(joined) }
             return reason
@@ -92,6 +101,18 @@ public struct KnownValues: Sendable {
         added[source, default: 0] += 1
         if tokens[0].utf8.allSatisfy({ $0 < 0x80 }) { firstWords.insert(Self.hash(tokens[0].utf8)) }
         return nil
+    }
+
+    /// Whether a value reads as a name pseudonym: words pseudonyms are made of, separated by
+    /// spaces (`Anna`, `Anna Weber`; not `anna.weber`, which no pseudonym is).
+    /// With the pseudonyms known exactly, only single words still count this way: a first
+    /// name is part of every pseudonym e-mail made from it (`anna.weber12@example.org`).
+    func isPseudonymShaped(_ tokens: [String]) -> Bool {
+        if excludedValues.contains(tokens.joined()) { return true }
+        guard !excludedWords.isEmpty, tokens.allSatisfy({ $0 == " " || excludedWords.contains($0) }) else {
+            return false
+        }
+        return excludedValues.isEmpty || tokens.count == 1
     }
 
     // MARK: tokens

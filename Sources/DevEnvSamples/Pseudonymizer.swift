@@ -74,8 +74,13 @@ public final class Pseudonymizer {
         }
     }
 
+    /// A name of two words or more reads as its first word's first-name pseudonym and its last
+    /// word's last-name pseudonym, so "Maria Rossi" matches the `first_name` and `last_name`
+    /// columns' pseudonyms for Maria and Rossi wherever text names her either way.
     func fullName(_ value: String) -> String {
-        unique("full_name", value.lowercased(), distinct: false) {
+        let words = value.split(whereSeparator: \.isWhitespace)
+        if words.count > 1 { return "\(firstName(String(words.first!))) \(lastName(String(words.last!)))" }
+        return unique("full_name", value.lowercased(), distinct: false) {
             "\(Self.firstNames[Self.number($0, 0) % Self.firstNames.count]) \(Self.lastNames[Self.number($0, 2) % Self.lastNames.count])"
         }
     }

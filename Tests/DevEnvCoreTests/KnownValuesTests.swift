@@ -126,4 +126,22 @@ import Testing
         #expect(throws: DevEnvError.self) { try policy("tables:\n  t:\n    c: { identity: true, rule: keep }\n") }
         #expect(throws: DevEnvError.self) { try policy("tables:\n  t:\n    c: { identity: maybe }\n") }
     }
+
+    @Test func anAuditLeavesOutValuesAPseudonymCanBe() {
+        var audit = KnownValues(excludingWords: ["Anna", "Weber", "Rossi"])
+        #expect(audit.add("Anna", replacement: "", source: "auth_user.first_name") == .pseudonym)
+        #expect(audit.add("Anna Weber", replacement: "", source: "extra_data.name") == .pseudonym)
+        #expect(audit.add("Maria Rossi", replacement: "", source: "extra_data.name") == nil)
+        #expect(audit.add("anna.weber", replacement: "", source: "auth_user.email") == nil, "no pseudonym has a dot")
+        #expect(audit.matches(in: "checked by Anna Weber and maria rossi").map(\.value.source) == ["extra_data.name"])
+    }
+
+    @Test func withTheKeyAnAuditLeavesOutOnlyThePseudonymsThemselves() {
+        var audit = KnownValues(
+            excludingValues: ["Anna Weber", "aberger12"], excludingWords: ["Anna", "Rossi", "Weber"])
+        #expect(audit.add("anna  weber", replacement: "", source: "extra_data.name") == .pseudonym)
+        #expect(audit.add("Anna Rossi", replacement: "", source: "extra_data.name") == nil, "no one's pseudonym")
+        #expect(audit.add("Anna", replacement: "", source: "auth_user.first_name") == .pseudonym, "a part of one")
+        #expect(audit.add("Maria", replacement: "", source: "auth_user.first_name") == nil)
+    }
 }
