@@ -100,6 +100,11 @@ final class SampleAuditor {
     }
 
     func check(table: String, column: String, row: Int, value: String, freeText: Bool) {
+        var text = value
+        let hints = text.withUTF8 { bytes in
+            Pseudonymizer.Hints(bytes).union(known.mayMatch(bytes: UnsafeRawBufferPointer(bytes)) ? [.known] : [])
+        }
+        guard !hints.isEmpty else { return }
         report.valuesChecked += 1
         var sources: [String] = []
         for match in known.matches(in: value) where !sources.contains(match.value.source) {
@@ -108,7 +113,7 @@ final class SampleAuditor {
         for source in sources {
             report.findings.append(AuditFinding(table: table, column: column, row: row, source: source))
         }
-        for pattern in Self.patterns(in: value, freeText: freeText) {
+        for pattern in Self.patterns(in: value, freeText: freeText, hints: hints) {
             report.findings.append(AuditFinding(table: table, column: column, row: row, pattern: pattern))
         }
     }
@@ -117,7 +122,8 @@ final class SampleAuditor {
         pattern: "^[a-z](" + Pseudonymizer.lastNames.map { $0.lowercased() }.joined(separator: "|") + ")[0-9]{1,3}$")
 
     /// The kinds of personal data in `value` that no pseudonym looks like.
-    static func patterns(in value: String, freeText: Bool) -> [String] {
+    static func patterns(in value: String, freeText: Bool, hints: Pseudonymizer.Hints? = nil) -> [String] {
+        let hints = hints ?? Pseudonymizer.Hints(value.utf8)
         let range = NSRange(location: 0, length: (value as NSString).length)
         var kinds: [String] = []
         func groups(_ pattern: NSRegularExpression) -> [[String]] {
@@ -128,26 +134,35 @@ final class SampleAuditor {
                 }
             }
         }
-        if groups(Pseudonymizer.credentialPattern).contains(where: { $0[3] != "redacted" }) {
+        if hints.contains(.at), groups(Pseudonymizer.credentialPattern).contains(where: { $0[3] != "redacted" }) {
             kinds.append("a password in a URL")
         }
-        if groups(Pseudonymizer.emailPattern).contains(where: { !$0[0].lowercased().hasSuffix("@example.org") }) {
+        if hints.contains(.at),
+            groups(Pseudonymizer.emailPattern).contains(where: { !$0[0].lowercased().hasSuffix("@example.org") })
+        {
             kinds.append("an e-mail address")
         }
-        if groups(Pseudonymizer.eosPattern).contains(where: {
-            pseudonymUser.firstMatch(in: $0[1], range: NSRange(location: 0, length: ($0[1] as NSString).length)) == nil
-        }) {
+        if hints.contains(.slash),
+            groups(Pseudonymizer.eosPattern).contains(where: {
+                pseudonymUser.firstMatch(in: $0[1], range: NSRange(location: 0, length: ($0[1] as NSString).length))
+                    == nil
+            })
+        {
             kinds.append("an EOS user path")
         }
         if freeText {
-            if groups(Pseudonymizer.ipv4Pattern).contains(where: { !$0[0].hasPrefix("10.") }) {
+            if hints.contains(.dottedDigit),
+                groups(Pseudonymizer.ipv4Pattern).contains(where: { !$0[0].hasPrefix("10.") })
+            {
                 kinds.append("an IP address")
             }
             // Pseudonym tokens are lowercase hex; UUIDs keep their hyphens.
             let hex = CharacterSet(charactersIn: "0123456789abcdef-")
-            if groups(Pseudonymizer.tokenPattern).contains(where: {
-                !$0[0].unicodeScalars.allSatisfy(hex.contains)
-            }) {
+            if hints.contains(.longRun),
+                groups(Pseudonymizer.tokenPattern).contains(where: {
+                    !$0[0].unicodeScalars.allSatisfy(hex.contains)
+                })
+            {
                 kinds.append("a token")
             }
         }

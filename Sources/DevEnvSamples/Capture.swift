@@ -428,51 +428,55 @@ public final class SampleCapture {
             }
             defer { try? handle.close() }
             var hasher = SHA256()
-            var buffer = Data()
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(1 << 21)
             let transforming = rules.map { $0.1 != .keep }
-            let rowCount = try db.copyOut(sql) { line in
+            let anyWork = transforming.contains(true) || (auditor != nil && audited.contains(true))
+            let rowCount = try db.copyOut(sql) { row in
                 rowNumber += 1
-                guard transforming.contains(true) || auditor != nil else {
-                    buffer.append(line)
+                guard anyWork else {
+                    buffer.append(contentsOf: row)
                     flush(&buffer, &hasher, handle)
                     return
                 }
-                // Fields are tab-separated bytes; only those whose rule may change them are decoded.
-                line.withUnsafeBytes { (row: UnsafeRawBufferPointer) in
-                    let end = row.count - 1  // the newline
-                    var field = 0
-                    var start = 0
-                    for index in 0...end where index == end || row[index] == 0x09 {
-                        let raw = UnsafeRawBufferPointer(rebasing: row[start..<index])
-                        if field < rules.count, transforming[field],
-                            rules[field].1 != .text || pseudonymizer.mayChange(bytes: raw)
-                        {
+                // Fields are tab-separated bytes; only those whose rule may change them are
+                // decoded, and a row is copied in one piece up to the first field that changed.
+                let end = row.count - 1  // the newline
+                var field = 0
+                var start = 0
+                var copied = 0
+                for index in 0...end where index == end || row[index] == 0x09 {
+                    let raw = UnsafeRawBufferPointer(rebasing: row[start..<index])
+                    if field < rules.count {
+                        let rule = rules[field].1
+                        if transforming[field], rule != .text || pseudonymizer.mayChange(bytes: raw) {
                             let value = CopyText.decode(Substring(String(decoding: raw, as: UTF8.self)))
-                            let output = pseudonymizer.apply(rules[field].1, to: value)
-                            buffer.append(contentsOf: CopyText.encode(output).utf8)
+                            let output = pseudonymizer.apply(rule, to: value)
+                            if output != value {
+                                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: row[copied..<start]))
+                                buffer.append(contentsOf: CopyText.encode(output).utf8)
+                                copied = index
+                            }
                             if let auditor, audited[field], let output {
                                 auditor.check(
                                     table: key, column: rules[field].0.name, row: rowNumber, value: output,
                                     freeText: freeText[field])
                             }
-                        } else {
-                            buffer.append(contentsOf: raw)
-                            // A `text` field the scrubber's prefilter passed holds nothing to find.
-                            if let auditor, field < rules.count, audited[field], rules[field].1 != .text {
-                                auditor.check(
-                                    table: key, column: rules[field].0.name, row: rowNumber, bytes: raw,
-                                    freeText: freeText[field])
-                            }
+                        } else if let auditor, audited[field], rule != .text {
+                            // (A `text` field the scrubber's prefilter passed holds nothing to find.)
+                            auditor.check(
+                                table: key, column: rules[field].0.name, row: rowNumber, bytes: raw,
+                                freeText: freeText[field])
                         }
-                        buffer.append(index == end ? 0x0A : 0x09)
-                        field += 1
-                        start = index + 1
                     }
+                    field += 1
+                    start = index + 1
                 }
+                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: row[copied...]))
                 flush(&buffer, &hasher, handle)
             }
             hasher.update(data: buffer)
-            handle.write(buffer)
+            handle.write(Data(buffer))
             manifestTables.append(
                 SampleManifest.Table(
                     schema: table.schema, name: table.name, file: file, columns: rules.map(\.0.name), rows: rowCount,
@@ -541,10 +545,10 @@ public final class SampleCapture {
     }
 
     /// Writes the buffer out once it passes 1 MB.
-    func flush(_ buffer: inout Data, _ hasher: inout SHA256, _ handle: FileHandle) {
+    func flush(_ buffer: inout [UInt8], _ hasher: inout SHA256, _ handle: FileHandle) {
         guard buffer.count > 1 << 20 else { return }
         hasher.update(data: buffer)
-        handle.write(buffer)
+        handle.write(Data(buffer))
         buffer.removeAll(keepingCapacity: true)
     }
 

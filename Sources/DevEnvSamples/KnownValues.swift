@@ -144,6 +144,8 @@ public struct KnownValues: Sendable {
     }
 
     static func tokens(_ text: String) -> [Token] {
+        var copy = text
+        if copy.withUTF8({ $0.allSatisfy { $0 < 0x80 } }) { return asciiTokens(text) }
         let scalars = text.unicodeScalars
         var tokens: [Token] = []
         var index = scalars.startIndex
@@ -166,6 +168,34 @@ public struct KnownValues: Sendable {
                 tokens.append(Token(folded: " ", range: index..<end, isWord: false))
             } else {
                 tokens.append(Token(folded: separator(scalar), range: index..<end, isWord: false))
+            }
+            index = end
+        }
+        return tokens
+    }
+
+    /// `tokens` for ASCII text, byte by byte (the common case, without Unicode properties).
+    static func asciiTokens(_ text: String) -> [Token] {
+        let utf8 = text.utf8
+        var tokens: [Token] = []
+        var index = utf8.startIndex
+        func isWordByte(_ v: UInt8) -> Bool {
+            (v >= 48 && v <= 57) || (v >= 65 && v <= 90) || (v >= 97 && v <= 122) || v == 95
+        }
+        func isSpace(_ v: UInt8) -> Bool { v == 0x20 || (v >= 0x09 && v <= 0x0D) }
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            var end = utf8.index(after: index)
+            if isWordByte(byte) {
+                while end < utf8.endIndex, isWordByte(utf8[end]) { end = utf8.index(after: end) }
+                let folded = String(
+                    decoding: utf8[index..<end].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+                tokens.append(Token(folded: folded, range: index..<end, isWord: true))
+            } else if isSpace(byte) {
+                while end < utf8.endIndex, isSpace(utf8[end]) { end = utf8.index(after: end) }
+                tokens.append(Token(folded: " ", range: index..<end, isWord: false))
+            } else {
+                tokens.append(Token(folded: String(UnicodeScalar(byte)), range: index..<end, isWord: false))
             }
             index = end
         }
@@ -242,22 +272,37 @@ public struct KnownValues: Sendable {
     public func replace(in text: String) -> String {
         let found = matches(in: text)
         guard !found.isEmpty else { return text }
+        // A match's bounds need not be on a character boundary (a name followed by a joiner):
+        // the text between matches is appended as scalars.
         let scalars = text.unicodeScalars
-        var output = String.UnicodeScalarView()
+        var output = ""
+        output.reserveCapacity(text.utf8.count + 16)
         var last = scalars.startIndex
         for (range, value) in found {
-            output.append(contentsOf: scalars[last..<range.lowerBound])
-            output.append(contentsOf: Self.adapt(value.replacement, to: scalars[range]).unicodeScalars)
+            output.unicodeScalars.append(contentsOf: scalars[last..<range.lowerBound])
+            output += Self.adapt(value.replacement, to: scalars[range])
             last = range.upperBound
         }
-        output.append(contentsOf: scalars[last...])
-        return String(output)
+        output.unicodeScalars.append(contentsOf: scalars[last...])
+        return output
     }
 
     static func adapt(_ replacement: String, to matched: Substring.UnicodeScalarView) -> String {
-        let letters = matched.filter(\.properties.isAlphabetic)
-        if letters.count > 1, letters.allSatisfy(\.properties.isUppercase) { return replacement.uppercased() }
-        if !letters.isEmpty, letters.allSatisfy(\.properties.isLowercase) { return replacement.lowercased() }
+        var letters = 0
+        var upper = 0
+        var lower = 0
+        for scalar in matched {
+            if scalar.isASCII {
+                let v = scalar.value
+                if v >= 65 && v <= 90 { upper += 1 } else if v >= 97 && v <= 122 { lower += 1 } else { continue }
+                letters += 1
+            } else if scalar.properties.isAlphabetic {
+                letters += 1
+                if scalar.properties.isUppercase { upper += 1 } else if scalar.properties.isLowercase { lower += 1 }
+            }
+        }
+        if letters > 1, upper == letters { return replacement.uppercased() }
+        if letters > 0, lower == letters { return replacement.lowercased() }
         return replacement
     }
 

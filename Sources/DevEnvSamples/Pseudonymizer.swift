@@ -19,8 +19,12 @@ public final class Pseudonymizer {
     /// pseudonyms: free text that mentions one as a word gets the same pseudonym as its column.
     public private(set) var known = KnownValues()
 
+    /// HMAC with the key already absorbed: each digest copies it (the key's pads are hashed once).
+    private let keyed: HMAC<SHA256>
+
     public init(key: Data) {
         self.key = SymmetricKey(data: key)
+        keyed = HMAC<SHA256>(key: self.key)
     }
 
     static let firstNames = [
@@ -39,7 +43,9 @@ public final class Pseudonymizer {
     ]
 
     func digest(_ kind: String, _ input: String, _ attempt: Int) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: Data("\(kind)\u{0}\(attempt)\u{0}\(input)".utf8), using: key))
+        var hmac = keyed
+        hmac.update(data: Data("\(kind)\u{0}\(attempt)\u{0}\(input)".utf8))
+        return Array(hmac.finalize())
     }
 
     /// The output for `input` of `kind`, built by `make` from digest bytes; with `distinct`,
@@ -149,6 +155,44 @@ public final class Pseudonymizer {
     static let tokenPattern = try! NSRegularExpression(
         pattern: #"\b(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{32,}\b"#)
 
+    /// Which of `scrub`'s patterns could match, from one scan of the bytes: each regular
+    /// expression runs only where its hint is.
+    struct Hints: OptionSet {
+        let rawValue: UInt8
+        /// An `@`: e-mails, credentials in URLs.
+        static let at = Hints(rawValue: 1)
+        /// A `/`: EOS paths.
+        static let slash = Hints(rawValue: 2)
+        /// A dot between digits: IPs.
+        static let dottedDigit = Hints(rawValue: 4)
+        /// A run of 32 word characters: tokens.
+        static let longRun = Hints(rawValue: 8)
+        /// A word that may begin a known identity value (set by callers that check them).
+        static let known = Hints(rawValue: 16)
+
+        init(rawValue: UInt8) { self.rawValue = rawValue }
+
+        init(_ bytes: some Sequence<UInt8>) {
+            var hints: Hints = []
+            var run = 0
+            var previousDigit = false
+            var dottedDigit = false
+            for byte in bytes {
+                if byte == UInt8(ascii: "@") { hints.insert(.at) }
+                if byte == UInt8(ascii: "/") { hints.insert(.slash) }
+                let isDigit = byte >= 48 && byte <= 57
+                if dottedDigit && isDigit { hints.insert(.dottedDigit) }
+                dottedDigit = previousDigit && byte == UInt8(ascii: ".")
+                previousDigit = isDigit
+                let word =
+                    isDigit || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 95 || byte == 45
+                run = word ? run + 1 : 0
+                if run >= 32 { hints.insert(.longRun) }
+            }
+            self = hints
+        }
+    }
+
     /// Whether `text` could hold anything `scrub` replaces: an `@` (e-mails, credentials), a `/`
     /// (EOS paths), a dot between digits (IPs) or a run of 32 word characters (tokens).
     static func mayHoldPersonalData(_ text: String) -> Bool { mayHoldPersonalData(bytes: text.utf8) }
@@ -184,17 +228,27 @@ public final class Pseudonymizer {
     /// Free text with every e-mail, credential, EOS user path, IP, token and known identity
     /// value replaced in place.
     func scrub(_ text: String) -> String {
-        guard Self.mayHoldPersonalData(text) || !known.isEmpty else { return text }
-        var result = replace(Self.credentialPattern, in: text) { match, groups in
-            "\(groups[1])\(self.username(groups[2])):redacted@"
+        let hints = Hints(text.utf8)
+        guard !hints.isEmpty || !known.isEmpty else { return text }
+        var result = text
+        if hints.contains(.at) {
+            result = replace(Self.credentialPattern, in: result) { match, groups in
+                "\(groups[1])\(self.username(groups[2])):redacted@"
+            }
+            result = replace(Self.emailPattern, in: result) { match, _ in self.email(match) }
         }
-        result = replace(Self.emailPattern, in: result) { match, _ in self.email(match) }
-        result = replace(Self.eosPattern, in: result) { _, groups in
-            let user = self.username(groups[1])
-            return "/eos/user/\(user.prefix(1))/\(user)"
+        if hints.contains(.slash) {
+            result = replace(Self.eosPattern, in: result) { _, groups in
+                let user = self.username(groups[1])
+                return "/eos/user/\(user.prefix(1))/\(user)"
+            }
         }
-        result = replace(Self.ipv4Pattern, in: result) { match, _ in self.ip(match) }
-        result = replace(Self.tokenPattern, in: result) { match, _ in self.token(match) }
+        if hints.contains(.dottedDigit) {
+            result = replace(Self.ipv4Pattern, in: result) { match, _ in self.ip(match) }
+        }
+        if hints.contains(.longRun) {
+            result = replace(Self.tokenPattern, in: result) { match, _ in self.token(match) }
+        }
         return known.isEmpty ? result : known.replace(in: result)
     }
 
@@ -294,39 +348,43 @@ public final class Pseudonymizer {
 enum CopyText {
     static func decode(_ field: Substring) -> String? {
         if field == "\\N" { return nil }
-        guard field.contains("\\") else { return String(field) }
-        var output = ""
-        var iterator = field.makeIterator()
-        while let char = iterator.next() {
-            guard char == "\\", let next = iterator.next() else {
-                output.append(char)
+        guard field.utf8.contains(UInt8(ascii: "\\")) else { return String(field) }
+        var output: [UInt8] = []
+        output.reserveCapacity(field.utf8.count)
+        var iterator = field.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "\\"), let next = iterator.next() else {
+                output.append(byte)
                 continue
             }
             switch next {
-            case "t": output.append("\t")
-            case "n": output.append("\n")
-            case "r": output.append("\r")
-            case "b": output.append("\u{8}")
-            case "f": output.append("\u{c}")
-            case "v": output.append("\u{b}")
+            case UInt8(ascii: "t"): output.append(0x09)
+            case UInt8(ascii: "n"): output.append(0x0A)
+            case UInt8(ascii: "r"): output.append(0x0D)
+            case UInt8(ascii: "b"): output.append(0x08)
+            case UInt8(ascii: "f"): output.append(0x0C)
+            case UInt8(ascii: "v"): output.append(0x0B)
             default: output.append(next)
             }
         }
-        return output
+        return String(decoding: output, as: UTF8.self)
     }
 
     static func encode(_ value: String?) -> String {
         guard let value else { return "\\N" }
-        var output = ""
-        for char in value {
-            switch char {
-            case "\\": output += "\\\\"
-            case "\t": output += "\\t"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            default: output.append(char)
+        let special: (UInt8) -> Bool = { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+        guard value.utf8.contains(where: special) else { return value }
+        var output: [UInt8] = []
+        output.reserveCapacity(value.utf8.count + 8)
+        for byte in value.utf8 {
+            switch byte {
+            case 0x5C: output += [0x5C, 0x5C]
+            case 0x09: output += [0x5C, UInt8(ascii: "t")]
+            case 0x0A: output += [0x5C, UInt8(ascii: "n")]
+            case 0x0D: output += [0x5C, UInt8(ascii: "r")]
+            default: output.append(byte)
             }
         }
-        return output
+        return String(decoding: output, as: UTF8.self)
     }
 }

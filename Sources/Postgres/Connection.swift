@@ -144,20 +144,20 @@ public final class PostgresConnection {
     }
 
     /// `COPY … TO STDOUT`: every row arrives in `consume` as the server sends it
-    /// (one row per call in text format). Returns the rows copied.
+    /// (one row per call in text format), in libpq's own buffer, valid for the call only.
+    /// Returns the rows copied.
     @discardableResult
-    public func copyOut(_ sql: String, consume: (Data) throws -> Void) throws -> Int {
+    public func copyOut(_ sql: String, consume: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
         let handle = try live()
         _ = try QueryResult(consuming: PQexec(handle, sql), connection: handle, expected: [PGRES_COPY_OUT])
         var buffer: UnsafeMutablePointer<CChar>?
         while true {
             let length = PQgetCopyData(handle, &buffer, 0)
             if length > 0, let bytes = buffer {
-                // libpq's buffer becomes the Data's storage, freed with PQfreemem when done.
-                let data = Data(
-                    bytesNoCopy: bytes, count: Int(length), deallocator: .custom { pointer, _ in PQfreemem(pointer) })
+                // libpq's buffer, lent to the consumer without a copy and freed right after.
+                defer { PQfreemem(bytes) }
                 do {
-                    try consume(data)
+                    try consume(UnsafeRawBufferPointer(start: bytes, count: Int(length)))
                 } catch {
                     // Leave the connection usable: cancel the COPY and drain its results.
                     let cancel = PQgetCancel(handle)

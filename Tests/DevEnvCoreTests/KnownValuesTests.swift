@@ -41,6 +41,11 @@ import Testing
         #expect(names.replace(in: "ødegård") == "olsen")
         // Decomposed (NFD) text is matched as its composed form.
         #expect(names.replace(in: "Mu\u{308}ller") == "Berger")
+        // A match may end inside a character (a zero-width joiner after the name is not a
+        // letter, but joins the name's last character): the text around it is kept scalar for
+        // scalar, not rounded to whole characters.
+        let joined = names.replace(in: "Maria\u{200D} signed")
+        #expect(Array(joined.unicodeScalars) == Array("Elena\u{200D} signed".unicodeScalars))
     }
 
     @Test func tooShortCommonAndDigitsAreLeftOutAndCounted() {

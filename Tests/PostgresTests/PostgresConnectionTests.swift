@@ -169,9 +169,9 @@ enum TestServer {
 
             var bytes = 0
             var lines = 0
-            let out = try connection.copyOut("COPY (SELECT * FROM runs ORDER BY id) TO STDOUT") { data in
-                bytes += data.count
-                lines += data.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+            let out = try connection.copyOut("COPY (SELECT * FROM runs ORDER BY id) TO STDOUT") { row in
+                bytes += row.count
+                lines += row.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
             }
             #expect(out == Self.rowCount)
             #expect(lines == Self.rowCount)
