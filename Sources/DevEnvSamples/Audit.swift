@@ -93,8 +93,13 @@ final class SampleAuditor {
 
     /// Checks one field's bytes (COPY text); `freeText` columns (the `text` and `json` rules)
     /// are also checked for IPs and tokens, which other columns hold as data (versions, digests).
+    /// Whether a field's bytes could hold anything `check` finds (one byte scan).
+    func mayFind(bytes: UnsafeRawBufferPointer) -> Bool {
+        Pseudonymizer.mayHoldPersonalData(bytes: bytes) || known.mayMatch(bytes: bytes)
+    }
+
     func check(table: String, column: String, row: Int, bytes: UnsafeRawBufferPointer, freeText: Bool) {
-        guard Pseudonymizer.mayHoldPersonalData(bytes: bytes) || known.mayMatch(bytes: bytes) else { return }
+        guard mayFind(bytes: bytes) else { return }
         guard let value = CopyText.decode(Substring(String(decoding: bytes, as: UTF8.self))) else { return }
         check(table: table, column: column, row: row, value: value, freeText: freeText)
     }

@@ -431,6 +431,9 @@ public final class SampleCapture {
             var buffer: [UInt8] = []
             buffer.reserveCapacity(1 << 21)
             let transforming = rules.map { $0.1 != .keep }
+            // Per field, what the row loop needs without copying a rule (an enum with payloads).
+            let isText = rules.map { $0.1 == .text }
+            let names = rules.map(\.0.name)
             let anyWork = transforming.contains(true) || (auditor != nil && audited.contains(true))
             let rowCount = try db.copyOut(sql) { row in
                 rowNumber += 1
@@ -448,8 +451,8 @@ public final class SampleCapture {
                 for index in 0...end where index == end || row[index] == 0x09 {
                     let raw = UnsafeRawBufferPointer(rebasing: row[start..<index])
                     if field < rules.count {
-                        let rule = rules[field].1
-                        if transforming[field], rule != .text || pseudonymizer.mayChange(bytes: raw) {
+                        if transforming[field], !isText[field] || pseudonymizer.mayChange(bytes: raw) {
+                            let rule = rules[field].1
                             let value = CopyText.decode(Substring(String(decoding: raw, as: UTF8.self)))
                             let output = pseudonymizer.apply(rule, to: value)
                             if output != value {
@@ -459,13 +462,13 @@ public final class SampleCapture {
                             }
                             if let auditor, audited[field], let output {
                                 auditor.check(
-                                    table: key, column: rules[field].0.name, row: rowNumber, value: output,
+                                    table: key, column: names[field], row: rowNumber, value: output,
                                     freeText: freeText[field])
                             }
-                        } else if let auditor, audited[field], rule != .text {
+                        } else if let auditor, audited[field], !isText[field], auditor.mayFind(bytes: raw) {
                             // (A `text` field the scrubber's prefilter passed holds nothing to find.)
                             auditor.check(
-                                table: key, column: rules[field].0.name, row: rowNumber, bytes: raw,
+                                table: key, column: names[field], row: rowNumber, bytes: raw,
                                 freeText: freeText[field])
                         }
                     }

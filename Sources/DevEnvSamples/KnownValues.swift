@@ -34,6 +34,8 @@ public struct KnownValues: Sendable {
     public private(set) var values: [Value] = []
     /// FNV-1a hashes of the values' first words (ASCII, folded): the byte prefilter.
     var firstWords: Set<UInt64> = []
+    /// The same hashes' low 16 bits as a bitmap, checked before the set (most words miss).
+    var firstWordBits = [UInt64](repeating: 0, count: 1024)
     /// Per source column: how many values were added, and how many were left out and why.
     public private(set) var added: [String: Int] = [:]
     public private(set) var skipped: [String: [Unsafe: Int]] = [:]
@@ -99,7 +101,11 @@ public struct KnownValues: Sendable {
         nodes[node].value = Int32(values.count)
         values.append(Value(replacement: replacement, source: source))
         added[source, default: 0] += 1
-        if tokens[0].utf8.allSatisfy({ $0 < 0x80 }) { firstWords.insert(Self.hash(tokens[0].utf8)) }
+        if tokens[0].utf8.allSatisfy({ $0 < 0x80 }) {
+            let hash = Self.hash(tokens[0].utf8)
+            firstWords.insert(hash)
+            firstWordBits[Int(hash >> 6 & 1023)] |= 1 << (hash & 63)
+        }
         return nil
     }
 
@@ -233,7 +239,9 @@ public struct KnownValues: Sendable {
                 hash = hash &* 0x100_0000_01b3
             } else if inWord {
                 inWord = false
-                if firstWords.contains(hash) { return true }
+                if firstWordBits[Int(hash >> 6 & 1023)] & 1 << (hash & 63) != 0, firstWords.contains(hash) {
+                    return true
+                }
             }
         }
         return false
@@ -273,17 +281,16 @@ public struct KnownValues: Sendable {
         let found = matches(in: text)
         guard !found.isEmpty else { return text }
         // A match's bounds need not be on a character boundary (a name followed by a joiner):
-        // the text between matches is appended as scalars.
-        let scalars = text.unicodeScalars
+        // String's subscripts keep the text between matches scalar for scalar.
         var output = ""
         output.reserveCapacity(text.utf8.count + 16)
-        var last = scalars.startIndex
+        var last = text.startIndex
         for (range, value) in found {
-            output.unicodeScalars.append(contentsOf: scalars[last..<range.lowerBound])
-            output += Self.adapt(value.replacement, to: scalars[range])
+            output += text[last..<range.lowerBound]
+            output += Self.adapt(value.replacement, to: text.unicodeScalars[range])
             last = range.upperBound
         }
-        output.unicodeScalars.append(contentsOf: scalars[last...])
+        output += text[last...]
         return output
     }
 
