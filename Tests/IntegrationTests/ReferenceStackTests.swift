@@ -117,7 +117,9 @@ import Testing
         // Captured with its audit, and the committed set audited against the same source.
         let committed = DevenvProject.composeDirectory + "/../sample-data/" + stack
         #expect(result.stdout.contains("audited: ") && result.stdout.contains("nothing personal found"))
-        #expect(result.stdout.contains("audited \(committed): "), "\(result.stdout)")
+        // (capture.sh names the set by its resolved path, without the `compose/..`.)
+        let resolved = URL(fileURLWithPath: committed).standardizedFileURL.path
+        #expect(result.stdout.contains("audited \(resolved): "), "\(result.stdout)")
         let files = try FileManager.default.contentsOfDirectory(atPath: committed).sorted()
         #expect(try FileManager.default.contentsOfDirectory(atPath: output).sorted() == files)
         for file in files {
