@@ -91,13 +91,13 @@ final class SampleAuditor {
     /// Column types whose values can hold text.
     static let textual: Set<String> = SampleCapture.textTypes.union(["json", "jsonb", "_text", "_varchar", "name"])
 
-    /// Checks one field's bytes (COPY text); `freeText` columns (the `text` and `json` rules)
-    /// are also checked for IPs and tokens, which other columns hold as data (versions, digests).
     /// Whether a field's bytes could hold anything `check` finds (one byte scan).
     func mayFind(bytes: UnsafeRawBufferPointer) -> Bool {
         Pseudonymizer.mayHoldPersonalData(bytes: bytes) || known.mayMatch(bytes: bytes)
     }
 
+    /// Checks one field's bytes (COPY text); `freeText` columns (the `text` and `json` rules)
+    /// are also checked for IPs and tokens, which other columns hold as data (versions, digests).
     func check(table: String, column: String, row: Int, bytes: UnsafeRawBufferPointer, freeText: Bool) {
         guard mayFind(bytes: bytes) else { return }
         guard let value = CopyText.decode(Substring(String(decoding: bytes, as: UTF8.self))) else { return }

@@ -129,11 +129,13 @@ public struct KnownValues: Sendable {
         var isWord: Bool
     }
 
+    /// An ASCII letter, digit or `_`: what a word is made of in ASCII text.
+    static func isWordByte(_ v: UInt8) -> Bool {
+        (v >= 48 && v <= 57) || (v >= 65 && v <= 90) || (v >= 97 && v <= 122) || v == 95
+    }
+
     static func isWord(_ scalar: Unicode.Scalar) -> Bool {
-        if scalar.isASCII {
-            let v = scalar.value
-            return (v >= 48 && v <= 57) || (v >= 65 && v <= 90) || (v >= 97 && v <= 122) || v == 95
-        }
+        if scalar.isASCII { return isWordByte(UInt8(scalar.value)) }
         let properties = scalar.properties
         switch properties.generalCategory {
         case .nonspacingMark, .spacingMark, .enclosingMark: return true
@@ -185,9 +187,6 @@ public struct KnownValues: Sendable {
         let utf8 = text.utf8
         var tokens: [Token] = []
         var index = utf8.startIndex
-        func isWordByte(_ v: UInt8) -> Bool {
-            (v >= 48 && v <= 57) || (v >= 65 && v <= 90) || (v >= 97 && v <= 122) || v == 95
-        }
         func isSpace(_ v: UInt8) -> Bool { v == 0x20 || (v >= 0x09 && v <= 0x0D) }
         while index < utf8.endIndex {
             let byte = utf8[index]
@@ -228,9 +227,7 @@ public struct KnownValues: Sendable {
         for index in 0...bytes.count {
             let byte = index < bytes.count ? bytes[index] : 0x20
             if byte >= 0x80 { return true }
-            let isWord =
-                (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 95
-            if isWord {
+            if Self.isWordByte(byte) {
                 if !inWord {
                     hash = 0xcbf2_9ce4_8422_2325
                     inWord = true

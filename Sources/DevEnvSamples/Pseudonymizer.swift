@@ -197,22 +197,7 @@ public final class Pseudonymizer {
     /// (EOS paths), a dot between digits (IPs) or a run of 32 word characters (tokens).
     static func mayHoldPersonalData(_ text: String) -> Bool { mayHoldPersonalData(bytes: text.utf8) }
 
-    static func mayHoldPersonalData(bytes: some Sequence<UInt8>) -> Bool {
-        var run = 0
-        var previousDigit = false
-        var dottedDigit = false
-        for byte in bytes {
-            if byte == UInt8(ascii: "@") || byte == UInt8(ascii: "/") { return true }
-            let isDigit = byte >= 48 && byte <= 57
-            if dottedDigit && isDigit { return true }
-            dottedDigit = previousDigit && byte == UInt8(ascii: ".")
-            previousDigit = isDigit
-            let word = isDigit || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 95 || byte == 45
-            run = word ? run + 1 : 0
-            if run >= 32 { return true }
-        }
-        return false
-    }
+    static func mayHoldPersonalData(bytes: some Sequence<UInt8>) -> Bool { !Hints(bytes).isEmpty }
 
     /// Teaches `scrub` the source's identity values.
     public func learn(_ values: KnownValues) {
