@@ -74,15 +74,15 @@ extension Orchestrator {
         return false
     }
 
-    /// Creates what is missing; returns each network's engine ID by engine name.
-    func ensureNetworksAndVolumes(_ services: [Service]) async throws -> [String: String] {
-        var networkIDs: [String: String] = [:]
+    /// Creates what is missing; records each network's engine ID in `networkIDs`.
+    func ensureNetworksAndVolumes(_ services: [Service]) async throws {
         var existingNetworks = try await engine.listNetworks(labels: projectFilter)
         let (usedNetworks, usedVolumes) = declaredResources(usedBy: services)
         for network in usedNetworks {
             if network.external {
                 do {
-                    networkIDs[network.engineName] = try await engine.inspectNetwork(network.engineName).Id
+                    let id = try await engine.inspectNetwork(network.engineName).Id
+                    networkIDs.withLock { $0[network.engineName] = id }
                 } catch let error as DockerEngineError where error.isNotFound {
                     throw DevEnvError("external network \(network.engineName) does not exist; create it first")
                 }
@@ -100,11 +100,7 @@ extension Orchestrator {
                 emit(nil, .created, "network \(network.engineName)")
                 existingNetworks = try await engine.listNetworks(labels: projectFilter)
             }
-            // The engine allows two networks of one name (a killed up's create can land after the
-            // next up listed). Keep the lowest ID, which every concurrent up agrees on; drop the rest.
-            let same = existingNetworks.filter { $0.Name == network.engineName }.sorted { $0.Id < $1.Id }
-            networkIDs[network.engineName] = same.first?.Id
-            for duplicate in same.dropFirst() { try? await engine.removeNetwork(duplicate.Id) }
+            try await keepOneNetwork(named: network.engineName, among: existingNetworks)
         }
         let existingVolumes = Set(try await engine.listVolumes(labels: projectFilter).map(\.Name))
         for volume in usedVolumes {
@@ -125,6 +121,57 @@ extension Orchestrator {
             _ = try await engine.createVolume(VolumeCreate(name: volume.engineName, labels: labels))
             emit(nil, .created, "volume \(volume.engineName)")
         }
-        return networkIDs
+    }
+
+    /// The engine allows two networks of one name: a killed `up`'s create can land after the next
+    /// `up` listed, and the engine then refuses to start any container on that name ("is
+    /// ambiguous"). Keeps the lowest ID, which every run agrees on; moves this project's
+    /// containers, running or stopped, from the others onto it with the same aliases; removes the
+    /// others. Records the kept network's ID in `networkIDs`.
+    func keepOneNetwork(named engineName: String, among networks: [NetworkInspect]) async throws {
+        let same = networks.filter { $0.Name == engineName }.sorted { $0.Id < $1.Id }
+        guard let kept = same.first else { return }
+        networkIDs.withLock { $0[engineName] = kept.Id }
+        guard same.count > 1 else { return }
+        let duplicates = Set(same.dropFirst().map(\.Id))
+        for container in try await engine.listContainers(all: true, labels: projectFilter) {
+            guard
+                let endpoint = try? await engine.inspectContainer(container.Id).NetworkSettings?.Networks?[engineName],
+                let networkID = endpoint.NetworkID, duplicates.contains(networkID)
+            else { continue }
+            // The engine adds the container's short ID as an alias of its own; the rest are ours.
+            let aliases = (endpoint.Aliases ?? []).filter { !container.Id.hasPrefix($0) }
+            try await engine.disconnectNetwork(networkID, container: container.Id, force: true)
+            try await engine.connectNetwork(kept.Id, container: container.Id, aliases: aliases)
+        }
+        for duplicate in same.dropFirst() {
+            do {
+                try await engine.removeNetwork(duplicate.Id)
+            } catch let error as DockerEngineError where error.isNotFound {
+                continue
+            } catch let error as DockerEngineError where !error.meansEngineGone {
+                let id = duplicate.Id.prefix(12)
+                throw DevEnvError(
+                    "network \(engineName) exists twice and its copy \(id) could not be removed: \(error.message); see 'docker network inspect \(id)', remove it with 'docker network rm \(id)', and run 'devenv up' again"
+                )
+            }
+        }
+    }
+
+    /// Every network name of the project kept once (see `keepOneNetwork`).
+    func keepOneNetworkPerName() async throws {
+        let networks = try await engine.listNetworks(labels: projectFilter)
+        for name in Set(networks.map(\.Name)) { try await keepOneNetwork(named: name, among: networks) }
+    }
+
+    /// Starts a container. A network of the project that exists twice (a killed `up`'s create
+    /// that landed after this one made its plan) is merged into one and the start tried again.
+    func startContainer(_ id: String) async throws {
+        do {
+            try await engine.startContainer(id)
+        } catch let error as DockerEngineError where error.message.contains(" is ambiguous ") {
+            try await keepOneNetworkPerName()
+            try await engine.startContainer(id)
+        }
     }
 }

@@ -8,6 +8,7 @@ import Foundation
 import Platform
 import Postgres
 import StateStore
+import Synchronization
 
 /// Options of `devenv up`.
 public struct UpOptions: Sendable {
@@ -81,6 +82,9 @@ public final class Orchestrator: Sendable {
     public let endpoints: HostEndpoints
     /// Set once the engine is gone: progress stops, so nothing is printed after the one line.
     let silenced = OnceFlag()
+    /// Each network's engine ID by engine name, as `up` found or made it; merging a network the
+    /// engine holds twice updates it, so containers created later join the one kept.
+    let networkIDs = Mutex<[String: String]>([:])
 
     /// `stack` as the file says; the orchestrator publishes it as `Stack.reachable(from:)` says,
     /// so devenv reaches its databases from this machine on every engine.
@@ -179,9 +183,10 @@ public final class Orchestrator: Sendable {
         }
         summary.initCacheRequests = await useInitializedClusters(initCache, plans: &plans)
         try await checkPorts(services, plans: plans, existing: existing)
-        let networkIDs = try await ensureNetworksAndVolumes(services)
+        try await ensureNetworksAndVolumes(services)
 
-        for container in duplicates { try? await engine.removeContainer(container.Id, force: true, volumes: true) }
+        // A second container for a service, left by a killed run: removed, or up says why not.
+        for container in duplicates { try await removeContainer(container, timeout: 1) }
         if options.removeOrphans {
             for (_, container) in orphans { try await removeContainer(container) }
         }
@@ -214,7 +219,7 @@ public final class Orchestrator: Sendable {
                     }
                 }
                 let (id, change) = try await self.converge(
-                    service, plan: plan.attached(to: networkIDs), image: image, current: current)
+                    service, plan: plan, image: image, current: current)
                 await outcomes.record(service.name, change)
                 return id
             }
@@ -376,7 +381,7 @@ public final class Orchestrator: Sendable {
             return (current.Id, .unchanged)
         case (.start, let current?):
             emit(service.name, .starting)
-            try await engine.startContainer(current.Id)
+            try await startContainer(current.Id)
             emit(service.name, .started)
             return (current.Id, .started)
         default:
@@ -392,6 +397,8 @@ public final class Orchestrator: Sendable {
             emit(service.name, .creating)
             change = .created
         }
+        // Networks by ID as of now (a merge during this up may have changed them).
+        let plan = plan.attached(to: networkIDs.withLock { $0 })
         let id: String
         do {
             do {
@@ -413,7 +420,7 @@ public final class Orchestrator: Sendable {
         }
         emit(service.name, .starting)
         do {
-            try await engine.startContainer(id)
+            try await startContainer(id)
         } catch let error as DockerEngineError where !error.meansEngineGone {
             throw ServiceFailure(service: service.name, reason: "could not start: \(error.message)")
         }

@@ -46,6 +46,7 @@ public protocol ContainerEngine: Sendable {
     func createNetwork(_ spec: NetworkCreate) async throws -> String
     func removeNetwork(_ id: String) async throws
     func connectNetwork(_ network: String, container: String, aliases: [String]) async throws
+    func disconnectNetwork(_ network: String, container: String, force: Bool) async throws
     func listVolumes(labels: [String: String?]) async throws -> [VolumeInspect]
     func createVolume(_ spec: VolumeCreate) async throws -> VolumeInspect
     func inspectVolume(_ name: String) async throws -> VolumeInspect

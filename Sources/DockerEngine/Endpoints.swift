@@ -340,6 +340,17 @@ extension DockerClient {
             json: Connect(Container: container, EndpointConfig: EndpointSettings(aliases: aliases)))
     }
 
+    /// Takes a container off a network; `force` also when its endpoint is half gone.
+    public func disconnectNetwork(_ network: String, container: String, force: Bool) async throws {
+        struct Disconnect: Encodable {
+            var Container: String
+            var Force: Bool
+        }
+        try await call(
+            "POST", "/networks/\(pathComponent(network))/disconnect",
+            json: Disconnect(Container: container, Force: force))
+    }
+
     public func createVolume(_ spec: VolumeCreate) async throws -> VolumeInspect {
         let response = try await call("POST", "/volumes/create", json: spec)
         return try decode(VolumeInspect.self, response.body)

@@ -14,9 +14,16 @@ final class FaultyEngine: ContainerEngine, @unchecked Sendable {
     /// it returns is thrown instead of calling the engine.
     let fault: @Sendable (String, String) -> (any Error)?
 
-    init(_ base: DockerClient, fault: @escaping @Sendable (String, String) -> (any Error)?) {
+    /// Runs before each container start is passed on (the engine changing under a running up).
+    let beforeStart: (@Sendable (String) async throws -> Void)?
+
+    init(
+        _ base: DockerClient, fault: @escaping @Sendable (String, String) -> (any Error)?,
+        beforeStart: (@Sendable (String) async throws -> Void)? = nil
+    ) {
         self.base = base
         self.fault = fault
+        self.beforeStart = beforeStart
     }
 
     func check(_ operation: String, _ subject: String = "") throws {
@@ -59,6 +66,7 @@ final class FaultyEngine: ContainerEngine, @unchecked Sendable {
     }
     func startContainer(_ id: String) async throws {
         try check("startContainer", id)
+        try await beforeStart?(id)
         try await base.startContainer(id)
     }
     func stopContainer(_ id: String, timeout seconds: Int) async throws {
@@ -93,6 +101,9 @@ final class FaultyEngine: ContainerEngine, @unchecked Sendable {
     func removeNetwork(_ id: String) async throws { try await base.removeNetwork(id) }
     func connectNetwork(_ network: String, container: String, aliases: [String]) async throws {
         try await base.connectNetwork(network, container: container, aliases: aliases)
+    }
+    func disconnectNetwork(_ network: String, container: String, force: Bool) async throws {
+        try await base.disconnectNetwork(network, container: container, force: force)
     }
     func listVolumes(labels: [String: String?]) async throws -> [VolumeInspect] {
         try await base.listVolumes(labels: labels)
@@ -133,6 +144,7 @@ final class FaultyEngine: ContainerEngine, @unchecked Sendable {
 
     func orchestrator(
         _ project: DevenvProject, progress: any ProgressSink = SilentProgress(),
+        beforeStart: (@Sendable (String) async throws -> Void)? = nil,
         fault: @escaping @Sendable (String, String) -> (any Error)?
     ) throws -> Orchestrator {
         let stack = try StackLoader.load(
@@ -140,7 +152,7 @@ final class FaultyEngine: ContainerEngine, @unchecked Sendable {
                 projectName: project.name, workingDirectory: project.directory, environment: [:])
         ).stack
         return Orchestrator(
-            engine: FaultyEngine(project.fixture.client, fault: fault), stack: stack,
+            engine: FaultyEngine(project.fixture.client, fault: fault, beforeStart: beforeStart), stack: stack,
             store: try StateStore(path: project.state + "/state.db"), progress: progress)
     }
 
@@ -151,6 +163,47 @@ final class FaultyEngine: ContainerEngine, @unchecked Sendable {
         var events: [(OrchestratorEvent, afterLoss: Bool)] = []
         init(gone: OnceFlag) { self.gone = gone }
         func emit(_ event: OrchestratorEvent) { lock.withLock { events.append((event, gone.isSet)) } }
+    }
+
+    /// A killed `up`'s network create that lands after this `up` made its network: the engine
+    /// then refuses the start ("network … is ambiguous"). The copy is merged away and the start
+    /// tried again; every container ends on the one network left.
+    @Test func aNetworkCopyLandingMidUpIsMergedAndTheStartRetried() async throws {
+        let compose = """
+            services:
+              first:
+                image: debian:bookworm-slim
+                command: ["sh", "-c", "trap exit TERM; sleep infinity & wait"]
+              second:
+                image: debian:bookworm-slim
+                command: ["sh", "-c", "trap exit TERM; sleep infinity & wait"]
+                depends_on: [first]
+            """
+        try await DevenvProject(files: ["compose.yaml": compose]).run { project in
+            let client = project.fixture.client
+            let labels: [String: String?] = ["com.docker.compose.project": project.name]
+            let name = "\(project.name)_default"
+            let landed = OnceFlag()
+            let up = try orchestrator(
+                project,
+                beforeStart: { _ in
+                    guard !landed.isSet else { return }
+                    landed.set()
+                    let original = try await client.listNetworks(labels: labels).first { $0.Name == name }
+                    var spec = NetworkCreate(name: name, labels: original?.Labels ?? [:])
+                    spec.CheckDuplicate = false
+                    _ = try await client.createNetwork(spec)
+                }
+            ) { _, _ in nil }
+            _ = try await up.up(UpOptions())
+            #expect(landed.isSet)
+            let networks = try await client.listNetworks(labels: labels).filter { $0.Name == name }
+            #expect(networks.count == 1)
+            for (service, id) in try await project.containers() {
+                let endpoint = try await client.inspectContainer(id).NetworkSettings?.Networks?[name]
+                #expect(endpoint?.NetworkID == networks.first?.Id, "\(service) is not on the network left")
+            }
+        }
     }
 
     /// dockerd goes away while the worker is being created (what a restart looks like from

@@ -85,6 +85,56 @@ import Testing
         }
     }
 
+    /// A killed `up`'s network create can land after the next `up` made its own: two networks of
+    /// one name, and the engine refuses to start any container on it ("is ambiguous"). The next
+    /// `up` keeps one, moves the containers already on the other (running and stopped) onto it,
+    /// and starts a new container there (the final `up` of the random-kill test once failed so).
+    @Test func aNetworkMadeTwiceByAKilledUpIsMergedAndTheNextUpConverges() async throws {
+        func compose(_ marker: String) -> String {
+            """
+            services:
+              app:
+                image: debian:bookworm-slim
+                command: ["sh", "-c", "trap exit TERM; sleep infinity & wait"]
+                environment: {MARKER: "\(marker)"}
+              other:
+                image: debian:bookworm-slim
+                command: ["sh", "-c", "trap exit TERM; sleep infinity & wait"]
+            """
+        }
+        try await DevenvProject(files: ["compose.yaml": compose("1")]).run { project in
+            let first = try await project.devenv(["up"])
+            #expect(first.status == 0, "\(first.stderr)")
+            let client = project.fixture.client
+            let labels: [String: String?] = ["com.docker.compose.project": project.name]
+            let name = "\(project.name)_default"
+            let original = try #require(try await client.listNetworks(labels: labels).first { $0.Name == name })
+            // The copy must sort first, so that the containers' network is the one to go.
+            var copy: String?
+            for _ in 0..<64 where copy == nil {
+                var spec = NetworkCreate(name: name, labels: original.Labels ?? [:])
+                spec.CheckDuplicate = false
+                let id = try await client.createNetwork(spec)
+                if id < original.Id { copy = id } else { try await client.removeNetwork(id) }
+            }
+            let kept = try #require(copy, "no network ID sorted below \(original.Id) in 64 tries")
+            let containers = try await project.containers()
+            try await client.stopContainer(try #require(containers["other"]), timeout: 1)
+            try compose("2").write(toFile: project.directory + "/compose.yaml", atomically: true, encoding: .utf8)
+
+            let next = try await project.devenv(["up"])
+            #expect(next.status == 0, "\(next.stderr)")
+            #expect(try await client.listNetworks(labels: labels).filter { $0.Name == name }.map(\.Id) == [kept])
+            for (service, id) in try await project.containers() {
+                let endpoint = try await client.inspectContainer(id).NetworkSettings?.Networks?[name]
+                #expect(endpoint?.NetworkID == kept, "\(service) is not on the kept network")
+            }
+            let lookup = try await project.devenv(["exec", "app", "--", "getent", "hosts", "other"])
+            #expect(lookup.status == 0, "app cannot resolve other: \(lookup.stderr)")
+            #expect(try await project.devenv(["up"]).stderr.contains("2 up to date"))
+        }
+    }
+
     /// SIGKILL at each step of `up` — building, creating, starting (with a published port),
     /// provisioning, seeding, starting a dependent — and the next `up` succeeds at once: the
     /// same containers, none twice, every row seeded exactly once (issue #16).

@@ -220,6 +220,9 @@ public final class FakeEngine: ContainerEngine, @unchecked Sendable {
     public func connectNetwork(_ network: String, container: String, aliases: [String]) async throws {
         record("connect \(network)")
     }
+    public func disconnectNetwork(_ network: String, container: String, force: Bool) async throws {
+        record("disconnect \(network)")
+    }
     public func listVolumes(labels: [String: String?]) async throws -> [VolumeInspect] {
         lock.withLock { volumes.filter { Self.matches($0.Labels, labels) } }
     }
