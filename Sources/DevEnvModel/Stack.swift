@@ -108,6 +108,33 @@ public struct Service: Sendable, Codable, Equatable {
     public var networks: [String: [String]]
     public var devenv: DevenvExtension?
 
+    // What the engine applies to the container as written: privileges, limits, namespaces.
+    public var capAdd: [String]?
+    public var capDrop: [String]?
+    public var securityOpt: [String]?
+    /// Name (`nofile`) → soft and hard limits.
+    public var ulimits: [String: ULimitRange]?
+    public var sysctls: [String: String]?
+    /// Bytes.
+    public var shmSize: Int64?
+    /// `PATH[:OPTIONS]`, options as mount(8) takes them (`size=64m,mode=1777`).
+    public var tmpfs: [String]?
+    /// `HOST[:CONTAINER[:PERMISSIONS]]`.
+    public var devices: [String]?
+    public var ipc: String?
+    public var pid: String?
+    public var privileged: Bool?
+    /// Bytes: `mem_limit`, or `deploy.resources.limits.memory`.
+    public var memLimit: Int64?
+    /// `cpus`, or `deploy.resources.limits.cpus`.
+    public var cpus: Double?
+    public var dns: [String]?
+    public var dnsSearch: [String]?
+    public var dnsOpt: [String]?
+    /// The container's root filesystem mounted read-only.
+    public var readOnly: Bool?
+    public var domainname: String?
+
     /// What devenv knows how to probe and provision: declared with `x-devenv.postgres` or
     /// `x-devenv.redis`, or an `image:` whose repository is exactly a known server's. Never
     /// from a substring of the reference, and never from the project's name (a built
@@ -155,6 +182,28 @@ public struct Service: Sendable, Codable, Equatable {
         case extraHosts = "extra_hosts"
         case networks
         case devenv = "x-devenv"
+        case capAdd = "cap_add"
+        case capDrop = "cap_drop"
+        case securityOpt = "security_opt"
+        case ulimits, sysctls
+        case shmSize = "shm_size"
+        case tmpfs, devices, ipc, pid, privileged
+        case memLimit = "mem_limit"
+        case cpus, dns, domainname
+        case dnsSearch = "dns_search"
+        case dnsOpt = "dns_opt"
+        case readOnly = "read_only"
+    }
+}
+
+/// A `ulimits:` entry: one number sets both.
+public struct ULimitRange: Sendable, Codable, Equatable {
+    public var soft: Int64
+    public var hard: Int64
+
+    public init(soft: Int64, hard: Int64) {
+        self.soft = soft
+        self.hard = hard
     }
 }
 
@@ -194,10 +243,15 @@ public struct VolumeMount: Sendable, Codable, Equatable {
     public var source: String?
     public var target: String
     public var readOnly: Bool
+    /// A bind mount's SELinux relabelling: `z` (shared) or `Z` (private).
+    public var selinux: String?
+    /// A bind mount's propagation: `rprivate`, `private`, `rshared`, `shared`, `rslave`, `slave`.
+    public var propagation: String?
 
     enum CodingKeys: String, CodingKey {
         case type, source, target
         case readOnly = "read_only"
+        case selinux, propagation
     }
 }
 
@@ -219,12 +273,14 @@ public struct Healthcheck: Sendable, Codable, Equatable {
     public var timeout: Double?
     public var retries: Int?
     public var startPeriod: Double?
+    public var startInterval: Double?
 
     public var disabled: Bool { test.first == "NONE" }
 
     enum CodingKeys: String, CodingKey {
         case test, interval, timeout, retries
         case startPeriod = "start_period"
+        case startInterval = "start_interval"
     }
 }
 

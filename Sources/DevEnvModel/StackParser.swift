@@ -9,17 +9,29 @@ package struct StackParser {
     /// Where variables were written (`Stack.locations`).
     var locations: [String: SourceLocation] = [:]
 
-    static let topLevelKeys: Set<String> = ["version", "name", "services", "volumes", "networks", "secrets", "configs"]
+    static let topLevelKeys: Set<String> = ["version", "name", "services", "volumes", "networks"]
+    /// Compose keys at the top level that devenv does not act on yet: each would change what
+    /// runs, so a file using one is refused rather than run without it.
+    static let unsupportedTopLevelKeys: Set<String> = ["include", "secrets", "configs"]
     static let serviceKeys: Set<String> = [
         "image", "build", "command", "entrypoint", "environment", "env_file", "ports", "expose", "volumes",
         "depends_on", "healthcheck", "profiles", "restart", "working_dir", "user", "labels", "pull_policy",
         "container_name", "hostname", "stop_signal", "stop_grace_period", "tty", "stdin_open", "init",
-        "extra_hosts", "networks", "x-devenv",
+        "extra_hosts", "networks", "x-devenv", "cap_add", "cap_drop", "security_opt", "ulimits", "sysctls",
+        "shm_size", "tmpfs", "devices", "ipc", "pid", "privileged", "mem_limit", "cpus", "dns", "domainname",
+        "deploy", "scale", "dns_search", "dns_opt", "read_only",
     ]
-    /// Compose keys devenv reads but does not act on; a warning says so.
-    static let ignoredServiceKeys: Set<String> = [
-        "deploy", "logging", "cap_add", "cap_drop", "ulimits", "mem_limit", "cpus", "shm_size", "privileged",
-        "platform", "dns", "security_opt", "sysctls", "secrets", "configs", "scale", "develop", "domainname",
+    /// Compose keys devenv reads but does not act on, where that cannot change what runs on one
+    /// machine (where logs go, the platform of an image already chosen); a warning says so.
+    static let ignoredServiceKeys: Set<String> = ["logging", "platform"]
+    /// Compose keys of a service devenv does not act on yet, which would change what runs: an
+    /// error naming the place, never a silent drop.
+    static let unsupportedServiceKeys: Set<String> = [
+        "extends", "network_mode", "links", "external_links", "secrets", "configs", "develop", "volumes_from",
+        "userns_mode", "cgroup_parent", "group_add", "isolation", "runtime", "storage_opt", "mac_address",
+        "memswap_limit", "mem_reservation", "cpu_shares", "cpu_quota", "cpu_period", "cpuset", "pids_limit",
+        "oom_kill_disable", "oom_score_adj", "blkio_config", "device_cgroup_rules", "gpus", "annotations",
+        "attach", "cgroup", "credential_spec", "label_file", "post_start", "pre_stop", "uts",
     ]
     static let devenvKeys: Set<String> = ["env", "postgres", "redis", "django", "seed", "migrate", "settle"]
 
@@ -164,6 +176,20 @@ package struct StackParser {
         }
     }
 
+    /// `env_file:` as a path, a list of paths, or a list of `{path, required}`.
+    mutating func envFiles(_ node: YAMLNode, _ what: String) -> [(path: String, required: Bool)] {
+        guard let items = node.sequence else { return [string(node, what)].compactMap { $0 }.map { ($0, true) } }
+        return items.compactMap { item in
+            guard let entries = item.mapping else { return string(item, "an item of \(what)").map { ($0, true) } }
+            warnUnknownKeys(entries, known: ["path", "required"], unsupported: ["format"], in: what)
+            guard let path = item["path"].flatMap({ string($0, "\(what).path") }) else {
+                error("an item of \(what) needs a path", item)
+                return nil
+            }
+            return (path, item["required"].flatMap { bool($0, "\(what).required") } ?? true)
+        }
+    }
+
     /// Where each key of a mapping or `KEY=VALUE` list is written.
     func keyLocations(_ node: YAMLNode) -> [(String, SourceLocation)] {
         if let entries = node.mapping { return entries.map { ($0.key, $0.keyLocation) } }
@@ -180,10 +206,16 @@ package struct StackParser {
     }
 
     mutating func warnUnknownKeys(
-        _ entries: [YAMLEntry], known: Set<String>, ignored: Set<String> = [], in what: String
+        _ entries: [YAMLEntry], known: Set<String>, ignored: Set<String> = [], unsupported: Set<String> = [],
+        in what: String
     ) {
         for entry in entries where !known.contains(entry.key) && !entry.key.hasPrefix("x-") {
-            if ignored.contains(entry.key) {
+            if unsupported.contains(entry.key) {
+                context.errors.append(
+                    .error(
+                        "\(what).\(entry.key) is not supported by devenv yet, and running without it would not be what the file says; remove it, or run this file with docker compose",
+                        at: entry.keyLocation))
+            } else if ignored.contains(entry.key) {
                 context.warnings.append(
                     .warning("\(what).\(entry.key) is not supported by devenv and is ignored", at: entry.keyLocation))
             } else {
@@ -197,7 +229,8 @@ package struct StackParser {
 
     mutating func stack(_ root: YAMLNode, name: String, files: [String]) -> (Stack?, [String]) {
         let entries = root.mapping ?? []
-        warnUnknownKeys(entries, known: Self.topLevelKeys, in: "the stack file")
+        warnUnknownKeys(
+            entries, known: Self.topLevelKeys, unsupported: Self.unsupportedTopLevelKeys, in: "the stack file")
 
         var volumes: [NamedVolume] = []
         if let node = root["volumes"], !node.isNull {
@@ -356,7 +389,9 @@ package struct StackParser {
             expect(what, "a mapping", entry.value)
             return nil
         }
-        warnUnknownKeys(entries, known: Self.serviceKeys, ignored: Self.ignoredServiceKeys, in: what)
+        warnUnknownKeys(
+            entries, known: Self.serviceKeys, ignored: Self.ignoredServiceKeys,
+            unsupported: Self.unsupportedServiceKeys, in: what)
         let node = entry.value
         var service = Service(
             name: name, image: nil, build: nil, command: nil, entrypoint: nil, environment: [:], ports: [], expose: [],
@@ -376,11 +411,10 @@ package struct StackParser {
 
         // env_file first, then environment: the later wins.
         if let value = node["env_file"] {
-            let files =
-                value.sequence != nil
-                ? stringList(value, "\(what).env_file") ?? [] : [string(value, "\(what).env_file")].compactMap { $0 }
-            for file in files {
+            for (file, required) in envFiles(value, "\(what).env_file") {
                 let path = absolutePath(file)
+                // `required: false`: a file that is not there is skipped, as Compose does.
+                if !required && !FileManager.default.fileExists(atPath: path) { continue }
                 if !path.hasPrefix(projectDirectory + "/") {
                     context.warnings.append(
                         .warning("env_file \(file) is outside the project directory", at: value.location))
@@ -469,6 +503,7 @@ package struct StackParser {
                 ?? stringList(value, "\(what).extra_hosts") ?? []
         }
         service.networks = serviceNetworks(node["networks"], what: what, declared: networks)
+        runtimeOptions(node, what: what, into: &service)
         if let value = node["x-devenv"] {
             service.devenv = devenvExtension(value, "\(what).x-devenv")
             for (key, location) in value["env"].map(keyLocations) ?? [] {
@@ -618,6 +653,23 @@ package struct StackParser {
             mount = VolumeMount(
                 type: kind, source: node["source"].flatMap { string($0, "\(what).source") }, target: target,
                 readOnly: node["read_only"].flatMap { bool($0, "\(what).read_only") } ?? false)
+            if let bind = node["bind"], let settings = bind.mapping {
+                warnUnknownKeys(settings, known: ["propagation", "selinux", "create_host_path"], in: "\(what).bind")
+                if let value = bind["selinux"] {
+                    mount.selinux = string(value, "\(what).bind.selinux")
+                    if let label = mount.selinux, !["z", "Z"].contains(label) {
+                        error("\(what).bind.selinux must be z or Z, found '\(label)'", value)
+                    }
+                }
+                if let value = bind["propagation"] {
+                    mount.propagation = string(value, "\(what).bind.propagation")
+                    if let mode = mount.propagation, !Self.propagationModes.contains(mode) {
+                        error(
+                            "\(what).bind.propagation must be one of \(Self.propagationModes.sorted().joined(separator: ", ")), found '\(mode)'",
+                            value)
+                    }
+                }
+            }
         } else {
             guard let text = node.scalar, !node.isNull else {
                 expect("an item of \(what)", "\"SOURCE:TARGET[:ro]\" or a mapping", node)
@@ -633,21 +685,21 @@ package struct StackParser {
             } else {
                 let source = parts[0]
                 let isPath = source.hasPrefix("/") || source.hasPrefix(".") || source.hasPrefix("~")
-                var readOnly = false
+                var options: [String] = []
                 if parts.count == 3 {
-                    let options = parts[2].split(separator: ",")
-                    guard
-                        options.allSatisfy({
-                            ["ro", "rw", "z", "Z", "cached", "delegated", "consistent", "nocopy"].contains($0)
-                        })
-                    else {
-                        error("'\(parts[2])' in \(what) is not a mount option (ro, rw)", node)
+                    options = parts[2].split(separator: ",").map(String.init)
+                    let known = ["ro", "rw", "z", "Z", "cached", "delegated", "consistent", "nocopy"]
+                    guard options.allSatisfy({ known.contains($0) || Self.propagationModes.contains($0) }) else {
+                        error(
+                            "'\(parts[2])' in \(what) is not a mount option (ro, rw, z, Z, or a propagation such as rshared)",
+                            node)
                         return nil
                     }
-                    readOnly = options.contains("ro")
                 }
                 mount = VolumeMount(
-                    type: isPath ? .bind : .volume, source: source, target: parts[1], readOnly: readOnly)
+                    type: isPath ? .bind : .volume, source: source, target: parts[1], readOnly: options.contains("ro"))
+                mount.selinux = options.last { $0 == "z" || $0 == "Z" }
+                mount.propagation = options.last { Self.propagationModes.contains($0) }
             }
         }
         guard mount.target.hasPrefix("/") else {
@@ -683,8 +735,19 @@ package struct StackParser {
         case .tmpfs:
             mount.source = nil
         }
+        if mount.type != .bind, mount.selinux != nil || mount.propagation != nil {
+            // The engine labels and isolates volumes it manages itself.
+            context.warnings.append(
+                .warning(
+                    "\(what): SELinux labels and propagation apply to bind mounts; ignored for this \(mount.type.rawValue) mount",
+                    at: node.location))
+            mount.selinux = nil
+            mount.propagation = nil
+        }
         return mount
     }
+
+    static let propagationModes: Set<String> = ["private", "rprivate", "shared", "rshared", "slave", "rslave"]
 
     /// Why a bind mount's source deserves a word, if it does: the whole filesystem, the
     /// machine's configuration or system trees, a home directory, or anything outside the project.
@@ -768,7 +831,8 @@ package struct StackParser {
             test: test, interval: node["interval"].flatMap { duration($0, "\(what).interval") },
             timeout: node["timeout"].flatMap { duration($0, "\(what).timeout") },
             retries: node["retries"].flatMap { int($0, "\(what).retries", range: 0...10_000) },
-            startPeriod: node["start_period"].flatMap { duration($0, "\(what).start_period") })
+            startPeriod: node["start_period"].flatMap { duration($0, "\(what).start_period") },
+            startInterval: node["start_interval"].flatMap { duration($0, "\(what).start_interval") })
     }
 
     mutating func serviceNetworks(_ node: YAMLNode?, what: String, declared: [NamedNetwork]) -> [String: [String]] {

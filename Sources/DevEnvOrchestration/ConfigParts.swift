@@ -45,6 +45,16 @@ public struct ConfigParts: Codable, Sendable, Equatable {
             var stopTimeout: Int?
             var tty, openStdin, initProcess: Bool?
             var extraHosts: [String]?
+            var domainname: String?
+        }
+        struct Runtime: Encodable {
+            var capAdd, capDrop, securityOpt, dns, dnsSearch, dnsOptions: [String]?
+            var ulimits: [Ulimit]?
+            var sysctls, tmpfs: [String: String]?
+            var devices: [DeviceMapping]?
+            var ipc, pid: String?
+            var privileged, readOnly: Bool?
+            var shmSize, memory, nanoCPUs: Int64?
         }
         struct Networks: Encodable {
             var mode: String?
@@ -68,8 +78,19 @@ public struct ConfigParts: Codable, Sendable, Equatable {
                 Other(
                     workingDir: config.WorkingDir, user: config.User, hostname: config.Hostname,
                     stopSignal: config.StopSignal, stopTimeout: config.StopTimeout, tty: config.Tty,
-                    openStdin: config.OpenStdin, initProcess: host?.Init, extraHosts: host?.ExtraHosts)),
+                    openStdin: config.OpenStdin, initProcess: host?.Init, extraHosts: host?.ExtraHosts,
+                    domainname: config.Domainname)),
         ]
+        let runtime = Runtime(
+            capAdd: host?.CapAdd, capDrop: host?.CapDrop, securityOpt: host?.SecurityOpt, dns: host?.Dns,
+            dnsSearch: host?.DnsSearch, dnsOptions: host?.DnsOptions,
+            ulimits: host?.Ulimits, sysctls: host?.Sysctls, tmpfs: host?.Tmpfs, devices: host?.Devices,
+            ipc: host?.IpcMode, pid: host?.PidMode, privileged: host?.Privileged, readOnly: host?.ReadonlyRootfs,
+            shmSize: host?.ShmSize,
+            memory: host?.Memory, nanoCPUs: host?.NanoCpus)
+        // Recorded only when set, so containers made before these keys existed compare equal.
+        let runtimeHash = Self.hash(runtime)
+        if runtimeHash != Self.hash(Runtime()) { parts["runtime"] = runtimeHash }
         var environment: [String: String] = [:]
         for entry in config.Env ?? [] {
             let name = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
@@ -97,7 +118,11 @@ public struct ConfigParts: Codable, Sendable, Equatable {
         ("restart", "restart policy"),
         (
             "other",
-            "other settings (working_dir, user, hostname, stop_signal, stop_grace_period, tty, init, extra_hosts)"
+            "other settings (working_dir, user, hostname, domainname, stop_signal, stop_grace_period, tty, init, extra_hosts)"
+        ),
+        (
+            "runtime",
+            "runtime settings (cap_add, cap_drop, security_opt, ulimits, sysctls, shm_size, tmpfs, devices, ipc, pid, privileged, read_only, mem_limit, cpus, dns, dns_search, dns_opt)"
         ),
     ]
 

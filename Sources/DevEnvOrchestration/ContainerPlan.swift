@@ -101,7 +101,7 @@ public struct ContainerPlan: Sendable {
             config.Healthcheck = HealthConfig(
                 test: check.test, interval: nanos(check.interval), timeout: nanos(check.timeout),
                 retries: check.retries,
-                startPeriod: nanos(check.startPeriod))
+                startPeriod: nanos(check.startPeriod), startInterval: nanos(check.startInterval))
         }
 
         var host = HostConfig()
@@ -116,7 +116,10 @@ public struct ContainerPlan: Sendable {
         for volume in service.volumes {
             switch volume.type {
             case .bind:
-                binds.append("\(volume.source ?? ""):\(volume.target)\(volume.readOnly ? ":ro" : "")")
+                let options = [volume.readOnly ? "ro" : nil, volume.selinux, volume.propagation].compactMap { $0 }
+                binds.append(
+                    "\(volume.source ?? ""):\(volume.target)"
+                        + (options.isEmpty ? "" : ":" + options.joined(separator: ",")))
             case .volume:
                 let engineName = volume.source.flatMap { name in stack.volumes.first { $0.name == name }?.engineName }
                 mounts.append(
@@ -134,6 +137,8 @@ public struct ContainerPlan: Sendable {
         }
         host.Init = service.initProcess
         host.ExtraHosts = service.extraHosts.isEmpty ? nil : service.extraHosts
+        applyRuntimeOptions(of: service, stack: stack, to: &host)
+        config.Domainname = service.domainname
 
         // The first network is given at create; the others are connected before start.
         let networks = service.networks.keys.sorted { ($0 == "default" ? "" : $0) < ($1 == "default" ? "" : $1) }
@@ -200,5 +205,46 @@ public struct ContainerPlan: Sendable {
         copy.withoutInitCache = withoutInitCache.map(attach)
         copy.extraNetworks = extraNetworks.map { (name: networkIDs[$0.name] ?? $0.name, aliases: $0.aliases) }
         return copy
+    }
+}
+
+extension ContainerPlan {
+    /// Privileges, limits, kernel parameters, devices, tmpfs and namespaces, as the file says.
+    /// `service:NAME` namespaces name that service's container.
+    static func applyRuntimeOptions(of service: Service, stack: Stack, to host: inout HostConfig) {
+        host.CapAdd = service.capAdd
+        host.CapDrop = service.capDrop
+        host.SecurityOpt = service.securityOpt
+        host.Ulimits = service.ulimits?.sorted { $0.key < $1.key }.map {
+            Ulimit(name: $0.key, soft: $0.value.soft, hard: $0.value.hard)
+        }
+        host.Sysctls = service.sysctls
+        host.ShmSize = service.shmSize
+        if let tmpfs = service.tmpfs {
+            var mounts: [String: String] = [:]
+            for entry in tmpfs {
+                let parts = entry.split(separator: ":", maxSplits: 1).map(String.init)
+                mounts[parts[0]] = parts.count > 1 ? parts[1] : ""
+            }
+            host.Tmpfs = mounts
+        }
+        host.Devices = service.devices?.compactMap(StackParser.deviceMapping).map {
+            DeviceMapping(host: $0.host, container: $0.container, permissions: $0.permissions)
+        }
+        func namespace(_ mode: String?) -> String? {
+            guard let mode, mode.hasPrefix("service:") else { return mode }
+            let name = String(mode.dropFirst("service:".count))
+            let other = stack.services.first { $0.name == name }
+            return "container:" + (other?.containerName ?? "\(stack.name)-\(name)-1")
+        }
+        host.IpcMode = namespace(service.ipc)
+        host.PidMode = namespace(service.pid)
+        host.Privileged = service.privileged
+        host.Memory = service.memLimit
+        host.NanoCpus = service.cpus.map { Int64(($0 * 1e9).rounded()) }
+        host.Dns = service.dns
+        host.DnsSearch = service.dnsSearch
+        host.DnsOptions = service.dnsOpt
+        host.ReadonlyRootfs = service.readOnly
     }
 }

@@ -399,14 +399,14 @@ public final class Orchestrator: Sendable {
         }
         // Networks by ID as of now (a merge during this up may have changed them).
         let plan = plan.attached(to: networkIDs.withLock { $0 })
-        let id: String
+        let created: ContainerCreateResponse
         do {
             do {
-                id = try await engine.createContainer(name: plan.containerName, config: plan.config).Id
+                created = try await engine.createContainer(name: plan.containerName, config: plan.config)
             } catch let error as DockerEngineError where error.isNotFound && plan.withoutInitCache != nil {
                 // The cached cluster's image went between the lookup and the create (a manual
                 // `docker rmi`): the service's own image initializes as usual.
-                id = try await engine.createContainer(name: plan.containerName, config: plan.withoutInitCache!).Id
+                created = try await engine.createContainer(name: plan.containerName, config: plan.withoutInitCache!)
             }
         } catch let error as DockerEngineError where error.isConflict {
             throw ServiceFailure(
@@ -415,6 +415,10 @@ public final class Orchestrator: Sendable {
                     "cannot be created: the container name \(plan.containerName) is in use by a container this project does not own; remove it or set container_name"
             )
         }
+        let id = created.Id
+        // What the engine accepted but will not apply (a memory limit rootless Podman on cgroup
+        // v1 ignores, no swap accounting): said, not lost.
+        for warning in created.Warnings ?? [] where !warning.isEmpty { emit(service.name, .warning, warning) }
         for network in plan.extraNetworks {
             try await engine.connectNetwork(network.name, container: id, aliases: network.aliases)
         }

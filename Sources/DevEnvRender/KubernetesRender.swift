@@ -111,6 +111,7 @@ public struct KubernetesRender: Sendable {
             "name": name, "image": service.imageReference(project: stack.name),
             "resources": ["requests": ["cpu": "100m", "memory": "128Mi"]],
         ]
+        renderRuntime(service, into: &container)
         if let entrypoint = service.entrypoint { container["command"] = entrypoint }
         if let command = service.command { container["args"] = command }
         if let workingDir = service.workingDir { container["workingDir"] = workingDir }
@@ -247,5 +248,40 @@ public struct KubernetesRender: Sendable {
         if service.devenv?.postgres != nil { keys.insert("POSTGRES_PASSWORD") }
         if service.devenv?.redis?.password != nil { keys.formUnion(["REDIS_PASSWORD", "REDISCLI_AUTH"]) }
         return keys
+    }
+}
+
+extension KubernetesRender {
+    /// Limits, capabilities and a read-only root as the pod spec has them; the runtime keys a
+    /// pod cannot take as they are are named in a warning, never dropped silently.
+    mutating func renderRuntime(_ service: Service, into container: inout [String: Any]) {
+        var limits: [String: Any] = [:]
+        if let memory = service.memLimit { limits["memory"] = String(memory) }
+        if let cpus = service.cpus { limits["cpu"] = "\(Int((cpus * 1000).rounded()))m" }
+        if !limits.isEmpty {
+            var resources = container["resources"] as? [String: Any] ?? [:]
+            resources["limits"] = limits
+            container["resources"] = resources
+        }
+        var security: [String: Any] = [:]
+        var capabilities: [String: Any] = [:]
+        if let add = service.capAdd { capabilities["add"] = add }
+        if let drop = service.capDrop { capabilities["drop"] = drop }
+        if !capabilities.isEmpty { security["capabilities"] = capabilities }
+        if let readOnly = service.readOnly { security["readOnlyRootFilesystem"] = readOnly }
+        if let privileged = service.privileged { security["privileged"] = privileged }
+        if !security.isEmpty { container["securityContext"] = security }
+        let unrendered: [(String, Bool)] = [
+            ("security_opt", service.securityOpt != nil), ("ulimits", service.ulimits != nil),
+            ("sysctls", service.sysctls != nil), ("shm_size", service.shmSize != nil), ("tmpfs", service.tmpfs != nil),
+            ("devices", service.devices != nil), ("ipc", service.ipc != nil), ("pid", service.pid != nil),
+            ("dns", service.dns != nil || service.dnsSearch != nil || service.dnsOpt != nil),
+            ("domainname", service.domainname != nil),
+        ]
+        let names = unrendered.filter(\.1).map(\.0)
+        if !names.isEmpty {
+            warnings.append(
+                "\(service.name): \(names.joined(separator: ", ")) not rendered; the cluster's policies decide these")
+        }
     }
 }

@@ -42,15 +42,19 @@ public struct HealthConfig: Codable, Sendable, Equatable {
     public var Timeout: Int64?
     public var Retries: Int?
     public var StartPeriod: Int64?
+    /// Probes during the start period (API 1.44; older engines ignore it).
+    public var StartInterval: Int64?
 
     public init(
-        test: [String]?, interval: Int64? = nil, timeout: Int64? = nil, retries: Int? = nil, startPeriod: Int64? = nil
+        test: [String]?, interval: Int64? = nil, timeout: Int64? = nil, retries: Int? = nil, startPeriod: Int64? = nil,
+        startInterval: Int64? = nil
     ) {
         Test = test
         Interval = interval
         Timeout = timeout
         Retries = retries
         StartPeriod = startPeriod
+        StartInterval = startInterval
     }
 }
 
@@ -127,11 +131,34 @@ public struct HostConfig: Codable, Sendable, Equatable {
     public var AutoRemove: Bool?
     public var Init: Bool?
     public var ExtraHosts: [String]?
+    public var CapAdd: [String]?
+    public var CapDrop: [String]?
+    public var SecurityOpt: [String]?
+    public var Ulimits: [Ulimit]?
+    public var Sysctls: [String: String]?
+    /// Bytes.
+    public var ShmSize: Int64?
+    /// Mount point → options (`size=64m,mode=1777`).
+    public var Tmpfs: [String: String]?
+    public var Devices: [DeviceMapping]?
+    public var IpcMode: String?
+    public var PidMode: String?
+    public var Privileged: Bool?
+    /// Bytes.
+    public var Memory: Int64?
+    /// CPUs × 10⁹.
+    public var NanoCpus: Int64?
+    public var Dns: [String]?
+    public var DnsSearch: [String]?
+    public var DnsOptions: [String]?
+    public var ReadonlyRootfs: Bool?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case Binds, Mounts, PortBindings, NetworkMode, RestartPolicy, AutoRemove, Init, ExtraHosts
+        case CapAdd, CapDrop, SecurityOpt, Ulimits, Sysctls, ShmSize, Tmpfs, Devices, IpcMode, PidMode, Privileged
+        case Memory, NanoCpus, Dns, DnsSearch, DnsOptions, ReadonlyRootfs
     }
 
     /// Podman writes `"5432/tcp": null` for an exposed port it does not publish: read as no bindings.
@@ -146,6 +173,47 @@ public struct HostConfig: Codable, Sendable, Equatable {
         AutoRemove = try container.decodeIfPresent(Bool.self, forKey: .AutoRemove)
         Init = try container.decodeIfPresent(Bool.self, forKey: .Init)
         ExtraHosts = try container.decodeIfPresent([String].self, forKey: .ExtraHosts)
+        CapAdd = try container.decodeIfPresent([String].self, forKey: .CapAdd)
+        CapDrop = try container.decodeIfPresent([String].self, forKey: .CapDrop)
+        SecurityOpt = try container.decodeIfPresent([String].self, forKey: .SecurityOpt)
+        Ulimits = try container.decodeIfPresent([Ulimit].self, forKey: .Ulimits)
+        Sysctls = try container.decodeIfPresent([String: String].self, forKey: .Sysctls)
+        ShmSize = try container.decodeIfPresent(Int64.self, forKey: .ShmSize)
+        Tmpfs = try container.decodeIfPresent([String: String].self, forKey: .Tmpfs)
+        Devices = try container.decodeIfPresent([DeviceMapping].self, forKey: .Devices)
+        IpcMode = try container.decodeIfPresent(String.self, forKey: .IpcMode)
+        PidMode = try container.decodeIfPresent(String.self, forKey: .PidMode)
+        Privileged = try container.decodeIfPresent(Bool.self, forKey: .Privileged)
+        Memory = try container.decodeIfPresent(Int64.self, forKey: .Memory)
+        NanoCpus = try container.decodeIfPresent(Int64.self, forKey: .NanoCpus)
+        Dns = try container.decodeIfPresent([String].self, forKey: .Dns)
+        DnsSearch = try container.decodeIfPresent([String].self, forKey: .DnsSearch)
+        DnsOptions = try container.decodeIfPresent([String].self, forKey: .DnsOptions)
+        ReadonlyRootfs = try container.decodeIfPresent(Bool.self, forKey: .ReadonlyRootfs)
+    }
+}
+
+public struct Ulimit: Codable, Sendable, Equatable {
+    public var Name: String
+    public var Soft: Int64
+    public var Hard: Int64
+
+    public init(name: String, soft: Int64, hard: Int64) {
+        Name = name
+        Soft = soft
+        Hard = hard
+    }
+}
+
+public struct DeviceMapping: Codable, Sendable, Equatable {
+    public var PathOnHost: String
+    public var PathInContainer: String
+    public var CgroupPermissions: String
+
+    public init(host: String, container: String, permissions: String) {
+        PathOnHost = host
+        PathInContainer = container
+        CgroupPermissions = permissions
     }
 }
 
@@ -177,6 +245,7 @@ public struct ContainerConfig: Codable, Sendable, Equatable {
     public var WorkingDir: String?
     public var User: String?
     public var Hostname: String?
+    public var Domainname: String?
     public var ExposedPorts: [String: EmptyObject]?
     public var Healthcheck: HealthConfig?
     public var Tty: Bool?

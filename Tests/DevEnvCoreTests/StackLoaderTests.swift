@@ -379,14 +379,14 @@ struct ProjectDirectory {
 
     @Test func unknownKeysAreWarningsWithTheirPlace() throws {
         let project = try ProjectDirectory([
-            "compose.yaml": "services:\n  a:\n    image: x\n    colour: blue\n    deploy: {}\nfoo: 1\n"
+            "compose.yaml": "services:\n  a:\n    image: x\n    colour: blue\n    logging: {}\nfoo: 1\n"
         ])
         let warnings = try project.load().warnings
         #expect(
             warnings.map(\.description).contains {
                 $0.hasSuffix("compose.yaml:4:5: warning: unknown key 'colour' in services.a (ignored)")
             })
-        #expect(warnings.contains { $0.message.contains("deploy is not supported") && $0.location?.line == 5 })
+        #expect(warnings.contains { $0.message.contains("logging is not supported") && $0.location?.line == 5 })
         #expect(
             warnings.contains { $0.message.contains("'foo'") && $0.location?.line == 6 && $0.location?.column == 1 })
     }
