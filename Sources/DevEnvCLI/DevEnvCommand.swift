@@ -10,7 +10,8 @@ public struct DevEnvCommand: AsyncParsableCommand {
         abstract: "A faithful local copy of a production layout: PostgreSQL, Redis, app containers, sample data.",
         version: DevEnvVersion.current,
         subcommands: [
-            Up.self, Plan.self, Down.self, Status.self, Logs.self, Exec.self, Env.self, Config.self,
+            Up.self, Plan.self, Down.self, Stop.self, Start.self, Restart.self, Kill.self, Pause.self, Unpause.self,
+            Remove.self, Status.self, Logs.self, Exec.self, Env.self, Config.self,
             Provision.self, Seed.self, Sample.self, DB.self, Import.self, Render.self,
             Doctor.self, Psql.self, Secrets.self, TestCommand.self, GC.self, Version.self,
         ])
@@ -25,7 +26,7 @@ public struct DevEnvCommand: AsyncParsableCommand {
         SignalTrap.ignore(Signal.brokenPipe)
         let code: Int32
         do {
-            var command = try parseAsRoot(arguments)
+            var command = try parseAsRoot(hoistingProjectOptions(arguments ?? Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -53,6 +54,40 @@ public struct DevEnvCommand: AsyncParsableCommand {
             }
         }
         Foundation.exit(code)
+    }
+}
+
+extension DevEnvCommand {
+    /// `devenv -f FILE -p NAME up`, as docker compose takes them: the project options written
+    /// before the subcommand are moved after it (after `db reset` for nested ones).
+    static func hoistingProjectOptions(_ arguments: [String]) -> [String] {
+        let takesValue: Set<String> = ["-f", "--file", "-p", "--project-name", "--profile"]
+        var global: [String] = []
+        var rest = arguments[...]
+        while let first = rest.first {
+            if takesValue.contains(first), rest.count > 1 {
+                global += rest.prefix(2)
+                rest = rest.dropFirst(2)
+            } else if ["--file=", "--project-name=", "--profile="].contains(where: first.hasPrefix) {
+                global.append(first)
+                rest = rest.dropFirst()
+            } else {
+                break
+            }
+        }
+        guard !global.isEmpty else { return arguments }
+        var command: any ParsableCommand.Type = DevEnvCommand.self
+        var path: [String] = []
+        while let next = rest.first,
+            let sub = command.configuration.subcommands.first(where: {
+                $0._commandName == next || $0.configuration.aliases.contains(next)
+            })
+        {
+            path.append(next)
+            rest = rest.dropFirst()
+            command = sub
+        }
+        return path + global + rest
     }
 }
 

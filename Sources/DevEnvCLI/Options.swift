@@ -7,11 +7,13 @@ import StateStore
 
 /// `-f FILE`, `-p NAME` and `--profile`, shared by every command that works on a stack.
 struct ProjectOptions: ParsableArguments {
-    @Option(name: .customShort("f"), help: "Stack file (repeatable; later files override earlier ones).")
+    @Option(
+        name: [.customShort("f"), .customLong("file")],
+        help: "Stack file (repeatable; later files override earlier ones; default: COMPOSE_FILE, then compose.yaml).")
     var files: [String] = []
 
     @Option(
-        name: .customShort("p"),
+        name: [.customShort("p"), .customLong("project-name")],
         help: "Project name (default: COMPOSE_PROJECT_NAME, the file's name:, or the directory).")
     var projectName: String?
 
@@ -35,7 +37,7 @@ struct ProjectOptions: ParsableArguments {
     /// The project name for commands that need only the name (`down`, `status`, `logs`): from
     /// the stack file when there is one, else `-p`.
     func projectOnly() throws -> Stack {
-        if files.isEmpty, let projectName,
+        if files.isEmpty, let projectName, ProcessInfo.processInfo.environment["COMPOSE_FILE"] == nil,
             !StackLoader.defaultFileNames.contains(where: { FileManager.default.fileExists(atPath: $0) })
         {
             let name = StackLoader.normalizeProjectName(projectName)

@@ -160,6 +160,15 @@ public struct Service: Sendable, Codable, Equatable {
     /// `x-devenv.settle`, else `defaultSettle`.
     public var settle: Double { devenv?.settle ?? Self.defaultSettle }
 
+    /// A service known only by its name (a container's label, without the stack file).
+    public static func named(_ name: String) -> Service {
+        Service(
+            name: name, image: nil, build: nil, command: nil, entrypoint: nil, environment: [:], ports: [], expose: [],
+            volumes: [], dependsOn: [], healthcheck: nil, profiles: [], restart: nil, workingDir: nil, user: nil,
+            labels: [:], pullPolicy: nil, containerName: nil, hostname: nil, stopSignal: nil, stopGracePeriod: nil,
+            tty: false, stdinOpen: false, initProcess: nil, extraHosts: [], networks: [:], devenv: nil)
+    }
+
     /// The image `up` runs: `image:`, else `<project>-<service>` built from `build:`.
     public func imageReference(project: String) -> String {
         image ?? "\(project)-\(name)"

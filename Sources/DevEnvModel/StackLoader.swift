@@ -108,8 +108,14 @@ public enum StackLoader {
             let full = path.hasPrefix("/") ? path : options.workingDirectory + "/" + path
             return (full as NSString).standardizingPath
         }
-        if !options.files.isEmpty {
-            let files = options.files.map(absolute)
+        // `COMPOSE_FILE` (paths split by `COMPOSE_PATH_SEPARATOR`, default `:`) when no -f.
+        let separator = options.environment["COMPOSE_PATH_SEPARATOR"].flatMap(\.first) ?? ":"
+        let given =
+            !options.files.isEmpty
+            ? options.files
+            : (options.environment["COMPOSE_FILE"] ?? "").split(separator: separator).map(String.init)
+        if !given.isEmpty {
+            let files = given.map(absolute)
             for file in files where !FileManager.default.fileExists(atPath: file) {
                 throw StackFileErrors([.error("stack file \(file) does not exist", at: nil)])
             }

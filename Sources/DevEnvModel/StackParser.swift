@@ -393,11 +393,7 @@ package struct StackParser {
             entries, known: Self.serviceKeys, ignored: Self.ignoredServiceKeys,
             unsupported: Self.unsupportedServiceKeys, in: what)
         let node = entry.value
-        var service = Service(
-            name: name, image: nil, build: nil, command: nil, entrypoint: nil, environment: [:], ports: [], expose: [],
-            volumes: [], dependsOn: [], healthcheck: nil, profiles: [], restart: nil, workingDir: nil, user: nil,
-            labels: [:], pullPolicy: nil, containerName: nil, hostname: nil, stopSignal: nil, stopGracePeriod: nil,
-            tty: false, stdinOpen: false, initProcess: nil, extraHosts: [], networks: [:], devenv: nil)
+        var service = Service.named(name)
 
         if let value = node["image"] { service.image = string(value, "\(what).image") }
         if let value = node["build"] { service.build = build(value, "\(what).build") }

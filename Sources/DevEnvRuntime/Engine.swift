@@ -32,6 +32,9 @@ public protocol ContainerEngine: Sendable {
     func createContainer(name: String?, config: ContainerConfig) async throws -> ContainerCreateResponse
     func startContainer(_ id: String) async throws
     func stopContainer(_ id: String, timeout seconds: Int) async throws
+    func killContainer(_ id: String, signal: String) async throws
+    func pauseContainer(_ id: String) async throws
+    func unpauseContainer(_ id: String) async throws
     func removeContainer(_ id: String, force: Bool, volumes: Bool) async throws
     func waitContainer(_ id: String, condition: String) async throws -> ContainerWaitResponse
     func logs(

@@ -176,6 +176,14 @@ extension DockerClient {
     }
 
     /// Stopping a stopped container is not an error.
+    public func pauseContainer(_ id: String) async throws {
+        try await call("POST", "/containers/\(pathComponent(id))/pause")
+    }
+
+    public func unpauseContainer(_ id: String) async throws {
+        try await call("POST", "/containers/\(pathComponent(id))/unpause")
+    }
+
     public func stopContainer(_ id: String, timeout seconds: Int = 10) async throws {
         do {
             try await call(
@@ -186,6 +194,7 @@ extension DockerClient {
         }
     }
 
+    /// Sends `signal` (a name such as `SIGTERM`, or a number) to the container's main process.
     public func killContainer(_ id: String, signal: String = "SIGKILL") async throws {
         try await call("POST", "/containers/\(pathComponent(id))/kill", query: ["signal": signal])
     }

@@ -123,7 +123,7 @@ import Testing
         #expect(help.status == 0)
         for noun in [
             "up", "down", "status", "logs", "exec", "env", "config", "provision", "seed", "sample", "db", "import",
-            "render", "doctor", "psql", "test", "gc",
+            "render", "doctor", "psql", "test", "gc", "stop", "start", "restart", "kill", "pause", "unpause", "rm",
         ] {
             #expect(help.stdout.contains("  \(noun)"), "help lists \(noun)")
         }
@@ -309,5 +309,63 @@ import Testing
     @Test func formatsLibpqVersions() {
         #expect(DoctorService.formatPQVersion(150018) == "15.18")
         #expect(DoctorService.formatPQVersion(90624) == "9.6.24")
+    }
+}
+
+/// Compose habits for choosing the project: options before the subcommand, long names, and
+/// `COMPOSE_FILE` (issue #18).
+@Suite struct ComposeHabitsCLITests {
+    @Test func projectOptionsBeforeTheSubcommandAreMovedAfterIt() {
+        #expect(
+            DevEnvCommand.hoistingProjectOptions(["-f", "x.yaml", "-p", "p", "up", "-d"])
+                == ["up", "-f", "x.yaml", "-p", "p", "-d"])
+        #expect(
+            DevEnvCommand.hoistingProjectOptions(["--file=x.yaml", "--project-name", "p", "db", "reset", "app"])
+                == ["db", "reset", "--file=x.yaml", "--project-name", "p", "app"])
+        #expect(
+            DevEnvCommand.hoistingProjectOptions(["-p", "p", "exec", "db", "--", "psql", "-p", "5"])
+                == ["exec", "-p", "p", "db", "--", "psql", "-p", "5"])
+        #expect(DevEnvCommand.hoistingProjectOptions(["up", "-p", "p"]) == ["up", "-p", "p"])
+        #expect(DevEnvCommand.hoistingProjectOptions(["ps"]) == ["ps"])
+    }
+
+    /// ArgumentParser checks a command's options only when it is used: every command's help
+    /// must come out clean (two options named -f made `rm` unusable once).
+    @Test func everyCommandsOptionsAreValid() throws {
+        for command in DevEnvCommand.configuration.subcommands {
+            let name = command._commandName
+            let nested = command.configuration.subcommands.map { [name, $0._commandName] }
+            for path in [[name]] + nested {
+                let result = try runProcess(devenvExecutable(), path + ["--help"])
+                #expect(result.status == 0 && !result.stdout.contains("Validation failed"), "\(path): \(result.stdout)")
+            }
+        }
+    }
+
+    @Test func configReadsTheFileAndNameGivenEitherWay() throws {
+        let directory = NSTemporaryDirectory() + "devenv-habits-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory + "/sub", withIntermediateDirectories: true)
+        try "services:\n  web:\n    image: nginx:1.22\n".write(
+            toFile: directory + "/sub/one.yaml", atomically: true, encoding: .utf8)
+        try "services:\n  web:\n    environment: {A: '1'}\n".write(
+            toFile: directory + "/sub/two.yaml", atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func config(_ arguments: [String], _ environment: [String: String?] = [:]) throws -> [String: Any] {
+            var variables = environment
+            variables["XDG_STATE_HOME"] = directory + "/state"
+            let result = try runProcess(
+                devenvExecutable(), arguments + ["--json"], environment: variables, currentDirectory: directory)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            return (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]) ?? [:]
+        }
+        for object in [
+            try config(["-f", "sub/one.yaml", "-f", "sub/two.yaml", "-p", "habits", "config"]),
+            try config(["--file", "sub/one.yaml", "--file=sub/two.yaml", "config", "--project-name", "habits"]),
+            try config(["config"], ["COMPOSE_FILE": "sub/one.yaml:sub/two.yaml", "COMPOSE_PROJECT_NAME": "habits"]),
+        ] {
+            #expect(object["name"] as? String == "habits", "\(object)")
+            let services = object["services"] as? [[String: Any]] ?? []
+            #expect((services.first?["environment"] as? [String: String])?["A"] == "1", "\(object)")
+        }
     }
 }

@@ -72,6 +72,9 @@ final class FaultyEngine: ContainerEngine, @unchecked Sendable {
     func stopContainer(_ id: String, timeout seconds: Int) async throws {
         try await base.stopContainer(id, timeout: seconds)
     }
+    func killContainer(_ id: String, signal: String) async throws { try await base.killContainer(id, signal: signal) }
+    func pauseContainer(_ id: String) async throws { try await base.pauseContainer(id) }
+    func unpauseContainer(_ id: String) async throws { try await base.unpauseContainer(id) }
     func removeContainer(_ id: String, force: Bool, volumes: Bool) async throws {
         try await base.removeContainer(id, force: force, volumes: volumes)
     }

@@ -180,6 +180,18 @@ public final class FakeEngine: ContainerEngine, @unchecked Sendable {
         record("stop \(id.prefix(12))")
         lock.withLock { containers[id]?.state = "exited" }
     }
+    public func killContainer(_ id: String, signal: String) async throws {
+        record("kill \(id.prefix(12)) \(signal)")
+        lock.withLock { containers[id]?.state = "exited" }
+    }
+    public func pauseContainer(_ id: String) async throws {
+        record("pause \(id.prefix(12))")
+        lock.withLock { containers[id]?.state = "paused" }
+    }
+    public func unpauseContainer(_ id: String) async throws {
+        record("unpause \(id.prefix(12))")
+        lock.withLock { containers[id]?.state = "running" }
+    }
     public func removeContainer(_ id: String, force: Bool, volumes: Bool) async throws {
         record("remove \(id.prefix(12))")
         lock.withLock { containers[id] = nil }

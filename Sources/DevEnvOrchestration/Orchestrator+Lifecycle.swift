@@ -1,0 +1,150 @@
+import DevEnvModel
+import DevEnvRuntime
+import DockerEngine
+import Foundation
+
+/// `stop`, `start`, `restart`, `kill`, `pause`, `unpause` and `rm`, as docker compose has them:
+/// they act on the containers `up` made for the named services (all when none are named),
+/// never create one, and never touch volumes, networks or state.
+extension Orchestrator {
+    /// The project's container of each named service (all services when `names` is empty), in
+    /// dependency order; services without a container are left out. An unknown name is a
+    /// usage error.
+    func lifecycleTargets(_ names: [String]) async throws -> [(service: Service, container: ContainerSummary)] {
+        let named = Set(names)
+        let containers = try await projectContainers().byService
+        guard !stack.services.isEmpty else {
+            // Only a project name (`-p NAME` without a file): the services its containers name.
+            return containers.keys.sorted().filter { named.isEmpty || named.contains($0) }.map {
+                (Service.named($0), containers[$0]!)
+            }
+        }
+        let services = try selectedServices(names).filter { named.isEmpty || named.contains($0.name) }
+        return services.compactMap { service in containers[service.name].map { (service, $0) } }
+    }
+
+    /// Stops running containers, dependents first, each within its grace period (`timeout`
+    /// seconds if given). Returns the services stopped.
+    @discardableResult
+    public func stop(_ names: [String], timeout: Int? = nil) async throws -> [String] {
+        var stopped: [String] = []
+        for (service, container) in try await lifecycleTargets(names).reversed()
+        where container.status == .running || container.status == .restarting || container.status == .paused {
+            emit(service.name, .stopping)
+            let grace = timeout ?? Int((service.stopGracePeriod ?? 10).rounded(.up))
+            do {
+                try await engine.stopContainer(container.Id, timeout: grace)
+            } catch let error as DockerEngineError where error.isNotFound {
+                continue
+            }
+            emit(service.name, .stopped)
+            stopped.append(service.name)
+        }
+        emit(nil, .done)
+        return stopped
+    }
+
+    /// Starts containers that exist and are not running, dependencies first. A named service
+    /// with no container is an error that says to run `up` (start never creates one).
+    @discardableResult
+    public func start(_ names: [String]) async throws -> [String] {
+        let targets = try await lifecycleTargets(names)
+        let missing = (names.isEmpty ? [] : names).filter { name in !targets.contains { $0.service.name == name } }
+        if !missing.isEmpty {
+            throw DevEnvError(
+                "\(missing.joined(separator: ", ")) \(missing.count == 1 ? "has" : "have") no container; 'devenv up \(missing.joined(separator: " "))' creates \(missing.count == 1 ? "it" : "them")"
+            )
+        }
+        var started: [String] = []
+        for (service, container) in targets where container.status != .running {
+            emit(service.name, .starting)
+            if container.status == .paused {
+                try await engine.unpauseContainer(container.Id)
+            } else {
+                try await startContainer(container.Id)
+            }
+            emit(service.name, .started)
+            started.append(service.name)
+        }
+        emit(nil, .done)
+        return started
+    }
+
+    /// Stops, then starts, the containers of the named services.
+    @discardableResult
+    public func restart(_ names: [String], timeout: Int? = nil) async throws -> [String] {
+        let targets = try await lifecycleTargets(names)
+        for (service, container) in targets.reversed()
+        where container.status == .running || container.status == .paused {
+            emit(service.name, .stopping)
+            if container.status == .paused { try await engine.unpauseContainer(container.Id) }
+            let grace = timeout ?? Int((service.stopGracePeriod ?? 10).rounded(.up))
+            try await engine.stopContainer(container.Id, timeout: grace)
+        }
+        for (service, container) in targets {
+            emit(service.name, .starting)
+            try await startContainer(container.Id)
+            emit(service.name, .started)
+        }
+        emit(nil, .done)
+        return targets.map(\.service.name)
+    }
+
+    /// Sends `signal` to the running containers of the named services.
+    @discardableResult
+    public func kill(_ names: [String], signal: String = "SIGKILL") async throws -> [String] {
+        guard signal.range(of: #"^(SIG)?[A-Z0-9+-]+$|^[0-9]+$"#, options: .regularExpression) != nil else {
+            throw DevEnvError("'\(signal)' is not a signal name (SIGTERM, KILL) or number", exitCode: 2)
+        }
+        var signalled: [String] = []
+        for (service, container) in try await lifecycleTargets(names) where container.status == .running {
+            try await engine.killContainer(container.Id, signal: signal)
+            emit(service.name, .stopped, "sent \(signal)")
+            signalled.append(service.name)
+        }
+        emit(nil, .done)
+        return signalled
+    }
+
+    /// Freezes (`paused: true`) or thaws the running containers of the named services.
+    @discardableResult
+    public func pause(_ names: [String], paused: Bool) async throws -> [String] {
+        var changed: [String] = []
+        for (service, container) in try await lifecycleTargets(names) {
+            if paused, container.status == .running {
+                try await engine.pauseContainer(container.Id)
+                emit(service.name, .stopped, "paused")
+            } else if !paused, container.status == .paused {
+                try await engine.unpauseContainer(container.Id)
+                emit(service.name, .started, "unpaused")
+            } else {
+                continue
+            }
+            changed.append(service.name)
+        }
+        emit(nil, .done)
+        return changed
+    }
+
+    /// Removes the stopped containers of the named services (and their anonymous volumes, as
+    /// `down` does). Running ones are stopped first with `stopFirst`, else refused by name.
+    @discardableResult
+    public func remove(_ names: [String], stopFirst: Bool) async throws -> [String] {
+        let targets = try await lifecycleTargets(names)
+        let running = targets.filter { $0.container.status == .running || $0.container.status == .paused }
+        if !stopFirst, !running.isEmpty {
+            throw DevEnvError(
+                "\(running.map(\.service.name).joined(separator: ", ")) \(running.count == 1 ? "is" : "are") running; stop \(running.count == 1 ? "it" : "them") first, or use 'devenv rm --stop'"
+            )
+        }
+        var removed: [String] = []
+        for (service, container) in targets.reversed() {
+            if container.status == .running || container.status == .paused { emit(service.name, .stopping) }
+            try await removeContainer(container, timeout: service.stopGracePeriod)
+            emit(service.name, .removed)
+            removed.append(service.name)
+        }
+        emit(nil, .done)
+        return removed
+    }
+}

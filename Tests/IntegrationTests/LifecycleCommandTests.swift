@@ -1,0 +1,82 @@
+import DockerEngine
+import Foundation
+import TestSupport
+import Testing
+
+/// `stop`, `start`, `restart`, `kill`, `pause`, `unpause` and `rm` on every engine (issue
+/// #18): each acts on the named services' containers only, never creates one, and `up` brings
+/// back whatever `rm` removed.
+@Suite struct LifecycleCommandTests {
+    static let compose = """
+        services:
+          base:
+            image: debian:bookworm-slim
+            command: ["sh", "-c", "trap exit TERM; sleep infinity & wait"]
+          web:
+            image: debian:bookworm-slim
+            command: ["sh", "-c", "trap exit TERM; sleep infinity & wait"]
+            depends_on: [base]
+        """
+
+    @Test(arguments: TestEngine.all)
+    func eachCommandActsOnTheNamedServicesOnly(engine: TestEngine) async throws {
+        try await DevenvProject(files: ["compose.yaml": Self.compose], engine: engine).run { project in
+            #expect(try await project.devenv(["up"]).status == 0, "\(engine.name)")
+            func states() async throws -> [String: String] {
+                var found: [String: String] = [:]
+                for row in try await project.statusRows() {
+                    if let service = row["service"] as? String { found[service] = row["state"] as? String }
+                }
+                return found
+            }
+            func run(_ arguments: [String]) async throws -> ProcessResult {
+                let result = try await project.devenv(arguments)
+                #expect(result.status == 0, "\(engine.name) \(arguments): \(result.stderr)")
+                return result
+            }
+
+            let stop = try await run(["stop", "web", "--json"])
+            #expect(stop.stdout.contains(#""service":"web","status":"stopped""#), "\(engine.name): \(stop.stdout)")
+            #expect(try await states() == ["base": "running", "web": "exited"], "\(engine.name)")
+            _ = try await run(["start", "web"])
+            #expect(try await states() == ["base": "running", "web": "running"], "\(engine.name)")
+
+            let containers = try await project.containers()
+            let base = try #require(containers["base"])
+            let startedBefore = try await project.fixture.client.inspectContainer(base).State.StartedAt
+            _ = try await run(["restart", "-t", "2"])
+            let startedAfter = try await project.fixture.client.inspectContainer(base).State.StartedAt
+            #expect(startedAfter != startedBefore, "\(engine.name): base was not restarted")
+            #expect(try await project.containers() == containers, "\(engine.name): restart made new containers")
+
+            _ = try await run(["pause", "base"])
+            #expect(try await states()["base"] == "paused", "\(engine.name)")
+            _ = try await run(["unpause"])
+            #expect(try await states()["base"] == "running", "\(engine.name)")
+
+            _ = try await run(["kill", "-s", "SIGKILL", "web"])
+            #expect(try await states()["web"] == "exited", "\(engine.name)")
+            let exitCode = try await project.fixture.client.inspectContainer(try #require(containers["web"])).State
+                .ExitCode
+            #expect(exitCode == 137, "\(engine.name)")
+
+            let refused = try await project.devenv(["rm", "base"])
+            #expect(refused.status == 1, "\(engine.name)")
+            #expect(refused.stderr.contains("base is running; stop it first, or use 'devenv rm --stop'"))
+            _ = try await run(["rm", "web"])
+            #expect(try await states() == ["base": "running"], "\(engine.name)")
+            let noContainer = try await project.devenv(["start", "web"])
+            #expect(noContainer.status == 1, "\(engine.name)")
+            #expect(
+                noContainer.stderr.contains("web has no container; 'devenv up web' creates it"), "\(noContainer.stderr)"
+            )
+
+            _ = try await run(["rm", "--stop", "base"])
+            #expect(try await states().isEmpty, "\(engine.name)")
+            let unknown = try await project.devenv(["stop", "nosuch"])
+            #expect(unknown.status == 2 && unknown.stderr.contains("no service 'nosuch'"), "\(unknown.stderr)")
+            let back = try await run(["up"])
+            #expect(back.stderr.contains("2 created"), "\(engine.name): \(back.stderr)")
+        }
+    }
+}
