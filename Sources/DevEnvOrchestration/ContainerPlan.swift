@@ -209,6 +209,32 @@ public struct ContainerPlan: Sendable {
 }
 
 extension ContainerPlan {
+    /// Whether the container asks for settings some engines accept and then leave out
+    /// (rootless Podman on cgroup v1 takes no resource limits, ulimits or domain name).
+    var asksForRuntimeSettings: Bool {
+        let host = config.HostConfig
+        return host?.Memory != nil || host?.NanoCpus != nil || host?.ShmSize != nil || host?.Ulimits != nil
+            || host?.Sysctls != nil || config.Domainname != nil
+    }
+
+    /// The Compose keys whose settings the engine's record of the container does not hold.
+    func unappliedSettings(in actual: ContainerInspect) -> [String] {
+        let wanted = config.HostConfig
+        let got = actual.HostConfig
+        var missing: [String] = []
+        if let memory = wanted?.Memory, got?.Memory != memory { missing.append("mem_limit") }
+        if let cpus = wanted?.NanoCpus, got?.NanoCpus != cpus { missing.append("cpus") }
+        if let size = wanted?.ShmSize, got?.ShmSize != size { missing.append("shm_size") }
+        if let limits = wanted?.Ulimits, !limits.allSatisfy({ (got?.Ulimits ?? []).contains($0) }) {
+            missing.append("ulimits")
+        }
+        if let sysctls = wanted?.Sysctls, !sysctls.allSatisfy({ got?.Sysctls?[$0.key] == $0.value }) {
+            missing.append("sysctls")
+        }
+        if let domain = config.Domainname, actual.Config?.Domainname != domain { missing.append("domainname") }
+        return missing
+    }
+
     /// Privileges, limits, kernel parameters, devices, tmpfs and namespaces, as the file says.
     /// `service:NAME` namespaces name that service's container.
     static func applyRuntimeOptions(of service: Service, stack: Stack, to host: inout HostConfig) {

@@ -419,6 +419,16 @@ public final class Orchestrator: Sendable {
         // What the engine accepted but will not apply (a memory limit rootless Podman on cgroup
         // v1 ignores, no swap accounting): said, not lost.
         for warning in created.Warnings ?? [] where !warning.isEmpty { emit(service.name, .warning, warning) }
+        // Some engines accept a setting without a word and leave it out; their record says so.
+        if plan.asksForRuntimeSettings, let actual = try? await engine.inspectContainer(id) {
+            let missing = plan.unappliedSettings(in: actual)
+            if !missing.isEmpty {
+                emit(
+                    service.name, .warning,
+                    "the engine at \(engine.endpointDescription) accepted but did not apply \(missing.joined(separator: ", ")); the container runs without \(missing.count == 1 ? "it" : "them")"
+                )
+            }
+        }
         for network in plan.extraNetworks {
             try await engine.connectNetwork(network.name, container: id, aliases: network.aliases)
         }

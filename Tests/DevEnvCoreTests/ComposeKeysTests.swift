@@ -253,4 +253,22 @@ struct ComposeKeysTests {
                 )
             }, "\(render.warnings)")
     }
+
+    /// What the engine's record of a new container lacks is named (rootless Podman on cgroup
+    /// v1 keeps no memory limit, ulimits or domain name, and says nothing).
+    @Test func settingsTheEngineLeftOutAreNamed() throws {
+        let plan = try plan("app", Self.runtimeFile)
+        #expect(plan.asksForRuntimeSettings)
+        var recorded = try JSONDecoder().decode(
+            ContainerInspect.self,
+            from: Data(#"{"Id": "c", "Name": "/p-app-1", "State": {"Status": "created", "Running": false}}"#.utf8))
+        recorded.Config = plan.config
+        recorded.HostConfig = plan.config.HostConfig
+        #expect(plan.unappliedSettings(in: recorded).isEmpty)
+        recorded.HostConfig?.Memory = 0
+        recorded.HostConfig?.Ulimits = []
+        recorded.Config?.Domainname = ""
+        #expect(plan.unappliedSettings(in: recorded) == ["mem_limit", "ulimits", "domainname"])
+        #expect(try !self.plan("a", "services:\n  a:\n    image: x\n").asksForRuntimeSettings)
+    }
 }

@@ -49,10 +49,20 @@ import Testing
             #expect(startedAfter != startedBefore, "\(engine.name): base was not restarted")
             #expect(try await project.containers() == containers, "\(engine.name): restart made new containers")
 
-            _ = try await run(["pause", "base"])
-            #expect(try await states()["base"] == "paused", "\(engine.name)")
-            _ = try await run(["unpause"])
-            #expect(try await states()["base"] == "running", "\(engine.name)")
+            let pause = try await project.devenv(["pause", "base"])
+            if pause.status == 1,
+                pause.stderr.contains("can not pause containers on rootless containers with cgroup V1")
+            {
+                // Rootless Podman on a cgroup v1 host has no freezer for its containers: the
+                // engine's own words, exit 1, and the container left running.
+                #expect(engine.name == "podman", "\(engine.name): \(pause.stderr)")
+                #expect(try await states()["base"] == "running", "\(engine.name)")
+            } else {
+                #expect(pause.status == 0, "\(engine.name): \(pause.stderr)")
+                #expect(try await states()["base"] == "paused", "\(engine.name)")
+                _ = try await run(["unpause"])
+                #expect(try await states()["base"] == "running", "\(engine.name)")
+            }
 
             _ = try await run(["kill", "-s", "SIGKILL", "web"])
             #expect(try await states()["web"] == "exited", "\(engine.name)")
