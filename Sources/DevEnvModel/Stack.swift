@@ -16,6 +16,9 @@ public struct Stack: Sendable, Codable, Equatable {
     /// Where variables were written, for messages: `SERVICE.environment.KEY` (environment,
     /// env_file and x-devenv.env) → file:line:col. Not part of the Compose output.
     public var locations: [String: SourceLocation] = [:]
+    /// Top-level `secrets:` and `configs:`: files devenv puts into the containers that name them.
+    public var secrets: [FileSource] = []
+    public var configs: [FileSource] = []
 
     /// Where `key` of `service`'s environment was written, if known.
     public func location(ofVariable key: String, in service: String) -> SourceLocation? {
@@ -44,7 +47,7 @@ public struct Stack: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, services, volumes, networks
+        case name, services, volumes, networks, secrets, configs
         case workingDirectory = "x-devenv-working-dir"
         case files = "x-devenv-files"
     }
@@ -134,6 +137,10 @@ public struct Service: Sendable, Codable, Equatable {
     /// The container's root filesystem mounted read-only.
     public var readOnly: Bool?
     public var domainname: String?
+    /// Files put into the container before it starts: `/run/secrets/NAME` unless a target is given.
+    public var secrets: [FileReference]?
+    /// Files put into the container before it starts: `/NAME` unless a target is given.
+    public var configs: [FileReference]?
 
     /// What devenv knows how to probe and provision: declared with `x-devenv.postgres` or
     /// `x-devenv.redis`, or an `image:` whose repository is exactly a known server's. Never
@@ -198,10 +205,52 @@ public struct Service: Sendable, Codable, Equatable {
         case shmSize = "shm_size"
         case tmpfs, devices, ipc, pid, privileged
         case memLimit = "mem_limit"
-        case cpus, dns, domainname
+        case cpus, dns, domainname, secrets, configs
         case dnsSearch = "dns_search"
         case dnsOpt = "dns_opt"
         case readOnly = "read_only"
+    }
+}
+
+/// A top-level `secrets:` or `configs:` entry: where the file's contents come from.
+public struct FileSource: Sendable, Codable, Equatable {
+    public var name: String
+    /// An absolute path on this machine, read at `up`.
+    public var file: String?
+    /// The variable (from the environment or `.env`) holding the contents.
+    public var environment: String?
+    /// The contents written in the file (configs only).
+    public var content: String?
+    /// The variable's value as the loader found it; never printed by `config`.
+    public var environmentValue: String? = nil
+
+    public init(name: String, file: String? = nil, environment: String? = nil, content: String? = nil) {
+        self.name = name
+        self.file = file
+        self.environment = environment
+        self.content = content
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, file, environment, content
+    }
+}
+
+/// A service's use of a secret or config: which one, and where in the container.
+public struct FileReference: Sendable, Codable, Equatable {
+    public var source: String
+    /// Absolute path in the container.
+    public var target: String
+    public var uid: Int
+    public var gid: Int
+    public var mode: Int
+
+    public init(source: String, target: String, uid: Int = 0, gid: Int = 0, mode: Int = 0o444) {
+        self.source = source
+        self.target = target
+        self.uid = uid
+        self.gid = gid
+        self.mode = mode
     }
 }
 

@@ -8,18 +8,21 @@ package struct StackParser {
     let enabledProfiles: Set<String>
     /// Where variables were written (`Stack.locations`).
     var locations: [String: SourceLocation] = [:]
+    /// The top-level `secrets:` and `configs:`, parsed before the services that use them.
+    var declaredSecrets: [FileSource] = []
+    var declaredConfigs: [FileSource] = []
 
-    static let topLevelKeys: Set<String> = ["version", "name", "services", "volumes", "networks"]
+    static let topLevelKeys: Set<String> = ["version", "name", "services", "volumes", "networks", "secrets", "configs"]
     /// Compose keys at the top level that devenv does not act on yet: each would change what
     /// runs, so a file using one is refused rather than run without it.
-    static let unsupportedTopLevelKeys: Set<String> = ["include", "secrets", "configs"]
+    static let unsupportedTopLevelKeys: Set<String> = ["include"]
     static let serviceKeys: Set<String> = [
         "image", "build", "command", "entrypoint", "environment", "env_file", "ports", "expose", "volumes",
         "depends_on", "healthcheck", "profiles", "restart", "working_dir", "user", "labels", "pull_policy",
         "container_name", "hostname", "stop_signal", "stop_grace_period", "tty", "stdin_open", "init",
         "extra_hosts", "networks", "x-devenv", "cap_add", "cap_drop", "security_opt", "ulimits", "sysctls",
         "shm_size", "tmpfs", "devices", "ipc", "pid", "privileged", "mem_limit", "cpus", "dns", "domainname",
-        "deploy", "scale", "dns_search", "dns_opt", "read_only",
+        "deploy", "scale", "dns_search", "dns_opt", "read_only", "secrets", "configs",
     ]
     /// Compose keys devenv reads but does not act on, where that cannot change what runs on one
     /// machine (where logs go, the platform of an image already chosen); a warning says so.
@@ -27,7 +30,7 @@ package struct StackParser {
     /// Compose keys of a service devenv does not act on yet, which would change what runs: an
     /// error naming the place, never a silent drop.
     static let unsupportedServiceKeys: Set<String> = [
-        "extends", "network_mode", "links", "external_links", "secrets", "configs", "develop", "volumes_from",
+        "extends", "network_mode", "links", "external_links", "develop", "volumes_from",
         "userns_mode", "cgroup_parent", "group_add", "isolation", "runtime", "storage_opt", "mac_address",
         "memswap_limit", "mem_reservation", "cpu_shares", "cpu_quota", "cpu_period", "cpuset", "pids_limit",
         "oom_kill_disable", "oom_score_adj", "blkio_config", "device_cgroup_rules", "gpus", "annotations",
@@ -293,6 +296,8 @@ package struct StackParser {
         var services: [Service] = []
         var serviceNodes: [String: YAMLEntry] = [:]
         var inactive: [String] = []
+        declaredSecrets = fileSources(root["secrets"], kind: "secrets")
+        declaredConfigs = fileSources(root["configs"], kind: "configs")
         if let node = root["services"], let items = node.mapping {
             for item in items {
                 guard Self.isValidServiceName(item.key) else {
@@ -317,13 +322,13 @@ package struct StackParser {
         }
 
         validateDependencies(services, inactive: inactive, nodes: serviceNodes)
-        return (
-            Stack(
-                name: name, services: services, volumes: volumes, networks: networks,
-                workingDirectory: projectDirectory, files: files, inactiveServices: inactive
-            ).with(locations: locations),
-            inactive
-        )
+        var stack = Stack(
+            name: name, services: services, volumes: volumes, networks: networks,
+            workingDirectory: projectDirectory, files: files, inactiveServices: inactive
+        ).with(locations: locations)
+        stack.secrets = declaredSecrets
+        stack.configs = declaredConfigs
+        return (stack, inactive)
     }
 
     static func isValidServiceName(_ name: String) -> Bool {
@@ -500,6 +505,8 @@ package struct StackParser {
         }
         service.networks = serviceNetworks(node["networks"], what: what, declared: networks)
         runtimeOptions(node, what: what, into: &service)
+        if let value = node["secrets"] { service.secrets = fileReferences(value, "\(what).secrets", kind: "secrets") }
+        if let value = node["configs"] { service.configs = fileReferences(value, "\(what).configs", kind: "configs") }
         if let value = node["x-devenv"] {
             service.devenv = devenvExtension(value, "\(what).x-devenv")
             for (key, location) in value["env"].map(keyLocations) ?? [] {

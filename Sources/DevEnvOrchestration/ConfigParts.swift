@@ -120,6 +120,7 @@ public struct ConfigParts: Codable, Sendable, Equatable {
             "other",
             "other settings (working_dir, user, hostname, domainname, stop_signal, stop_grace_period, tty, init, extra_hosts)"
         ),
+        ("files", "secrets and configs"),
         (
             "runtime",
             "runtime settings (cap_add, cap_drop, security_opt, ulimits, sysctls, shm_size, tmpfs, devices, ipc, pid, privileged, read_only, mem_limit, cpus, dns, dns_search, dns_opt)"

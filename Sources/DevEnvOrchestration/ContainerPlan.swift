@@ -56,6 +56,8 @@ public struct ContainerPlan: Sendable {
     /// Networks beyond the first (connected after create), with aliases.
     public var extraNetworks: [(name: String, aliases: [String])]
     public var configHash: String
+    /// Secrets and configs, written into the container after create and before start.
+    public var files: [ContainerFile] = []
     /// The definition in parts, to say what changed (also on the container as a label).
     public var parts: ConfigParts {
         ConfigParts.of(config.Labels) ?? ConfigParts(config: config, imageID: "", extraNetworks: [], labels: [:])
@@ -67,7 +69,7 @@ public struct ContainerPlan: Sendable {
     /// who owns a container, not what it is.
     public static func make(
         service: Service, stack: Stack, environment: [String: String], imageID: String,
-        extraLabels: [String: String] = [:]
+        extraLabels: [String: String] = [:], files: [ContainerFile] = []
     ) -> ContainerPlan {
         var config = ContainerConfig(image: service.imageReference(project: stack.name))
         config.Cmd = service.command
@@ -175,16 +177,29 @@ public struct ContainerPlan: Sendable {
         var material = (try? encoder.encode(hashed)) ?? Data()
         material.append(
             contentsOf: extra.map { "\($0.name)=\($0.aliases.joined(separator: ","))" }.joined(separator: ";").utf8)
+        // Files by digest: a changed secret recreates the container; its value is never a label.
+        if !files.isEmpty { material.append(contentsOf: files.map(\.digest).joined(separator: ";").utf8) }
         let hash = SHA256.hash(data: material).hexadecimal
         config.Labels?[ProjectLabel.configHash] = hash
-        let parts = ConfigParts(config: config, imageID: imageID, extraNetworks: extra, labels: service.labels)
+        var parts = ConfigParts(config: config, imageID: imageID, extraNetworks: extra, labels: service.labels)
+        if !files.isEmpty { parts.parts["files"] = ConfigParts.hash(files.map(\.digest)) }
         config.Labels?[ConfigParts.label] = parts.encoded
         config.Labels?.merge(extraLabels) { $1 }
 
         return ContainerPlan(
             service: service.name, containerName: service.containerName ?? "\(stack.name)-\(service.name)-1",
             config: config,
-            extraNetworks: extra, configHash: hash)
+            extraNetworks: extra, configHash: hash, files: files)
+    }
+
+    /// The files as one tar archive rooted at `/`, for the engine's archive endpoint.
+    public func filesArchive() throws -> Data {
+        var archive = TarArchive()
+        for file in files {
+            try archive.addFile(
+                String(file.path.drop { $0 == "/" }), file.contents, mode: file.mode, uid: file.uid, gid: file.gid)
+        }
+        return archive.data()
     }
 
     /// The plan with networks named by engine ID, so a duplicate network name cannot make the
@@ -205,6 +220,29 @@ public struct ContainerPlan: Sendable {
         copy.withoutInitCache = withoutInitCache.map(attach)
         copy.extraNetworks = extraNetworks.map { (name: networkIDs[$0.name] ?? $0.name, aliases: $0.aliases) }
         return copy
+    }
+}
+
+/// A file put into a container before it starts: a secret or config's contents.
+public struct ContainerFile: Sendable, Equatable {
+    /// Absolute path in the container.
+    public var path: String
+    public var contents: Data
+    public var mode: Int
+    public var uid: Int
+    public var gid: Int
+
+    public init(path: String, contents: Data, mode: Int = 0o444, uid: Int = 0, gid: Int = 0) {
+        self.path = path
+        self.contents = contents
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+    }
+
+    /// Where it goes, with whom and how, and a hash of what it holds (never the contents).
+    var digest: String {
+        "\(path) \(String(mode, radix: 8)) \(uid):\(gid) \(SHA256.hash(data: contents).hexadecimal)"
     }
 }
 

@@ -317,8 +317,55 @@ public final class Orchestrator: Sendable {
         }
         let plan = ContainerPlan.make(
             service: service, stack: stack, environment: environment, imageID: imageID ?? "",
-            extraLabels: ephemeral?.labels(project: stack.name) ?? [:])
+            extraLabels: ephemeral?.labels(project: stack.name) ?? [:], files: try files(of: service))
         return (plan, environment)
+    }
+
+    /// The service's secrets and configs with their contents, read now: a file from this
+    /// machine (so a remote engine gets it too), a variable's value, or the stack file's text.
+    func files(of service: Service) throws -> [ContainerFile] {
+        var files: [ContainerFile] = []
+        for (kind, references, sources) in [
+            ("secret", service.secrets ?? [], stack.secrets), ("config", service.configs ?? [], stack.configs),
+        ] {
+            for reference in references {
+                guard let source = sources.first(where: { $0.name == reference.source }) else { continue }
+                let contents: Data
+                if let path = source.file {
+                    do {
+                        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?
+                            .intValue
+                        guard (size ?? 0) <= Self.largestFile else {
+                            throw DevEnvError("\(size ?? 0) bytes; at most \(Self.largestFile >> 20) MiB")
+                        }
+                        contents = try Data(contentsOf: URL(fileURLWithPath: path))
+                    } catch {
+                        throw DevEnvError(
+                            "\(kind) \(source.name) of service \(service.name): cannot read \(path) (\(Self.reason(error))); create it or fix file: under the top-level \(kind)s",
+                            exitCode: 2)
+                    }
+                } else {
+                    contents = Data((source.environmentValue ?? source.content ?? "").utf8)
+                }
+                files.append(
+                    ContainerFile(
+                        path: reference.target, contents: contents, mode: reference.mode, uid: reference.uid,
+                        gid: reference.gid))
+            }
+        }
+        return files
+    }
+
+    /// Secrets and configs are read whole; real ones are bytes to kilobytes.
+    static let largestFile = 8 << 20
+
+    /// Why a file could not be read, without its contents.
+    static func reason(_ error: any Error) -> String {
+        if let known = error as? DevEnvError { return known.message }
+        let cocoa = error as NSError
+        if cocoa.code == NSFileReadNoSuchFileError || cocoa.code == NSFileNoSuchFileError { return "no such file" }
+        if cocoa.code == NSFileReadNoPermissionError { return "permission denied" }
+        return cocoa.localizedDescription
     }
 
     /// PostgreSQL containers about to be created (`requests`, by service) start from a cached
@@ -428,6 +475,10 @@ public final class Orchestrator: Sendable {
                     "the engine at \(engine.endpointDescription) accepted but did not apply \(missing.joined(separator: ", ")); the container runs without \(missing.count == 1 ? "it" : "them")"
                 )
             }
+        }
+        if !plan.files.isEmpty {
+            // Before the start, so the program finds its secrets from its first instruction.
+            try await engine.putArchive(id, path: "/", tar: try plan.filesArchive())
         }
         for network in plan.extraNetworks {
             try await engine.connectNetwork(network.name, container: id, aliases: network.aliases)

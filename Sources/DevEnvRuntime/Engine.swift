@@ -34,6 +34,7 @@ public protocol ContainerEngine: Sendable {
     func stopContainer(_ id: String, timeout seconds: Int) async throws
     func killContainer(_ id: String, signal: String) async throws
     func pauseContainer(_ id: String) async throws
+    func putArchive(_ id: String, path: String, tar: Data) async throws
     func unpauseContainer(_ id: String) async throws
     func removeContainer(_ id: String, force: Bool, volumes: Bool) async throws
     func waitContainer(_ id: String, condition: String) async throws -> ContainerWaitResponse

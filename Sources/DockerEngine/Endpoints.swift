@@ -176,6 +176,18 @@ extension DockerClient {
     }
 
     /// Stopping a stopped container is not an error.
+    /// Unpacks a tar archive into the container's filesystem at `path` (created or stopped
+    /// containers too): how secrets and configs reach a container on any engine, local or remote.
+    public func putArchive(_ id: String, path: String, tar: Data) async throws {
+        var request = HTTPRequest(
+            method: "PUT",
+            path: try await versionedPath("/containers/\(pathComponent(id))/archive", query: ["path": path]),
+            timeout: requestTimeout)
+        request.body = tar
+        request.headers["Content-Type"] = "application/x-tar"
+        try check(try await transport.send(request), request)
+    }
+
     public func pauseContainer(_ id: String) async throws {
         try await call("POST", "/containers/\(pathComponent(id))/pause")
     }

@@ -9,8 +9,12 @@ public struct TarArchive: Sendable {
     public init() {}
 
     /// Adds a regular file. Paths are relative, `/`-separated; long ones get a pax header.
-    public mutating func addFile(_ path: String, _ contents: Data, mode: Int = 0o644, modified: Date = Date()) throws {
-        bytes.append(try TarHeader.bytes(path, type: "0", size: contents.count, mode: mode, modified: modified))
+    public mutating func addFile(
+        _ path: String, _ contents: Data, mode: Int = 0o644, uid: Int = 0, gid: Int = 0, modified: Date = Date()
+    ) throws {
+        bytes.append(
+            try TarHeader.bytes(
+                path, type: "0", size: contents.count, mode: mode, modified: modified, uid: uid, gid: gid))
         bytes.append(contents)
         bytes.append(Data(count: TarHeader.padding(after: contents.count)))
     }
@@ -46,7 +50,8 @@ enum TarHeader {
     /// The ustar header of an entry, preceded by a pax header when its path or link target
     /// does not fit ustar's 100 bytes.
     static func bytes(
-        _ path: String, type: Character, size: Int, mode: Int, modified: Date, linkTarget: String = ""
+        _ path: String, type: Character, size: Int, mode: Int, modified: Date, linkTarget: String = "",
+        uid: Int = 0, gid: Int = 0
     ) throws -> Data {
         guard !path.isEmpty, !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
             throw DockerEngineError(
@@ -71,7 +76,7 @@ enum TarHeader {
         out.append(
             header(
                 name: name, type: type, size: hugeSize ? 0 : size, mode: mode, modified: modified,
-                linkTarget: String(linkTarget.prefix(100))))
+                linkTarget: String(linkTarget.prefix(100)), uid: uid, gid: gid))
         return out
     }
 
@@ -84,7 +89,8 @@ enum TarHeader {
     }
 
     private static func header(
-        name: String, type: Character, size: Int, mode: Int, modified: Date, linkTarget: String = ""
+        name: String, type: Character, size: Int, mode: Int, modified: Date, linkTarget: String = "",
+        uid: Int = 0, gid: Int = 0
     ) -> Data {
         var header = [UInt8](repeating: 0, count: blockSize)
         func put(_ text: String, at offset: Int, width: Int) {
@@ -97,15 +103,16 @@ enum TarHeader {
         }
         put(name, at: 0, width: 100)
         octal(mode & 0o7777, at: 100, width: 8)
-        octal(0, at: 108, width: 8)
-        octal(0, at: 116, width: 8)
+        octal(uid, at: 108, width: 8)
+        octal(gid, at: 116, width: 8)
         octal(size, at: 124, width: 12)
         octal(max(0, Int(modified.timeIntervalSince1970)), at: 136, width: 12)
         put(String(type), at: 156, width: 1)
         put(linkTarget, at: 157, width: 100)
         put("ustar\u{0}00", at: 257, width: 8)
-        put("root", at: 265, width: 32)
-        put("root", at: 297, width: 32)
+        // Names only for root: other ids are numeric, as the container's users may differ.
+        if uid == 0 { put("root", at: 265, width: 32) }
+        if gid == 0 { put("root", at: 297, width: 32) }
         for index in 148..<156 { header[index] = UInt8(ascii: " ") }
         let checksum = header.reduce(0) { $0 + Int($1) }
         put(String(String(checksum, radix: 8)).leftPadded(to: 6) + "\u{0} ", at: 148, width: 8)

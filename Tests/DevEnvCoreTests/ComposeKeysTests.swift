@@ -119,7 +119,7 @@ struct ComposeKeysTests {
 
     /// Keys that would change what runs are errors at their place; before, some were dropped
     /// with a warning (network_mode, links, tmpfs, devices) and some silently (top-level
-    /// secrets and configs).
+    /// secrets and configs, supported now).
     @Test func keysDevenvDoesNotRunAreRefusedWithTheirPlace() throws {
         let errors = try ProjectDirectory([
             "compose.yaml": """
@@ -129,19 +129,14 @@ struct ComposeKeysTests {
                 image: x
                 network_mode: host
                 links: [b]
-                secrets: [token]
+                volumes_from: [b]
               b:
                 extends: { service: a }
-            secrets:
-              token: { file: ./token }
-            configs:
-              nginx: { file: ./nginx.conf }
             """
         ]).errors().map(\.description)
         for (line, column, key) in [
             (1, 1, "the stack file.include"), (5, 5, "services.a.network_mode"), (6, 5, "services.a.links"),
-            (7, 5, "services.a.secrets"), (9, 5, "services.b.extends"), (10, 1, "the stack file.secrets"),
-            (12, 1, "the stack file.configs"),
+            (7, 5, "services.a.volumes_from"), (9, 5, "services.b.extends"),
         ] {
             #expect(
                 errors.contains {

@@ -74,6 +74,9 @@ final class FaultyEngine: ContainerEngine, @unchecked Sendable {
     }
     func killContainer(_ id: String, signal: String) async throws { try await base.killContainer(id, signal: signal) }
     func pauseContainer(_ id: String) async throws { try await base.pauseContainer(id) }
+    func putArchive(_ id: String, path: String, tar: Data) async throws {
+        try await base.putArchive(id, path: path, tar: tar)
+    }
     func unpauseContainer(_ id: String) async throws { try await base.unpauseContainer(id) }
     func removeContainer(_ id: String, force: Bool, volumes: Bool) async throws {
         try await base.removeContainer(id, force: force, volumes: volumes)
