@@ -82,11 +82,14 @@ public enum StackLoader {
             let interpolated = context.interpolate(root, with: interpolator)
             merged = merged.map { mergeNodes($0, interpolated, key: "") } ?? interpolated
         }
-        guard let root = merged else {
+        guard let mergedRoot = merged else {
             throw StackFileErrors([
                 .error("the stack file is empty", at: SourceLocation(file: files[0], line: 1, column: 1))
             ])
         }
+        var extends = ExtendsResolver(context: context, interpolator: interpolator, projectDirectory: projectDirectory)
+        let root = extends.resolve(mergedRoot)
+        context = extends.context
         guard context.errors.isEmpty else { throw StackFileErrors(context.errors) }
 
         var parser = StackParser(

@@ -30,7 +30,7 @@ package struct StackParser {
     /// Compose keys of a service devenv does not act on yet, which would change what runs: an
     /// error naming the place, never a silent drop.
     static let unsupportedServiceKeys: Set<String> = [
-        "extends", "network_mode", "links", "external_links", "develop", "volumes_from",
+        "network_mode", "links", "external_links", "develop", "volumes_from",
         "userns_mode", "cgroup_parent", "group_add", "isolation", "runtime", "storage_opt", "mac_address",
         "memswap_limit", "mem_reservation", "cpu_shares", "cpu_quota", "cpu_period", "cpuset", "pids_limit",
         "oom_kill_disable", "oom_score_adj", "blkio_config", "device_cgroup_rules", "gpus", "annotations",
