@@ -15,6 +15,14 @@ public struct Interpolator: Sendable {
     /// How deep `${…}` may nest inside defaults (`${A:-${B:-…}}`): the expansion recurses.
     public static let nestingLimit = 32
 
+    /// The same, with `defaults` for variables the environment does not set (an included
+    /// file's `env_file`).
+    func adding(_ defaults: [String: String]) -> Interpolator {
+        guard !defaults.isEmpty else { return self }
+        let base = lookup
+        return Interpolator(lookup: { base($0) ?? defaults[$0] })
+    }
+
     public init(lookup: @escaping @Sendable (String) -> String?) {
         self.lookup = lookup
     }

@@ -88,7 +88,7 @@ public enum StackLoader {
             ])
         }
         var extends = ExtendsResolver(context: context, interpolator: interpolator, projectDirectory: projectDirectory)
-        let root = extends.resolve(mergedRoot)
+        let root = extends.resolve(extends.include(mergedRoot, chain: files))
         context = extends.context
         guard context.errors.isEmpty else { throw StackFileErrors(context.errors) }
 
@@ -140,21 +140,39 @@ public enum StackLoader {
     static let maximumFileSize = 8 << 20
 
     static func readFile(_ path: String) throws -> String {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
-        guard size <= maximumFileSize else {
-            throw Diagnostic.error(
-                String(
-                    format: "the file is %.1f MiB (%d bytes); a stack file is read whole, at most %d MiB (%d bytes)",
-                    Double(size) / 1_048_576, size, maximumFileSize >> 20, maximumFileSize),
-                at: SourceLocation(file: path, line: 1, column: 1))
-        }
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let data = try readBounded(path)
         guard let text = String(data: data, encoding: .utf8) else {
             throw Diagnostic.error(
                 "the file is not UTF-8 text (a byte that is not UTF-8 is here); save it as UTF-8",
                 at: firstInvalidUTF8(data, file: path))
         }
         return text
+    }
+
+    /// A regular file's bytes, at most `maximumFileSize` of them. Devices, pipes and
+    /// directories are refused: `/dev/zero` or a FIFO named by a stack file, an `include` or a
+    /// secret would otherwise be read forever.
+    package static func readBounded(_ path: String) throws -> Data {
+        let place = SourceLocation(file: path, line: 1, column: 1)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        guard attributes[.type] as? FileAttributeType == .typeRegular else {
+            throw Diagnostic.error("this is not a regular file (a device, pipe or directory); name a file", at: place)
+        }
+        let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
+        func tooLarge(_ size: Int) -> Diagnostic {
+            Diagnostic.error(
+                String(
+                    format: "the file is %.1f MiB (%d bytes); a stack file is read whole, at most %d MiB (%d bytes)",
+                    Double(size) / 1_048_576, size, maximumFileSize >> 20, maximumFileSize),
+                at: place)
+        }
+        guard size <= maximumFileSize else { throw tooLarge(size) }
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        // The size can grow between the check and the read (a file being written).
+        let data = try handle.read(upToCount: maximumFileSize + 1) ?? Data()
+        guard data.count <= maximumFileSize else { throw tooLarge(data.count) }
+        return data
     }
 
     /// Where the first byte that is not UTF-8 is.

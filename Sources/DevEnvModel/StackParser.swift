@@ -15,7 +15,7 @@ package struct StackParser {
     static let topLevelKeys: Set<String> = ["version", "name", "services", "volumes", "networks", "secrets", "configs"]
     /// Compose keys at the top level that devenv does not act on yet: each would change what
     /// runs, so a file using one is refused rather than run without it.
-    static let unsupportedTopLevelKeys: Set<String> = ["include"]
+    static let unsupportedTopLevelKeys: Set<String> = []
     static let serviceKeys: Set<String> = [
         "image", "build", "command", "entrypoint", "environment", "env_file", "ports", "expose", "volumes",
         "depends_on", "healthcheck", "profiles", "restart", "working_dir", "user", "labels", "pull_policy",

@@ -333,12 +333,7 @@ public final class Orchestrator: Sendable {
                 let contents: Data
                 if let path = source.file {
                     do {
-                        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?
-                            .intValue
-                        guard (size ?? 0) <= Self.largestFile else {
-                            throw DevEnvError("\(size ?? 0) bytes; at most \(Self.largestFile >> 20) MiB")
-                        }
-                        contents = try Data(contentsOf: URL(fileURLWithPath: path))
+                        contents = try StackLoader.readBounded(path)
                     } catch {
                         throw DevEnvError(
                             "\(kind) \(source.name) of service \(service.name): cannot read \(path) (\(Self.reason(error))); create it or fix file: under the top-level \(kind)s",
@@ -356,12 +351,9 @@ public final class Orchestrator: Sendable {
         return files
     }
 
-    /// Secrets and configs are read whole; real ones are bytes to kilobytes.
-    static let largestFile = 8 << 20
-
     /// Why a file could not be read, without its contents.
     static func reason(_ error: any Error) -> String {
-        if let known = error as? DevEnvError { return known.message }
+        if let diagnostic = error as? Diagnostic { return diagnostic.message }
         let cocoa = error as NSError
         if cocoa.code == NSFileReadNoSuchFileError || cocoa.code == NSFileNoSuchFileError { return "no such file" }
         if cocoa.code == NSFileReadNoPermissionError { return "permission denied" }

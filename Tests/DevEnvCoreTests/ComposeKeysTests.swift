@@ -119,11 +119,10 @@ struct ComposeKeysTests {
 
     /// Keys that would change what runs are errors at their place; before, some were dropped
     /// with a warning (network_mode, links, tmpfs, devices) and some silently (top-level
-    /// secrets and configs; they and extends are supported now).
+    /// secrets and configs; they, extends and include are supported now).
     @Test func keysDevenvDoesNotRunAreRefusedWithTheirPlace() throws {
         let errors = try ProjectDirectory([
             "compose.yaml": """
-            include: [other.yaml]
             services:
               a:
                 image: x
@@ -135,8 +134,7 @@ struct ComposeKeysTests {
             """
         ]).errors().map(\.description)
         for (line, column, key) in [
-            (1, 1, "the stack file.include"), (5, 5, "services.a.network_mode"), (6, 5, "services.a.links"),
-            (7, 5, "services.a.volumes_from"),
+            (4, 5, "services.a.network_mode"), (5, 5, "services.a.links"), (6, 5, "services.a.volumes_from"),
         ] {
             #expect(
                 errors.contains {
