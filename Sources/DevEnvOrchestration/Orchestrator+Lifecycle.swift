@@ -112,7 +112,7 @@ extension Orchestrator {
         var changed: [String] = []
         for (service, container) in try await lifecycleTargets(names) {
             if paused, container.status == .running {
-                try await engine.pauseContainer(container.Id)
+                try await freeze(container.Id)
                 emit(service.name, .stopped, "paused")
             } else if !paused, container.status == .paused {
                 try await engine.unpauseContainer(container.Id)
@@ -124,6 +124,18 @@ extension Orchestrator {
         }
         emit(nil, .done)
         return changed
+    }
+
+    /// Pauses a container, trying again when the kernel's freezer gives up on a busy cgroup
+    /// ("unable to freeze", seen on a loaded rootful dockerd): three tries, half a second apart.
+    func freeze(_ id: String) async throws {
+        for attempt in 1... {
+            do {
+                return try await engine.pauseContainer(id)
+            } catch let error as DockerEngineError where error.message.contains("unable to freeze") && attempt < 3 {
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
     }
 
     /// Removes the stopped containers of the named services (and their anonymous volumes, as

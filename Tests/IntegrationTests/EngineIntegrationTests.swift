@@ -45,7 +45,9 @@ import Testing
             #expect(frames.contains(OutputFrame(stream: .stderr, payload: Data("to-stderr\n".utf8))))
             var tail: [OutputFrame] = []
             for try await frame in try await docker.logs(id, options: .init(tail: 1)) { tail.append(frame) }
-            #expect(tail == [OutputFrame(stream: .stderr, payload: Data("to-stderr\n".utf8))])
+            // The last line the engine logged (its two streams are copied apart, so under load the
+            // stdout line can be logged after the stderr one, 200 ms notwithstanding).
+            #expect(tail == frames.suffix(1), "\(frames)")
 
             let exec = try await docker.exec(
                 container: id, config: ExecConfig(cmd: ["sh", "-c", "cat /etc/debian_version; echo oops >&2; exit 3"]))
