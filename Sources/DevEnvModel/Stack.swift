@@ -137,6 +137,10 @@ public struct Service: Sendable, Codable, Equatable {
     /// The container's root filesystem mounted read-only.
     public var readOnly: Bool?
     public var domainname: String?
+    /// `host`, `none`, `bridge`, `service:NAME` or `container:NAME` instead of the stack's networks.
+    public var networkMode: String?
+    /// `SERVICE` or `SERVICE:ALIAS`: started first, and reachable under the alias.
+    public var links: [String]?
     /// Files put into the container before it starts: `/run/secrets/NAME` unless a target is given.
     public var secrets: [FileReference]?
     /// Files put into the container before it starts: `/NAME` unless a target is given.
@@ -205,7 +209,8 @@ public struct Service: Sendable, Codable, Equatable {
         case shmSize = "shm_size"
         case tmpfs, devices, ipc, pid, privileged
         case memLimit = "mem_limit"
-        case cpus, dns, domainname, secrets, configs
+        case cpus, dns, domainname, secrets, configs, links
+        case networkMode = "network_mode"
         case dnsSearch = "dns_search"
         case dnsOpt = "dns_opt"
         case readOnly = "read_only"

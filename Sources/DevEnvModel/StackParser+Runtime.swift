@@ -40,10 +40,7 @@ extension StackParser {
             if key == "ipc" { service.ipc = mode } else { service.pid = mode }
             // `service:NAME` shares that service's namespace, so it must run first.
             if mode.hasPrefix("service:") {
-                let other = String(mode.dropFirst("service:".count))
-                if !service.dependsOn.contains(where: { $0.service == other }) {
-                    service.dependsOn.append(Dependency(service: other, condition: .started, required: true))
-                }
+                dependOn(String(mode.dropFirst("service:".count)), service: &service)
             } else if !["host", "private", "shareable", "none", ""].contains(mode), !mode.hasPrefix("container:") {
                 error(
                     "\(what).\(key) must be host, private, \(key == "ipc" ? "shareable, none, " : "")service:NAME or container:NAME, found '\(mode)'",
@@ -69,6 +66,43 @@ extension StackParser {
             error("\(what).scale is \(count); devenv runs one container per service", value)
         }
         if let value = node["deploy"] { deploy(value, what: "\(what).deploy", into: &service) }
+    }
+
+    /// `network_mode:` (instead of the stack's networks) and `links:` (a dependency, and an
+    /// alias when written `SERVICE:ALIAS`).
+    mutating func networkMode(_ node: YAMLNode, what: String, into service: inout Service) {
+        if let value = node["network_mode"], let mode = string(value, "\(what).network_mode") {
+            if node["networks"] != nil {
+                error("\(what) has both network_mode and networks; keep one", value)
+            }
+            if mode.hasPrefix("service:") {
+                dependOn(String(mode.dropFirst("service:".count)), service: &service)
+            } else if !["host", "none", "bridge"].contains(mode), !mode.hasPrefix("container:") {
+                error(
+                    "\(what).network_mode must be host, none, bridge, service:NAME or container:NAME, found '\(mode)'",
+                    value)
+            }
+            service.networkMode = mode
+            service.networks = [:]
+        }
+        if let value = node["links"] {
+            service.links = stringList(value, "\(what).links")
+            for link in service.links ?? [] {
+                let parts = link.split(separator: ":", omittingEmptySubsequences: false)
+                guard (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty }) else {
+                    error("'\(link)' in \(what).links is not SERVICE or SERVICE:ALIAS", value)
+                    continue
+                }
+                dependOn(String(parts[0]), service: &service)
+            }
+        }
+    }
+
+    /// `service` starts after `other` (a shared namespace or a link needs it running).
+    func dependOn(_ other: String, service: inout Service) {
+        if !service.dependsOn.contains(where: { $0.service == other }) {
+            service.dependsOn.append(Dependency(service: other, condition: .started, required: true))
+        }
     }
 
     /// `deploy:` on one machine: the resource limits apply to the container; reservations and

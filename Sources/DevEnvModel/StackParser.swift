@@ -22,7 +22,7 @@ package struct StackParser {
         "container_name", "hostname", "stop_signal", "stop_grace_period", "tty", "stdin_open", "init",
         "extra_hosts", "networks", "x-devenv", "cap_add", "cap_drop", "security_opt", "ulimits", "sysctls",
         "shm_size", "tmpfs", "devices", "ipc", "pid", "privileged", "mem_limit", "cpus", "dns", "domainname",
-        "deploy", "scale", "dns_search", "dns_opt", "read_only", "secrets", "configs",
+        "deploy", "scale", "dns_search", "dns_opt", "read_only", "secrets", "configs", "network_mode", "links",
     ]
     /// Compose keys devenv reads but does not act on, where that cannot change what runs on one
     /// machine (where logs go, the platform of an image already chosen); a warning says so.
@@ -30,7 +30,7 @@ package struct StackParser {
     /// Compose keys of a service devenv does not act on yet, which would change what runs: an
     /// error naming the place, never a silent drop.
     static let unsupportedServiceKeys: Set<String> = [
-        "network_mode", "links", "external_links", "develop", "volumes_from",
+        "external_links", "develop", "volumes_from",
         "userns_mode", "cgroup_parent", "group_add", "isolation", "runtime", "storage_opt", "mac_address",
         "memswap_limit", "mem_reservation", "cpu_shares", "cpu_quota", "cpu_period", "cpuset", "pids_limit",
         "oom_kill_disable", "oom_score_adj", "blkio_config", "device_cgroup_rules", "gpus", "annotations",
@@ -504,6 +504,7 @@ package struct StackParser {
                 ?? stringList(value, "\(what).extra_hosts") ?? []
         }
         service.networks = serviceNetworks(node["networks"], what: what, declared: networks)
+        networkMode(node, what: what, into: &service)
         runtimeOptions(node, what: what, into: &service)
         if let value = node["secrets"] { service.secrets = fileReferences(value, "\(what).secrets", kind: "secrets") }
         if let value = node["configs"] { service.configs = fileReferences(value, "\(what).configs", kind: "configs") }

@@ -147,13 +147,35 @@ public struct ContainerPlan: Sendable {
         func engineName(_ network: String) -> String {
             stack.networks.first { $0.name == network }?.engineName ?? "\(stack.name)_\(network)"
         }
-        let first = networks.first ?? "default"
-        host.NetworkMode = engineName(first)
-        config.NetworkingConfig = NetworkingConfig(endpoints: [
-            engineName(first): EndpointSettings(aliases: [service.name] + (service.networks[first] ?? []))
-        ])
-        let extra = networks.dropFirst().map {
-            (name: engineName($0), aliases: [service.name] + (service.networks[$0] ?? []))
+        func containerName(_ name: String) -> String {
+            stack.service(name)?.containerName ?? "\(stack.name)-\(name)-1"
+        }
+        var extra: [(name: String, aliases: [String])] = []
+        if let mode = service.networkMode {
+            // Another network stack (the host's, none, another container's): no networks of ours.
+            host.NetworkMode =
+                mode.hasPrefix("service:")
+                ? "container:" + containerName(String(mode.dropFirst("service:".count))) : mode
+        } else {
+            let first = networks.first ?? "default"
+            host.NetworkMode = engineName(first)
+            // A link alias (`links: [THIS:ALIAS]` in another service) is an alias of this one on
+            // its networks: every engine resolves those (Podman ignores legacy endpoint links).
+            let linked = stack.services.flatMap { other in
+                (other.links ?? []).compactMap { link -> String? in
+                    let parts = link.split(separator: ":").map(String.init)
+                    return parts.count == 2 && parts[0] == service.name ? parts[1] : nil
+                }
+            }
+            func aliases(_ network: String) -> [String] {
+                var all = [service.name] + (service.networks[network] ?? [])
+                for alias in linked where !all.contains(alias) { all.append(alias) }
+                return all
+            }
+            config.NetworkingConfig = NetworkingConfig(endpoints: [
+                engineName(first): EndpointSettings(aliases: aliases(first))
+            ])
+            extra = networks.dropFirst().map { (name: engineName($0), aliases: aliases($0)) }
         }
         config.HostConfig = host
 

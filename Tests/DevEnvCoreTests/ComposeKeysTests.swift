@@ -264,4 +264,49 @@ struct ComposeKeysTests {
         #expect(plan.unappliedSettings(in: recorded) == ["mem_limit", "ulimits", "domainname"])
         #expect(try !self.plan("a", "services:\n  a:\n    image: x\n").asksForRuntimeSettings)
     }
+
+    /// `network_mode` replaces the stack's networks (service:NAME becomes that service's
+    /// container and starts it first); `links` start their service first and give it the alias.
+    @Test func networkModeAndLinks() throws {
+        let file = """
+            services:
+              base:
+                image: x
+                container_name: the-base
+              sidecar:
+                image: x
+                network_mode: "service:base"
+              isolated:
+                image: x
+                network_mode: none
+              client:
+                image: x
+                links: ["base:database", base]
+            """
+        let stack = try ProjectDirectory(["compose.yaml": file]).load(project: "p").stack
+        #expect(stack.service("sidecar")?.dependsOn.map(\.service) == ["base"])
+        #expect(stack.service("client")?.dependsOn.map(\.service) == ["base"])
+        let sidecar = try plan("sidecar", file).config
+        #expect(sidecar.HostConfig?.NetworkMode == "container:the-base")
+        #expect(sidecar.NetworkingConfig == nil)
+        #expect(try plan("isolated", file).config.HostConfig?.NetworkMode == "none")
+        let base = try plan("base", file).config
+        #expect(base.NetworkingConfig?.EndpointsConfig?["p_default"]?.Aliases == ["base", "database"])
+        let errors = try ProjectDirectory([
+            "compose.yaml": """
+            services:
+              a:
+                image: x
+                network_mode: sideways
+              b:
+                image: x
+                network_mode: host
+                networks: [default]
+                links: ["a:"]
+            """
+        ]).errors().map(\.description)
+        #expect(errors.contains { $0.contains("compose.yaml:4:") && $0.contains("network_mode must be host, none") })
+        #expect(errors.contains { $0.contains("compose.yaml:7:") && $0.contains("both network_mode and networks") })
+        #expect(errors.contains { $0.contains("is not SERVICE or SERVICE:ALIAS") }, "\(errors)")
+    }
 }

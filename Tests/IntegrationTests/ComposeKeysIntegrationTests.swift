@@ -74,3 +74,48 @@ import Testing
         }
     }
 }
+
+/// `network_mode` and `links` on every engine (issue #18): a service in another's network
+/// namespace, one with no network, and a link alias that resolves.
+@Suite struct NetworkModeIntegrationTests {
+    static let compose = """
+        services:
+          base:
+            image: debian:bookworm-slim
+            command: ["sh", "-c", "trap exit TERM; sleep infinity & wait"]
+          sidecar:
+            image: debian:bookworm-slim
+            command: ["sh", "-c", "trap exit TERM; sleep infinity & wait"]
+            network_mode: "service:base"
+          isolated:
+            image: debian:bookworm-slim
+            command: ["sh", "-c", "trap exit TERM; sleep infinity & wait"]
+            network_mode: none
+          client:
+            image: debian:bookworm-slim
+            command: ["sh", "-c", "trap exit TERM; sleep infinity & wait"]
+            links: ["base:database"]
+        """
+
+    @Test(arguments: TestEngine.all)
+    func servicesShareOrLeaveTheNetworkAsTheFileSays(engine: TestEngine) async throws {
+        try await DevenvProject(files: ["compose.yaml": Self.compose], engine: engine).run { project in
+            let up = try await project.devenv(["up"])
+            #expect(up.status == 0, "\(engine.name): \(up.stderr)")
+            func inside(_ service: String, _ script: String) async throws -> String {
+                let result = try await project.devenv(["exec", service, "--", "sh", "-c", script])
+                #expect(result.status == 0, "\(engine.name) \(service) \(script): \(result.stderr)")
+                return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            #expect(
+                try await inside("sidecar", "readlink /proc/1/ns/net")
+                    == (try await inside("base", "readlink /proc/1/ns/net")),
+                "\(engine.name): sidecar is not in base's network namespace")
+            #expect(try await inside("isolated", "ls /sys/class/net") == "lo", "\(engine.name)")
+            let database = try await inside("client", "getent hosts database | cut -d' ' -f1")
+            let base = try await inside("client", "getent hosts base | cut -d' ' -f1")
+            #expect(!database.isEmpty && database == base, "\(engine.name): database=\(database) base=\(base)")
+            #expect(try await project.devenv(["up"]).stderr.contains("4 up to date"), "\(engine.name)")
+        }
+    }
+}

@@ -22,7 +22,10 @@ as_user() { runuser -u "$user" -- env HOME="/home/$user" XDG_RUNTIME_DIR="$(run_
 answers() { curl -fsS --max-time 3 --unix-socket "$(sock)" http://d/_ping >/dev/null 2>&1; }
 
 install_packages() {
-  local wanted=(podman uidmap slirp4netns fuse-overlayfs catatonit) missing=()
+  # dnsname: service names resolve between containers (Debian's Podman 4.3 uses CNI; Fedora's
+  # aardvark-dns does the same).
+  local wanted=(podman uidmap slirp4netns fuse-overlayfs catatonit golang-github-containernetworking-plugin-dnsname)
+  local missing=()
   for p in "${wanted[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && return
   say "installing ${missing[*]}"
