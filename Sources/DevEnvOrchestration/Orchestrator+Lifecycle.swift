@@ -160,3 +160,69 @@ extension Orchestrator {
         return removed
     }
 }
+
+/// One service's image, as `devenv images` shows it.
+public struct ServiceImage: Sendable, Codable, Equatable {
+    public var service: String
+    public var container: String
+    /// The reference the file names (or `<project>-<service>` for a build).
+    public var image: String
+    public var id: String
+    /// Bytes; nil when the engine no longer has the image.
+    public var size: Int64?
+}
+
+/// One service's processes, as `devenv top` shows them.
+public struct ServiceProcesses: Sendable, Codable, Equatable {
+    public var service: String
+    public var titles: [String]
+    public var processes: [[String]]
+}
+
+extension Orchestrator {
+    /// Where `port/protocol` of the service's container is published: `(host, port)` pairs,
+    /// one per binding (IPv4 and IPv6 bindings of one port are two). An unknown service or a
+    /// port it does not publish is an error that says which ports it does publish.
+    public func publishedPort(service: String, port: Int, protocol: String = "tcp") async throws -> [ServiceStatus.Port]
+    {
+        _ = try selectedServices([service])
+        guard let row = try await status().first(where: { $0.service == service }) else {
+            throw DevEnvError("\(service) has no container; 'devenv up \(service)' creates it")
+        }
+        let published = row.ports.filter { $0.hostPort != nil }
+        let matching = published.filter { $0.containerPort == port && $0.protocol == `protocol` }
+        guard !matching.isEmpty else {
+            let list = published.map { "\($0.containerPort)/\($0.protocol)" }
+            throw DevEnvError(
+                "\(service) does not publish \(port)/\(`protocol`)"
+                    + (list.isEmpty ? "; it publishes no port" : "; it publishes \(list.joined(separator: ", "))"))
+        }
+        return matching
+    }
+
+    /// The image of each service's container (all services, or the named ones).
+    public func images(_ names: [String]) async throws -> [ServiceImage] {
+        var rows: [ServiceImage] = []
+        for (service, container) in try await lifecycleTargets(names) {
+            let inspected = try? await engine.inspectContainer(container.Id)
+            let id = inspected?.Image ?? container.ImageID ?? ""
+            let image = try? await engine.imageIfPresent(id)
+            rows.append(
+                ServiceImage(
+                    service: service.name, container: String(container.Names.first?.dropFirst() ?? ""),
+                    image: service.image ?? container.Labels?[PostgresInitCache.fromLabel] ?? container.Image,
+                    id: id, size: image?.Size))
+        }
+        return rows
+    }
+
+    /// The processes of each running service's container (all services, or the named ones).
+    public func top(_ names: [String]) async throws -> [ServiceProcesses] {
+        var rows: [ServiceProcesses] = []
+        for (service, container) in try await lifecycleTargets(names) where container.status == .running {
+            let top = try await engine.top(container.Id, psArguments: nil)
+            rows.append(ServiceProcesses(service: service.name, titles: top.Titles, processes: top.Processes))
+        }
+        return rows
+    }
+}

@@ -188,6 +188,16 @@ extension DockerClient {
         try check(try await transport.send(request), request)
     }
 
+    /// The container's processes as `ps` shows them (`ps_args` as given, or the engine's default).
+    public func top(_ id: String, psArguments: String? = nil) async throws -> ContainerTop {
+        // Podman 4.3's compatible endpoint never answers (it streams, and sends nothing);
+        // its own endpoint answers once with the same shape.
+        let prefix = try await kind() == .podman ? "/libpod" : ""
+        return try await get(
+            ContainerTop.self, "\(prefix)/containers/\(pathComponent(id))/top",
+            query: ["ps_args": psArguments, "stream": prefix.isEmpty ? nil : "false"])
+    }
+
     public func pauseContainer(_ id: String) async throws {
         try await call("POST", "/containers/\(pathComponent(id))/pause")
     }

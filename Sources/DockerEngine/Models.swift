@@ -78,6 +78,12 @@ public struct ImageInspect: Codable, Sendable {
     public var Config: ImageConfig?
 }
 
+/// `GET /containers/{id}/top`: column titles and one row per process.
+public struct ContainerTop: Codable, Sendable, Equatable {
+    public var Titles: [String]
+    public var Processes: [[String]]
+}
+
 public struct ImageSummary: Codable, Sendable {
     public var Id: String
     public var RepoTags: [String]?

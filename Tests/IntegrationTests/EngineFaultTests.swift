@@ -74,6 +74,9 @@ final class FaultyEngine: ContainerEngine, @unchecked Sendable {
     }
     func killContainer(_ id: String, signal: String) async throws { try await base.killContainer(id, signal: signal) }
     func pauseContainer(_ id: String) async throws { try await base.pauseContainer(id) }
+    func top(_ id: String, psArguments: String?) async throws -> ContainerTop {
+        try await base.top(id, psArguments: psArguments)
+    }
     func putArchive(_ id: String, path: String, tar: Data) async throws {
         try await base.putArchive(id, path: path, tar: tar)
     }

@@ -90,3 +90,46 @@ import Testing
         }
     }
 }
+
+/// `port`, `images` and `top` on every engine (issue #18), text and `--json`.
+@Suite struct InspectCommandTests {
+    @Test(arguments: TestEngine.all)
+    func portImagesAndTopDescribeTheRunningStack(engine: TestEngine) async throws {
+        let compose = """
+            services:
+              app:
+                image: debian:bookworm-slim
+                command: ["sh", "-c", "trap exit TERM; sleep infinity & wait"]
+                ports: ["5678"]
+            """
+        try await DevenvProject(files: ["compose.yaml": compose], engine: engine).run { project in
+            #expect(try await project.devenv(["up"]).status == 0, "\(engine.name)")
+            let status = try #require(try await project.statusRows().first)
+            let published = try #require((status["ports"] as? [[String: Any]])?.first)
+            let hostPort = try #require(published["host_port"] as? Int)
+            let hostIP = published["host_ip"] as? String ?? ""
+
+            let port = try await project.devenv(["port", "app", "5678"])
+            #expect(
+                port.status == 0 && port.stdout == "\(hostIP):\(hostPort)\n",
+                "\(engine.name): \(port.stdout)\(port.stderr)")
+            let portJSON = try await project.devenv(["port", "app", "5678", "--json"])
+            #expect(portJSON.stdout.contains("\"host_port\" : \(hostPort)"), "\(engine.name): \(portJSON.stdout)")
+            let missing = try await project.devenv(["port", "app", "80"])
+            #expect(
+                missing.status == 1 && missing.stderr.contains("app does not publish 80/tcp; it publishes 5678/tcp"))
+
+            let images = try await project.devenv(["images", "--json"])
+            let rows = try JSONSerialization.jsonObject(with: Data(images.stdout.utf8)) as? [[String: Any]] ?? []
+            #expect(rows.first?["image"] as? String == "debian:bookworm-slim", "\(engine.name): \(images.stdout)")
+            #expect(((rows.first?["id"] as? String) ?? "").count >= 12, "\(engine.name): \(images.stdout)")
+            #expect((rows.first?["size"] as? Int ?? 0) > 1_000_000, "\(engine.name): \(images.stdout)")
+            #expect(try await project.devenv(["images"]).stdout.contains("debian:bookworm-slim"))
+
+            let top = try await project.devenv(["top", "--json"])
+            #expect(top.stdout.contains("sleep infinity"), "\(engine.name): \(top.stdout)\(top.stderr)")
+            let text = try await project.devenv(["top", "app"])
+            #expect(text.stdout.hasPrefix("app\n") && text.stdout.contains("sleep"), "\(engine.name): \(text.stdout)")
+        }
+    }
+}

@@ -184,6 +184,9 @@ public final class FakeEngine: ContainerEngine, @unchecked Sendable {
         record("kill \(id.prefix(12)) \(signal)")
         lock.withLock { containers[id]?.state = "exited" }
     }
+    public func top(_ id: String, psArguments: String?) async throws -> ContainerTop {
+        throw unsupported("top")
+    }
     public func putArchive(_ id: String, path: String, tar: Data) async throws {
         record("put-archive \(id.prefix(12)) \(path)")
     }
