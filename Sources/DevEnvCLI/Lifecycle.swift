@@ -1,6 +1,7 @@
 import ArgumentParser
 import DevEnvCore
 import Foundation
+import StateStore
 
 /// What every container lifecycle command takes: the project, the services (all when none
 /// are named) and `--json`.
@@ -12,15 +13,18 @@ struct LifecycleOptions: ParsableArguments {
     /// Runs `action` under the project's lock with its progress printed (one event per service
     /// acted on, then `done`); says so when there was nothing to do.
     func run(
-        _ command: String, _ action: @escaping @Sendable (Orchestrator, [String]) async throws -> [String]
-    )
-        async throws
-    {
-        let stack = try project.projectOnly()
+        _ command: String, loadsFile: Bool = false,
+        _ action: @escaping @Sendable (Orchestrator, [String]) async throws -> [String]
+    ) async throws {
+        // build and pull need the file's definitions; the container commands only the name.
+        let stack = loadsFile ? try project.loadStack().stack : try project.projectOnly()
         let engine = try await connectEngine()
         let lock = try await lockProject(stack.name, command: "devenv \(command)")
         defer { withExtendedLifetime(lock) {} }
-        let orchestrator = Orchestrator(engine: engine, stack: stack, store: nil, progress: ProgressPrinter(json: json))
+        // A build records its inputs, for plan's list of changed files.
+        let orchestrator = Orchestrator(
+            engine: engine, stack: stack, store: loadsFile ? try StateStore() : nil,
+            progress: ProgressPrinter(json: json))
         let services = services
         let acted = try await runInterruptibly { try await action(orchestrator, services) }
         if !json, acted.isEmpty {
@@ -104,5 +108,25 @@ struct Remove: AsyncParsableCommand {
     func run() async throws {
         let stop = stop
         try await options.run("rm") { try await $0.remove($1, stopFirst: stop) }
+    }
+}
+
+struct Build: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build the images of services with build: (even when up to date; the layer cache applies).")
+    @OptionGroup var options: LifecycleOptions
+
+    func run() async throws {
+        try await options.run("build", loadsFile: true) { try await $0.build($1) }
+    }
+}
+
+struct Pull: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Pull the images of services that name one (not build:), even when present.")
+    @OptionGroup var options: LifecycleOptions
+
+    func run() async throws {
+        try await options.run("pull", loadsFile: true) { try await $0.pull($1) }
     }
 }

@@ -12,7 +12,7 @@ import StateStore
 // Images: built when their inputs changed, pulled when missing.
 extension Orchestrator {
     /// Builds or pulls what is missing; returns each service's image as the engine describes it.
-    func ensureImages(_ services: [Service], force: Bool) async throws -> [String: ImageInspect] {
+    func ensureImages(_ services: [Service], force: Bool, pull: Bool = false) async throws -> [String: ImageInspect] {
         var found: [String: ImageInspect] = [:]
         // Services sharing an image (a backend and its workers) resolve it once: one digest of
         // the build context, one build even with --build, one pull.
@@ -41,7 +41,7 @@ extension Orchestrator {
                 }
                 continue
             }
-            let policy = service.pull
+            let policy = pull ? .always : service.pull
             if policy != .always, let image = try await engine.imageIfPresent(reference) {
                 found[service.name] = image
                 continue
@@ -71,6 +71,30 @@ extension Orchestrator {
             found[service.name] = image
         }
         return found
+    }
+
+    /// `devenv build`: builds the images of the named services (all) that have `build:`, even
+    /// when up to date (the engine's layer cache still applies). Returns the references built.
+    public func build(_ names: [String]) async throws -> [String] {
+        let services = try namedServices(names).filter { $0.build != nil }
+        _ = try await ensureImages(services, force: true)
+        emit(nil, .done)
+        return Array(Set(services.map { $0.imageReference(project: stack.name) })).sorted()
+    }
+
+    /// `devenv pull`: pulls the images of the named services (all) that name one and are not
+    /// built, even when present; `pull_policy: never` and `build` services are left alone.
+    public func pull(_ names: [String]) async throws -> [String] {
+        let services = try namedServices(names).filter { $0.build == nil && $0.pull != .never }
+        _ = try await ensureImages(services, force: false, pull: true)
+        emit(nil, .done)
+        return Array(Set(services.map { $0.imageReference(project: stack.name) })).sorted()
+    }
+
+    /// The named services (all when none are named), without their dependencies.
+    func namedServices(_ names: [String]) throws -> [Service] {
+        let named = Set(names)
+        return try selectedServices(names).filter { named.isEmpty || named.contains($0.name) }
     }
 
     /// What a build would be made from now (its base images as they are on the engine), and

@@ -11,16 +11,14 @@ extension Orchestrator {
     /// dependency order; services without a container are left out. An unknown name is a
     /// usage error.
     func lifecycleTargets(_ names: [String]) async throws -> [(service: Service, container: ContainerSummary)] {
-        let named = Set(names)
         let containers = try await projectContainers().byService
         guard !stack.services.isEmpty else {
             // Only a project name (`-p NAME` without a file): the services its containers name.
-            return containers.keys.sorted().filter { named.isEmpty || named.contains($0) }.map {
+            return containers.keys.sorted().filter { names.isEmpty || names.contains($0) }.map {
                 (Service.named($0), containers[$0]!)
             }
         }
-        let services = try selectedServices(names).filter { named.isEmpty || named.contains($0.name) }
-        return services.compactMap { service in containers[service.name].map { (service, $0) } }
+        return try namedServices(names).compactMap { service in containers[service.name].map { (service, $0) } }
     }
 
     /// Stops running containers, dependents first, each within its grace period (`timeout`

@@ -133,3 +133,55 @@ import Testing
         }
     }
 }
+
+/// `build` and `pull` (issue #18): build rebuilds what has `build:` even when up to date, on
+/// every engine; pull fetches what names an image even when present (the suite's private
+/// registry, with a login from `$DOCKER_CONFIG`).
+@Suite struct BuildPullCommandTests {
+    @Test(arguments: TestEngine.all)
+    func buildRebuildsOnlyWhatIsBuilt(engine: TestEngine) async throws {
+        let files = [
+            "compose.yaml": """
+            services:
+              app:
+                build: ./app
+                command: ["sleep", "infinity"]
+              other:
+                image: debian:bookworm-slim
+            """,
+            "app/Dockerfile": "FROM debian:bookworm-slim\nRUN echo built > /built\n",
+        ]
+        try await DevenvProject(files: files, engine: engine).run { project in
+            let first = try await project.devenv(["build", "--json"])
+            #expect(first.status == 0, "\(engine.name): \(first.stderr)")
+            #expect(first.stdout.contains(#""service":"app","status":"built""#), "\(engine.name): \(first.stdout)")
+            #expect(!first.stdout.contains(#""service":"other""#), "\(engine.name): \(first.stdout)")
+            let image = try await project.fixture.client.imageIfPresent("\(project.name)-app")
+            #expect(image != nil, "\(engine.name)")
+            let again = try await project.devenv(["build", "app", "--json"])
+            #expect(again.stdout.contains(#""service":"app","status":"built""#), "\(engine.name): \(again.stdout)")
+            let up = try await project.devenv(["up"])
+            #expect(up.status == 0 && !up.stderr.contains("app building"), "\(engine.name): \(up.stderr)")
+            try? await project.fixture.client.removeImage("\(project.name)-app", force: true)
+        }
+    }
+
+    @Test func pullFetchesEvenWhatIsPresent() async throws {
+        let registry = try RegistryTests.Registry.fromEnvironment()
+        let image = registry.image("pull-command")
+        let files = ["compose.yaml": RegistryTests.stack(image)]
+        try await DevenvProject(files: files).run { project in
+            let config = try RegistryTests().dockerConfig(
+                project, #"{"auths": {"\#(registry.address)": {"auth": "\#(registry.basicAuth)"}}}"#)
+            await RegistryTests().forget(image, project.fixture.client)
+            let pull = try await project.devenv(["pull"], environment: ["DOCKER_CONFIG": config])
+            #expect(pull.status == 0, "\(pull.stderr)")
+            #expect(pull.stderr.contains("app pulled"), "\(pull.stderr)")
+            #expect(try await project.fixture.client.imageIfPresent(image) != nil)
+            let again = try await project.devenv(["pull"], environment: ["DOCKER_CONFIG": config])
+            #expect(again.stderr.contains("app pulled"), "pulled again although present: \(again.stderr)")
+            #expect(!again.stderr.contains(registry.password) && !again.stderr.contains(registry.basicAuth))
+            await RegistryTests().forget(image, project.fixture.client)
+        }
+    }
+}

@@ -57,7 +57,7 @@ YAML
   trap 'rm -rf "$config"' RETURN
   echo "$password" | DOCKER_CONFIG=$config docker login -u "$user" --password-stdin "$address" >/dev/null 2>&1 \
     || { say "docker login $address failed"; exit 1; }
-  for tag in auths helper build killed-pull; do
+  for tag in auths helper build killed-pull pull-command; do
     local image=$address/devenv-test/private:$tag
     if ! DOCKER_CONFIG=$config docker manifest inspect --insecure "$image" >/dev/null 2>&1; then
       printf 'FROM debian:bookworm-slim\nLABEL dev.devenv.test=private-%s\n' "$tag" \
