@@ -119,22 +119,22 @@ struct ComposeKeysTests {
 
     /// Keys that would change what runs are errors at their place; before, some were dropped
     /// with a warning (network_mode, links, tmpfs, devices) and some silently (top-level
-    /// secrets and configs; they, extends and include are supported now).
+    /// secrets and configs; they, extends, include, network_mode and links are supported now).
     @Test func keysDevenvDoesNotRunAreRefusedWithTheirPlace() throws {
         let errors = try ProjectDirectory([
             "compose.yaml": """
             services:
               a:
                 image: x
-                network_mode: host
-                links: [b]
+                external_links: [other_db]
                 volumes_from: [b]
+                userns_mode: host
               b:
                 image: x
             """
         ]).errors().map(\.description)
         for (line, column, key) in [
-            (4, 5, "services.a.network_mode"), (5, 5, "services.a.links"), (6, 5, "services.a.volumes_from"),
+            (4, 5, "services.a.external_links"), (5, 5, "services.a.volumes_from"), (6, 5, "services.a.userns_mode"),
         ] {
             #expect(
                 errors.contains {
