@@ -6,7 +6,7 @@ import Testing
 /// The Compose keys that set how a container runs (issue #18), on every engine: what the
 /// container sees from inside is what the file says. A limit an engine accepts but does not
 /// apply (rootless Podman on cgroup v1 ignores resource limits) is said by `up`, not lost.
-@Suite struct ComposeKeysIntegrationTests {
+@Suite(.serialized) struct ComposeKeysIntegrationTests {
     static let compose = """
         services:
           app:
@@ -77,7 +77,7 @@ import Testing
 
 /// `network_mode` and `links` on every engine (issue #18): a service in another's network
 /// namespace, one with no network, and a link alias that resolves.
-@Suite struct NetworkModeIntegrationTests {
+@Suite(.serialized) struct NetworkModeIntegrationTests {
     static let compose = """
         services:
           base:

@@ -6,7 +6,7 @@ import Testing
 /// `stop`, `start`, `restart`, `kill`, `pause`, `unpause` and `rm` on every engine (issue
 /// #18): each acts on the named services' containers only, never creates one, and `up` brings
 /// back whatever `rm` removed.
-@Suite struct LifecycleCommandTests {
+@Suite(.serialized) struct LifecycleCommandTests {
     static let compose = """
         services:
           base:
@@ -92,7 +92,7 @@ import Testing
 }
 
 /// `port`, `images` and `top` on every engine (issue #18), text and `--json`.
-@Suite struct InspectCommandTests {
+@Suite(.serialized) struct InspectCommandTests {
     @Test(arguments: TestEngine.all)
     func portImagesAndTopDescribeTheRunningStack(engine: TestEngine) async throws {
         let compose = """
@@ -137,7 +137,7 @@ import Testing
 /// `build` and `pull` (issue #18): build rebuilds what has `build:` even when up to date, on
 /// every engine; pull fetches what names an image even when present (the suite's private
 /// registry, with a login from `$DOCKER_CONFIG`).
-@Suite struct BuildPullCommandTests {
+@Suite(.serialized) struct BuildPullCommandTests {
     @Test(arguments: TestEngine.all)
     func buildRebuildsOnlyWhatIsBuilt(engine: TestEngine) async throws {
         let files = [

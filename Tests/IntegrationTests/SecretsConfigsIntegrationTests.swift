@@ -7,7 +7,7 @@ import Testing
 /// program starts, with the owner and mode asked for, also on a remote engine (they travel
 /// through the engine's archive endpoint, not a bind mount of this machine's files); a changed
 /// secret recreates the container and `up` says why without its value.
-@Suite struct SecretsConfigsIntegrationTests {
+@Suite(.serialized) struct SecretsConfigsIntegrationTests {
     static let compose = """
         services:
           app:
