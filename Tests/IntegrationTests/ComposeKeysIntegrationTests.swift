@@ -34,9 +34,7 @@ import Testing
             let up = try await project.devenv(["up"])
             #expect(up.status == 0, "\(engine.name): \(up.stderr)")
             func inside(_ service: String, _ script: String) async throws -> String {
-                let result = try await project.devenv(["exec", service, "--", "sh", "-c", script])
-                #expect(result.status == 0, "\(engine.name) \(service) \(script): \(result.stderr)")
-                return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                try await project.shell(service, script, on: engine)
             }
             // Applied inside the container, or named by up's warning: never silently dropped.
             let warning = up.stderr.split(separator: "\n").first { $0.contains("accepted but did not apply") } ?? ""
@@ -103,9 +101,7 @@ import Testing
             let up = try await project.devenv(["up"])
             #expect(up.status == 0, "\(engine.name): \(up.stderr)")
             func inside(_ service: String, _ script: String) async throws -> String {
-                let result = try await project.devenv(["exec", service, "--", "sh", "-c", script])
-                #expect(result.status == 0, "\(engine.name) \(service) \(script): \(result.stderr)")
-                return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                try await project.shell(service, script, on: engine)
             }
             #expect(
                 try await inside("sidecar", "readlink /proc/1/ns/net")

@@ -74,6 +74,14 @@ struct DevenvProject: CleansUp {
             environment: environment.merging(extra) { $1 }, currentDirectory: directory, input: input)
     }
 
+    /// `sh -c SCRIPT` in the service's container through `devenv exec`: its output, trimmed;
+    /// a failure is recorded with the engine's name.
+    func shell(_ service: String, _ script: String, on engine: TestEngine) async throws -> String {
+        let result = try await devenv(["exec", service, "--", "sh", "-c", script])
+        #expect(result.status == 0, "\(engine.name) \(service) \(script): \(result.stderr)")
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Starts `devenv ARGS` without waiting for it.
     func spawn(_ arguments: [String]) throws -> Process {
         let process = Process()
