@@ -54,7 +54,11 @@ engine() {
   fi
   command -v docker >/dev/null || { say "docker client missing: apt-get install docker.io" >&2; exit 1; }
   say "starting dockerd (log: /var/log/dockerd.log)"
-  nohup dockerd --host unix:///var/run/docker.sock >/var/log/dockerd.log 2>&1 &
+  # A /24 per network out of 10.128.0.0/12: 4096 networks. dockerd's default pools hold 31, and
+  # the test suite's projects running side by side used them up ("could not find an available,
+  # non-overlapping IPv4 address pool").
+  nohup dockerd --host unix:///var/run/docker.sock --default-address-pool base=10.128.0.0/12,size=24 \
+    >/var/log/dockerd.log 2>&1 &
   for _ in $(seq 1 60); do
     if engine_answers; then say "docker engine answers"; return; fi
     sleep 1

@@ -57,6 +57,12 @@ serve() {
   # setsid: the service outlives this script (and a make target's process group).
   as_user setsid podman system service --time=0 "$(host)" >/tmp/devenv-podman-service.log 2>&1 </dev/null &
   for _ in $(seq 1 30); do answers && break; sleep 0.5; done
+  if ! answers && grep -q 'podman system migrate' /tmp/devenv-podman-service.log; then
+    say "podman's rootless state is stale: podman system migrate, then again"
+    as_user podman system migrate >/dev/null 2>&1 || true
+    as_user setsid podman system service --time=0 "$(host)" >/tmp/devenv-podman-service.log 2>&1 </dev/null &
+    for _ in $(seq 1 30); do answers && break; sleep 0.5; done
+  fi
   answers || { tail -n 20 /tmp/devenv-podman-service.log >&2; say "podman system service did not answer"; exit 1; }
 }
 
@@ -80,6 +86,12 @@ start() {
   # slirp4netns opens /dev/net/tun as the user.
   [ -c /dev/net/tun ] || { mkdir -p /dev/net; mknod /dev/net/tun c 10 200; }
   chmod 666 /dev/net/tun
+  # No process of the user runs, yet its runtime directory holds state: a machine restored from
+  # a snapshot, or one whose /run/user is not a tmpfs. Podman then looks for a pause process that
+  # is gone ("invalid internal status … podman system migrate"); empty it as a reboot would.
+  if ! pgrep -u "$user" >/dev/null && [ -d "$(run_dir)" ]; then
+    find "$(run_dir)" -mindepth 1 -maxdepth 1 -exec rm -rf {} + 2>/dev/null || true
+  fi
   install -d -m 700 -o "$user" -g "$user" "$(run_dir)"
   use_overlay
   answers || serve

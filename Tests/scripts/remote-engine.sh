@@ -160,6 +160,7 @@ start() {
       --tlscacert "$dir/server/ca.pem" --tlscert "$dir/server/cert.pem" --tlskey "$dir/server/key.pem" \
       --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" \
       --containerd-namespace devenv-remote --containerd-plugins-namespace devenv-remote-plugins \
+      --default-address-pool base=10.144.0.0/12,size=24 \
       >"$dir/dockerd.log" 2>&1 </dev/null &
     for _ in $(seq 1 60); do answers && break; sleep 1; done
     answers || { tail -n 20 "$dir/dockerd.log" >&2; say "dockerd did not answer within 60 s"; exit 1; }
