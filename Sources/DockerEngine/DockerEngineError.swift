@@ -68,6 +68,20 @@ public struct DockerEngineError: Error, Sendable, CustomStringConvertible {
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             text = raw.isEmpty ? "HTTP \(status)" : raw
         }
-        return DockerEngineError(.api, text, status: status, underlying: "\(request.method) \(request.path)")
+        return DockerEngineError(
+            .api, text, status: status, underlying: "\(request.method) \(request.path)", hint: hint(for: text))
+    }
+
+    /// The next step for engine answers whose own text does not say what to do.
+    static func hint(for message: String) -> String? {
+        if message.contains("non-overlapping IPv4 address pool") {
+            // dockerd's default pools hold 31 networks (Podman's, 255).
+            return """
+                the engine has no address range left for a new network: remove unused ones with \
+                `docker network prune`, or give dockerd a larger pool \
+                (--default-address-pool base=10.128.0.0/12,size=24)
+                """
+        }
+        return nil
     }
 }

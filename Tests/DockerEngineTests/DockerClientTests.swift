@@ -74,6 +74,18 @@ import Testing
         #expect(error?.message == "No such container: nope")
     }
 
+    @Test func anExhaustedAddressPoolSaysHowToFreeOne() async throws {
+        let message =
+            "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network"
+        let stub = try StubEngine { _ in Reply.json(404, #"{"message":"\#(message)"}"#) }
+        let error = await #expect(throws: DockerEngineError.self) {
+            _ = try await client(stub, apiVersion: "1.41").createNetwork(NetworkCreate(name: "n"))
+        }
+        #expect(error?.message == message)
+        #expect(error?.hint?.contains("docker network prune") == true)
+        #expect(error?.hint?.contains("--default-address-pool") == true)
+    }
+
     @Test func nonJSONErrorBodiesAreKeptAsText() async throws {
         let stub = try StubEngine { _ in Reply.full(500, Data("engine exploded\n".utf8), contentType: "text/plain") }
         let error = await #expect(throws: DockerEngineError.self) {
