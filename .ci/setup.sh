@@ -19,7 +19,8 @@ apt_install() {
 is_root() { [ "$(id -u)" = 0 ]; }
 
 packages() {
-  local wanted=(curl pkg-config libcurl4-openssl-dev libpq-dev libsqlite3-dev debootstrap postgresql-15 ca-certificates)
+  # tmux: the terminal tests (devenv exec with a TTY) run in a tmux pane.
+  local wanted=(curl pkg-config libcurl4-openssl-dev libpq-dev libsqlite3-dev debootstrap postgresql-15 ca-certificates tmux)
   local missing=()
   for p in "${wanted[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && { say "packages present"; return; }

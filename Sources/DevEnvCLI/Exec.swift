@@ -2,16 +2,22 @@ import ArgumentParser
 import DevEnvCore
 import DockerEngine
 import Foundation
+import Platform
 
 struct Exec: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a command in a running service and exit with its exit code.",
         discussion:
-            "Standard input is forwarded (devenv exec db -- psql -U app < dump.sql); output streams as it comes. No TTY is allocated."
+            "Standard input is forwarded (devenv exec db -- psql -U app < dump.sql); output streams as it comes. A TTY is allocated when standard input and output are terminals (or with -t): the local terminal goes raw and the window size follows."
     )
 
     @OptionGroup var project: ProjectOptions
-    @Flag(name: .customShort("T"), help: "No TTY (the default; accepted for compose compatibility).") var noTTY = false
+    @Flag(name: .customShort("T"), help: "No TTY, even on a terminal.") var noTTY = false
+    @Flag(name: [.customShort("t"), .long], help: "A TTY, even when not on a terminal.") var tty = false
+    @Flag(
+        name: .customShort("i"),
+        help: "Keep standard input open (always the case; accepted as docker compose takes it).")
+    var interactive = false
     @Option(name: [.customShort("w"), .long], help: "Working directory in the container.") var workdir: String?
     @Option(name: [.customShort("u"), .long], help: "User in the container.") var user: String?
     @Option(name: [.customShort("e"), .customLong("env")], help: "KEY=VALUE (repeatable).") var env: [String] = []
@@ -22,11 +28,15 @@ struct Exec: AsyncParsableCommand {
         let stack = try project.projectOnly()
         let engine = try await connectEngine()
         let (command, service, env, workdir, user) = (command, service, env, workdir, user)
-        let exitCode = try await runInterruptibly {
+        let tty = !noTTY && (tty || (Host.isTerminal(Host.standardInput) && Host.isTerminal(Host.standardOutput)))
+        let session: @Sendable () async throws -> Int = {
             try await ExecSession.run(
-                command, in: service, of: stack, engine: engine, environment: env, workingDirectory: workdir, user: user
-            )
+                command, in: service, of: stack, engine: engine, environment: env, workingDirectory: workdir,
+                user: user,
+                tty: tty)
         }
+        // With a TTY, Ctrl-C is a key for the program in the container, not a signal for devenv.
+        let exitCode = tty ? try await session() : try await runInterruptibly(session)
         if exitCode != 0 { throw CommandFailure(exitCode: Int32(truncatingIfNeeded: exitCode)) }
     }
 }

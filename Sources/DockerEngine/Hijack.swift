@@ -139,11 +139,25 @@ public final class HijackedConnection: @unchecked Sendable {
 }
 
 extension DockerClient {
+    /// Tells the engine the exec's terminal size (after its start, and on every window change).
+    public func resizeExec(_ id: String, rows: Int, columns: Int) async throws {
+        try await call(
+            "POST", "/exec/\(pathComponent(id))/resize", query: ["h": String(rows), "w": String(columns)])
+    }
+
     /// Starts an exec created with `AttachStdin` on a hijacked connection: the caller writes
-    /// stdin and reads the multiplexed output from the returned connection.
-    public func startExecAttached(_ id: String, tty: Bool = false) async throws -> HijackedConnection {
+    /// stdin and reads the output (multiplexed, or raw with `tty`) from the returned connection.
+    /// `size` (rows, columns) is the terminal's from the first byte on API 1.42 and later; older
+    /// engines start at 0×0 and need a `resizeExec` after the start.
+    public func startExecAttached(
+        _ id: String, tty: Bool = false, size: (rows: Int, columns: Int)? = nil
+    ) async throws -> HijackedConnection {
         let path = try await versionedPath("/exec/\(pathComponent(id))/start")
-        let body = Data(#"{"Detach":false,"Tty":\#(tty)}"#.utf8)
+        var json = #"{"Detach":false,"Tty":\#(tty)"#
+        if tty, let size, Self.compareVersions(try await apiVersion(), "1.42") >= 0 {
+            json += #","ConsoleSize":[\#(size.rows),\#(size.columns)]"#
+        }
+        let body = Data((json + "}").utf8)
         guard let transport = transport as? CurlTransport else {
             throw DockerEngineError(.transport, "exec with input needs the libcurl transport")
         }

@@ -303,6 +303,18 @@ public enum Host {
     public static let standardOutput: Int32 = 1
     public static let standardError: Int32 = 2
 
+    /// Puts the terminal on `fd` in raw mode (no echo, no line editing, no signals from keys:
+    /// the program at the other end does all of it); returns what puts it back, or nil when
+    /// `fd` is not a terminal.
+    public static func makeRaw(_ fd: Int32) -> RawMode? {
+        var saved = termios()
+        guard tcgetattr(fd, &saved) == 0 else { return nil }
+        var raw = saved
+        cfmakeraw(&raw)
+        guard tcsetattr(fd, TCSANOW, &raw) == 0 else { return nil }
+        return RawMode(descriptor: fd, saved: saved)
+    }
+
     /// The terminal's size in rows and columns, when `fd` is a terminal.
     public static func terminalSize(_ fd: Int32) -> (rows: Int, columns: Int)? {
         var size = winsize()
@@ -386,4 +398,27 @@ public final class OnceFlag: @unchecked Sendable {
     public init() {}
     public func set() { lock.withLock { value = true } }
     public var isSet: Bool { lock.withLock { value } }
+}
+
+/// A terminal in raw mode; `restore()` (or the value going away) puts its settings back.
+public final class RawMode: @unchecked Sendable {
+    private let descriptor: Int32
+    private var saved: termios
+    private var restored = false
+    private let lock = NSLock()
+
+    init(descriptor: Int32, saved: termios) {
+        self.descriptor = descriptor
+        self.saved = saved
+    }
+
+    public func restore() {
+        lock.withLock {
+            guard !restored else { return }
+            restored = true
+            _ = tcsetattr(descriptor, TCSANOW, &saved)
+        }
+    }
+
+    deinit { restore() }
 }
