@@ -112,7 +112,7 @@ struct ExtendsResolver {
 
     static func absolute(_ path: String, in directory: String) -> String {
         let expanded = path.hasPrefix("~/") ? NSHomeDirectory() + path.dropFirst(1) : path
-        return ((expanded.hasPrefix("/") ? expanded : directory + "/" + expanded) as NSString).standardizingPath
+        return Paths.lexical(expanded.hasPrefix("/") ? expanded : directory + "/" + expanded)
     }
 
     /// A service from another file with its relative paths (build context, bind mounts,

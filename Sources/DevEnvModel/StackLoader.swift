@@ -109,7 +109,7 @@ public enum StackLoader {
     static func resolveFiles(_ options: StackLoadOptions) throws(StackFileErrors) -> [String] {
         func absolute(_ path: String) -> String {
             let full = path.hasPrefix("/") ? path : options.workingDirectory + "/" + path
-            return (full as NSString).standardizingPath
+            return Paths.lexical(full)
         }
         // `COMPOSE_FILE` (paths split by `COMPOSE_PATH_SEPARATOR`, default `:`) when no -f.
         let separator = options.environment["COMPOSE_PATH_SEPARATOR"].flatMap(\.first) ?? ":"
@@ -126,7 +126,13 @@ public enum StackLoader {
         }
         for name in defaultFileNames {
             let candidate = absolute(name)
-            if FileManager.default.fileExists(atPath: candidate) { return [candidate] }
+            guard FileManager.default.fileExists(atPath: candidate) else { continue }
+            // As Compose: the found file, then its override file next to it, if there is one
+            // (compose.yaml → compose.override.yaml or .yml).
+            let stem = (name as NSString).deletingPathExtension
+            let override = ["yaml", "yml"].map { absolute("\(stem).override.\($0)") }
+                .first { FileManager.default.fileExists(atPath: $0) }
+            return [candidate] + (override.map { [$0] } ?? [])
         }
         throw StackFileErrors([
             .error(
@@ -250,12 +256,27 @@ public enum StackLoader {
                 }
             }
             return YAMLNode(.mapping(entries), at: override.location)
+        case (.sequence(let left), .sequence(let right)) where key == "volumes":
+            // By mount target, as Compose merges them: the override's mount replaces the one
+            // at the same path (two mounts at one path are an error within one file).
+            let replaced = Set(right.compactMap(mountTarget))
+            return YAMLNode(
+                .sequence(left.filter { mountTarget($0).map { !replaced.contains($0) } ?? true } + right),
+                at: override.location)
         case (.sequence(let left), .sequence(let right))
-        where ["ports", "expose", "volumes", "env_file", "profiles", "extra_hosts", "dns"].contains(key):
+        where ["ports", "expose", "env_file", "profiles", "extra_hosts", "dns"].contains(key):
             return YAMLNode(.sequence(left + right), at: override.location)
         default:
             return override
         }
+    }
+
+    /// The container path of a `volumes:` item, short (`SOURCE:TARGET[:MODE]`, `TARGET`) or long.
+    static func mountTarget(_ item: YAMLNode) -> String? {
+        if let target = item["target"]?.scalar { return Paths.lexical(target) }
+        guard let text = item.scalar else { return nil }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        return Paths.lexical(String(parts.count == 1 ? parts[0] : parts[1]))
     }
 
     /// `environment:`/`labels:` in either form, as mapping entries (`KEY` alone → null value).

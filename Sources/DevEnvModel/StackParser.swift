@@ -205,7 +205,7 @@ package struct StackParser {
     func absolutePath(_ path: String) -> String {
         let expanded = path.hasPrefix("~/") ? NSHomeDirectory() + path.dropFirst(1) : path
         let full = expanded.hasPrefix("/") ? expanded : projectDirectory + "/" + expanded
-        return (full as NSString).standardizingPath
+        return Paths.lexical(full)
     }
 
     mutating func warnUnknownKeys(
@@ -243,6 +243,12 @@ package struct StackParser {
                     if !item.value.isNull && item.value.mapping == nil {
                         expect("volumes.\(item.key)", "a mapping", item.value)
                     }
+                    // The engine's own volume driver ("local") is what devenv uses; another one,
+                    // or its options, would change where the data lives.
+                    warnUnknownKeys(
+                        settings.filter { !($0.key == "driver" && $0.value.scalar == "local") },
+                        known: ["external", "name", "labels"], unsupported: ["driver", "driver_opts"],
+                        in: "volumes.\(item.key)")
                     let external =
                         settings.first { $0.key == "external" }.flatMap {
                             bool($0.value, "volumes.\(item.key).external")
@@ -269,6 +275,9 @@ package struct StackParser {
             if let items = node.mapping {
                 for item in items {
                     let settings = item.value.mapping ?? []
+                    warnUnknownKeys(
+                        settings, known: ["external", "name", "driver"], ignored: ["attachable", "labels"],
+                        unsupported: ["ipam", "driver_opts", "internal", "enable_ipv6"], in: "networks.\(item.key)")
                     let external =
                         settings.first { $0.key == "external" }.flatMap {
                             bool($0.value, "networks.\(item.key).external")
@@ -459,9 +468,12 @@ package struct StackParser {
         if let value = node["volumes"] {
             if let items = value.sequence {
                 for item in items {
-                    if let mount = volumeMount(item, "\(what).volumes", declared: volumes) {
-                        service.volumes.append(mount)
+                    guard let mount = volumeMount(item, "\(what).volumes", declared: volumes) else { continue }
+                    if service.volumes.contains(where: { Paths.lexical($0.target) == Paths.lexical(mount.target) }) {
+                        // The engine refuses it at create time ("Duplicate mount point").
+                        error("\(what).volumes mounts two things at \(mount.target); keep one", item)
                     }
+                    service.volumes.append(mount)
                 }
             } else {
                 expect("\(what).volumes", "a list", value)
@@ -847,6 +859,10 @@ package struct StackParser {
             names = items.compactMap { item in string(item, "an item of \(what).networks").map { ($0, item, []) } }
         } else if let entries = node.mapping {
             names = entries.map { entry in
+                warnUnknownKeys(
+                    entry.value.mapping ?? [], known: ["aliases"], ignored: ["priority"],
+                    unsupported: ["ipv4_address", "ipv6_address", "link_local_ips", "mac_address"],
+                    in: "\(what).networks.\(entry.key)")
                 let aliases =
                     entry.value["aliases"].flatMap { stringList($0, "\(what).networks.\(entry.key).aliases") } ?? []
                 return (entry.key, entry.value, aliases)

@@ -24,7 +24,7 @@ public struct DockerIgnore: Sendable {
             guard !line.isEmpty, !line.hasPrefix("#") else { return nil }
             let include = line.hasPrefix("!")
             if include { line.removeFirst() }
-            line = (line as NSString).standardizingPath
+            line = Paths.lexical(line)
             while line.hasPrefix("/") { line.removeFirst() }
             return line.isEmpty ? nil : Rule(pattern: line, include: include)
         }

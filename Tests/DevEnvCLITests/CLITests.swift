@@ -255,12 +255,14 @@ import Testing
             "name: shop\nservices:\n  web:\n    image: nginx\n    ports: [\"8080:80\"]\n    environment: [A=1]\n")
         let yaml = try devenv(["config"], in: directory)
         #expect(yaml.status == 0)
-        #expect(yaml.stdout.contains("host_ip: 127.0.0.1"))
+        #expect(yaml.stdout.contains("- 127.0.0.1:8080:80/tcp"))
         #expect(yaml.stdout.contains("name: shop"))
         let json = try devenv(["config", "--json"], in: directory)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
-        let services = try #require(object["services"] as? [[String: Any]])
-        #expect(services.first?["environment"] as? [String: String] == ["A": "1"])
+        let services = try #require(object["services"] as? [String: [String: Any]])
+        #expect(services["web"]?["environment"] as? [String: String] == ["A": "1"])
+        #expect(!json.stdout.contains("x-devenv-"), "devenv's bookkeeping in the Compose output")
+        #expect(try devenv(["config", "--format", "json"], in: directory).stdout == json.stdout)
         #expect(try devenv(["config", "--services"], in: directory).stdout == "web\n")
     }
 

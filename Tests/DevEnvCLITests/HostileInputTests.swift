@@ -167,7 +167,7 @@ import Testing
         let (config, _) = try runMeasured([devenvExecutable().path, "config"], in: directory)
         #expect(config.status == 0, "\(config.stderr)")
         let node = try #require(try YAMLReader.parse(config.stdout, file: "config.yaml"))
-        let environment = node["services"]?.sequence?.first?["environment"]
+        let environment = node["services"]?["web"]?["environment"]
         #expect(environment?.mapping?.count == 20_000)
         #expect(environment?["VAR_19999"]?.scalar == "value-19999")
         let (render, _) = try runMeasured(

@@ -43,7 +43,7 @@ import Testing
         let config = try runProcess(devenvExecutable(), ["config", "--json", "-f", directory + "/compose.yaml"])
         #expect(config.status == 0, "\(config.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(config.stdout.utf8)) as? [String: Any])
-        let services = (object["services"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }.sorted()
+        let services = (object["services"] as? [String: Any] ?? [:]).keys.sorted()
         #expect(services == ["backend", "csc-bulk", "db", "dqmio-loader", "redis-etl"])
     }
 
