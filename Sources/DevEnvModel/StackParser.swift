@@ -934,8 +934,8 @@ package struct StackParser {
 }
 
 /// POSIX-shell-like word splitting for string `command:`s (quotes and backslashes, no expansion).
-enum ShellWords {
-    static func split(_ text: String) -> [String]? {
+public enum ShellWords {
+    public static func split(_ text: String) -> [String]? {
         var words: [String] = []
         var current = ""
         var inWord = false

@@ -18,7 +18,10 @@ extension Orchestrator {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for container in containers {
                 group.addTask {
-                    let name = container.Labels?[ProjectLabel.service] ?? container.Id
+                    // A `devenv run` container by its own name (it has no service label).
+                    let name =
+                        container.Labels?[ProjectLabel.service]
+                        ?? container.Names.first.map { String($0.drop { $0 == "/" }) } ?? container.Id
                     let grace = timeout.map(Double.init) ?? self.stack.service(name)?.stopGracePeriod
                     if container.status == .running { self.emit(name, .stopping) }
                     try await self.removeContainer(container, timeout: grace)
@@ -67,7 +70,7 @@ extension Orchestrator {
                 ServiceStatus.Port(
                     hostIP: $0.IP, hostPort: $0.PublicPort, containerPort: $0.PrivatePort, protocol: $0.Type)
             }.sorted { ($0.containerPort, $0.hostIP ?? "") < ($1.containerPort, $1.hostIP ?? "") }
-            let service = container.Labels?[ProjectLabel.service] ?? ""
+            let service = container.Labels?[ProjectLabel.service] ?? container.Labels?[ProjectLabel.runOf] ?? ""
             return ServiceStatus(
                 service: service, container: String(container.Names.first?.dropFirst() ?? ""),
                 image: container.Labels?[PostgresInitCache.fromLabel]

@@ -157,9 +157,14 @@ extension DockerClient {
         if tty, let size, Self.compareVersions(try await apiVersion(), "1.42") >= 0 {
             json += #","ConsoleSize":[\#(size.rows),\#(size.columns)]"#
         }
-        let body = Data((json + "}").utf8)
+        return try await hijack(path, body: Data((json + "}").utf8))
+    }
+
+    /// A POST whose connection the engine takes over for raw streams both ways (its own thread:
+    /// the handshake blocks).
+    func hijack(_ path: String, body: Data) async throws -> HijackedConnection {
         guard let transport = transport as? CurlTransport else {
-            throw DockerEngineError(.transport, "exec with input needs the libcurl transport")
+            throw DockerEngineError(.transport, "a stream with input needs the libcurl transport")
         }
         return try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
@@ -169,5 +174,22 @@ extension DockerClient {
                     })
             }
         }
+    }
+}
+
+extension DockerClient {
+    /// Attaches to a created container's stdin, stdout and stderr on a hijacked connection,
+    /// before its start, so nothing it prints or reads is missed (`devenv run`).
+    public func attachContainerHijacked(_ id: String) async throws -> HijackedConnection {
+        let path = try await versionedPath(
+            "/containers/\(pathComponent(id))/attach",
+            query: ["stream": "1", "stdin": "1", "stdout": "1", "stderr": "1"])
+        return try await hijack(path, body: Data())
+    }
+
+    /// Tells the engine a container's terminal size.
+    public func resizeContainer(_ id: String, rows: Int, columns: Int) async throws {
+        try await call(
+            "POST", "/containers/\(pathComponent(id))/resize", query: ["h": String(rows), "w": String(columns)])
     }
 }

@@ -256,6 +256,9 @@ public struct ContainerConfig: Codable, Sendable, Equatable {
     public var Healthcheck: HealthConfig?
     public var Tty: Bool?
     public var OpenStdin: Bool?
+    /// Close the container's stdin when the attached client closes its own (`devenv run`).
+    public var StdinOnce: Bool?
+    public var AttachStdin: Bool?
     public var AttachStdout: Bool?
     public var AttachStderr: Bool?
     public var StopSignal: String?
