@@ -407,3 +407,48 @@ func pathComponent(_ value: String) -> String {
     // Image references keep their slashes: the engine routes `/images/{name}/json` greedily.
     return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
 }
+
+// MARK: copying files
+
+/// What `HEAD /containers/{id}/archive` says of a path in a container.
+public struct ContainerPathStat: Decodable, Sendable {
+    public var name: String
+    public var size: Int
+    /// Go's `os.FileMode`: the permission bits, with the directory bit at 1 << 31.
+    public var mode: UInt32
+    public var linkTarget: String?
+
+    public var isDirectory: Bool { mode & (1 << 31) != 0 }
+}
+
+extension DockerClient {
+    /// A path in a container, or nil when there is none there.
+    public func statPath(_ id: String, path: String) async throws -> ContainerPathStat? {
+        let response: HTTPResponse
+        do {
+            response = try await call("HEAD", "/containers/\(pathComponent(id))/archive", query: ["path": path])
+        } catch let error as DockerEngineError where error.isNotFound {
+            return nil
+        }
+        guard let header = response.header("X-Docker-Container-Path-Stat"),
+            let json = Data(base64Encoded: header)
+        else {
+            throw DockerEngineError(.malformedResponse, "the engine said nothing about \(path) (no path stat header)")
+        }
+        return try JSONDecoder().decode(ContainerPathStat.self, from: json)
+    }
+
+    /// `GET /containers/{id}/archive`: `path` (and everything under it) as a tar stream.
+    public func getArchive(_ id: String, path: String) async throws -> AsyncThrowingStream<Data, any Error> {
+        try await openStream("GET", "/containers/\(pathComponent(id))/archive", query: ["path": path]).body
+    }
+
+    /// `PUT /containers/{id}/archive` with a tar read while it is sent (`devenv cp` of a
+    /// directory of any size). `path` must be a directory in the container.
+    public func putArchive(_ id: String, path: String, upload: any UploadSource) async throws {
+        let response = try await openStream(
+            "PUT", "/containers/\(pathComponent(id))/archive", query: ["path": path], upload: upload,
+            headers: ["Content-Type": "application/x-tar"])
+        _ = try await response.collect()
+    }
+}

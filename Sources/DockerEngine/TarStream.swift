@@ -11,7 +11,10 @@ import Platform
 public final class TarStream: UploadSource, @unchecked Sendable {
     struct Entry {
         enum Kind { case directory, file, symlink(String) }
+        /// The name in the archive.
         let path: String
+        /// Where it is, relative to the root on disk.
+        var source: String
         let kind: Kind
         let size: Int
         let mode: Int
@@ -35,37 +38,68 @@ public final class TarStream: UploadSource, @unchecked Sendable {
 
     /// Lists `root` (regular files, directories, symlinks) in sorted order, so the same tree
     /// gives the same archive. `exclude` sees each relative path.
-    public init(directory root: URL, exclude: (String) -> Bool = { _ in false }) throws {
-        let manager = FileManager.default
+    public convenience init(directory root: URL, exclude: (String) -> Bool = { _ in false }) throws {
         let base = root.standardizedFileURL.path
-        guard let enumerator = manager.enumerator(atPath: base) else {
+        guard let enumerator = FileManager.default.enumerator(atPath: base) else {
             throw DockerEngineError(.transport, "cannot read build context \(base)")
         }
+        let listed = (enumerator.allObjects as? [String] ?? []).sorted().filter { !exclude($0) }
+        try self.init(root: base, entries: listed.compactMap { try Self.entry(base, $0) })
+    }
+
+    /// `item` (a file, or a directory and everything under it) at the archive's top as `name`:
+    /// what `devenv cp` sends.
+    public convenience init(item: URL, named name: String) throws {
+        let path = item.standardizedFileURL.path
+        let parent = (path as NSString).deletingLastPathComponent
+        let base = (path as NSString).lastPathComponent
         var entries: [Entry] = []
-        var length = TarHeader.trailerSize
-        for relative in (enumerator.allObjects as? [String] ?? []).sorted() where !exclude(relative) {
-            let attributes = try manager.attributesOfItem(atPath: base + "/" + relative)
-            let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0o644
-            let modified = attributes[.modificationDate] as? Date ?? Date()
-            let entry: Entry
-            switch attributes[.type] as? FileAttributeType {
-            case .typeDirectory?:
-                entry = Entry(path: relative, kind: .directory, size: 0, mode: mode, modified: modified)
-            case .typeSymbolicLink?:
-                let target = try manager.destinationOfSymbolicLink(atPath: base + "/" + relative)
-                entry = Entry(path: relative, kind: .symlink(target), size: 0, mode: 0o777, modified: modified)
-            case .typeRegular?:
-                let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
-                entry = Entry(path: relative, kind: .file, size: size, mode: mode, modified: modified)
-            default:
-                continue  // sockets, fifos and devices do not belong in a build context
+        if var top = try Self.entry(parent, base) {
+            top = Entry(
+                path: name, source: base, kind: top.kind, size: top.size, mode: top.mode, modified: top.modified)
+            entries.append(top)
+            if case .directory = top.kind, let enumerator = FileManager.default.enumerator(atPath: path) {
+                for relative in (enumerator.allObjects as? [String] ?? []).sorted() {
+                    guard var entry = try Self.entry(parent, base + "/" + relative) else { continue }
+                    entry = Entry(
+                        path: name + "/" + relative, source: entry.source, kind: entry.kind, size: entry.size,
+                        mode: entry.mode, modified: entry.modified)
+                    entries.append(entry)
+                }
             }
-            length += try Self.header(entry).count + entry.size + TarHeader.padding(after: entry.size)
-            entries.append(entry)
         }
-        self.root = base
+        try self.init(root: parent, entries: entries)
+    }
+
+    private init(root: String, entries: [Entry]) throws {
+        var length = TarHeader.trailerSize
+        for entry in entries {
+            length += try Self.header(entry).count + entry.size + TarHeader.padding(after: entry.size)
+        }
+        self.root = root
         self.entries = entries
         self.length = length
+    }
+
+    /// The entry for `relative` under `base`: regular files, directories and symlinks (sockets,
+    /// fifos and devices do not belong in an archive of files).
+    static func entry(_ base: String, _ relative: String) throws -> Entry? {
+        let attributes = try FileManager.default.attributesOfItem(atPath: base + "/" + relative)
+        let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0o644
+        let modified = attributes[.modificationDate] as? Date ?? Date()
+        switch attributes[.type] as? FileAttributeType {
+        case .typeDirectory?:
+            return Entry(path: relative, source: relative, kind: .directory, size: 0, mode: mode, modified: modified)
+        case .typeSymbolicLink?:
+            let target = try FileManager.default.destinationOfSymbolicLink(atPath: base + "/" + relative)
+            return Entry(
+                path: relative, source: relative, kind: .symlink(target), size: 0, mode: 0o777, modified: modified)
+        case .typeRegular?:
+            let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
+            return Entry(path: relative, source: relative, kind: .file, size: size, mode: mode, modified: modified)
+        default:
+            return nil
+        }
     }
 
     static func header(_ entry: Entry) throws -> Data {
@@ -107,7 +141,7 @@ public final class TarStream: UploadSource, @unchecked Sendable {
                 guard !data.isEmpty else {
                     throw DockerEngineError(
                         .transport,
-                        "\(root)/\(entry.path) became shorter while it was being sent to the engine; run the command again"
+                        "\(root)/\(entry.source) became shorter while it was being sent to the engine; run the command again"
                     )
                 }
                 fileLeft -= data.count
@@ -125,9 +159,9 @@ public final class TarStream: UploadSource, @unchecked Sendable {
             load(try Self.header(entry))
             if case .file = entry.kind {
                 do {
-                    file = try Files.openInside(root, entry.path)
+                    file = try Files.openInside(root, entry.source)
                 } catch {
-                    throw DockerEngineError(.transport, "cannot send build context file: \(error)")
+                    throw DockerEngineError(.transport, "cannot send \(root)/\(entry.source): \(error)")
                 }
                 fileEntry = entry
                 fileLeft = entry.size
