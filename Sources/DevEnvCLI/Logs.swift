@@ -16,36 +16,47 @@ struct Logs: AsyncParsableCommand {
     func run() async throws {
         let stack = try project.projectOnly()
         let engine = try await connectEngine()
+        let options = DockerClient.LogOptions(follow: follow, timestamps: timestamps, tail: tail)
+        try await runInterruptibly {
+            try await Self.show(stack: stack, engine: engine, services: services, options: options)
+        }
+    }
+
+    /// The project's containers' logs (of `services`, or all), each line prefixed with its
+    /// service (a `devenv run` container with its own name), colours on a terminal.
+    static func show(
+        stack: Stack, engine: DockerClient, services: [String], options: DockerClient.LogOptions
+    ) async throws {
+        func label(_ container: ContainerSummary) -> String {
+            container.Labels?[ProjectLabel.service]
+                ?? container.Names.first.map { String($0.drop { $0 == "/" }) } ?? container.Id
+        }
         let containers = try await engine.listContainers(all: true, labels: [ProjectLabel.project: stack.name])
             .filter { services.isEmpty || services.contains($0.Labels?[ProjectLabel.service] ?? "") }
-            .sorted { ($0.Labels?[ProjectLabel.service] ?? "") < ($1.Labels?[ProjectLabel.service] ?? "") }
+            .sorted { label($0) < label($1) }
         if containers.isEmpty {
             throw CLIError(
                 message:
                     "no containers for \(services.isEmpty ? "project \(stack.name)" : services.joined(separator: ", ")); is it up?"
             )
         }
-        let width = containers.map { ($0.Labels?[ProjectLabel.service] ?? "").count }.max() ?? 0
+        let width = containers.map { label($0).count }.max() ?? 0
         let color = Host.isTerminal(Host.standardOutput) && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
         let writer = LineWriter()
-        let options = DockerClient.LogOptions(follow: follow, timestamps: timestamps, tail: tail)
-        try await runInterruptibly {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for (index, container) in containers.enumerated() {
-                    let service = container.Labels?[ProjectLabel.service] ?? container.Id
-                    var prefix = service.padding(toLength: width, withPad: " ", startingAt: 0) + " | "
-                    if color { prefix = "\u{1B}[\(31 + index % 6)m\(prefix)\u{1B}[0m" }
-                    group.addTask {
-                        let tty = try await engine.inspectContainer(container.Id).Config?.Tty ?? false
-                        var lines = LogLines()
-                        for try await frame in try await engine.logs(container.Id, options: options, tty: tty) {
-                            for (stream, line) in lines.feed(frame) { writer.write(prefix + line, to: stream) }
-                        }
-                        for (stream, rest) in lines.finish() { writer.write(prefix + rest, to: stream) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, container) in containers.enumerated() {
+                var prefix = label(container).padding(toLength: width, withPad: " ", startingAt: 0) + " | "
+                if color { prefix = "\u{1B}[\(31 + index % 6)m\(prefix)\u{1B}[0m" }
+                group.addTask {
+                    let tty = try await engine.inspectContainer(container.Id).Config?.Tty ?? false
+                    var lines = LogLines()
+                    for try await frame in try await engine.logs(container.Id, options: options, tty: tty) {
+                        for (stream, line) in lines.feed(frame) { writer.write(prefix + line, to: stream) }
                     }
+                    for (stream, rest) in lines.finish() { writer.write(prefix + rest, to: stream) }
                 }
-                try await group.waitForAll()
             }
+            try await group.waitForAll()
         }
     }
 }

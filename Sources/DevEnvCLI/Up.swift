@@ -1,5 +1,6 @@
 import ArgumentParser
 import DevEnvCore
+import DockerEngine
 import Foundation
 import Platform
 import StateStore
@@ -26,6 +27,10 @@ struct Up: AsyncParsableCommand {
         help:
             "Accepted for compatibility: PostgreSQL and Redis that publish nothing always get a free port on the engine's host."
     ) var randomPorts = false
+    @Flag(
+        help:
+            "Once up, follow the services' logs until Ctrl-C (the containers keep running; 'devenv stop' stops them)."
+    ) var attach = false
     @Argument(help: "Services to start (with their dependencies).") var services: [String] = []
 
     /// Who made a disposable project: user, host and process, for people reading labels.
@@ -70,6 +75,21 @@ struct Up: AsyncParsableCommand {
                 if !summary.started.isEmpty { parts.append("\(summary.started.count) started") }
                 if !summary.unchanged.isEmpty { parts.append("\(summary.unchanged.count) up to date") }
                 printError("devenv: \(stack.name) is up in \(elapsed)s: \(parts.joined(separator: ", "))")
+            }
+            if attach {
+                // From the start of this up: what the services printed while it waited, then on.
+                let since = Int(started.timeIntervalSince1970)
+                let options = DockerClient.LogOptions(follow: true, since: since)
+                let services = services
+                printError("devenv: following the logs; Ctrl-C stops following, the services keep running")
+                do {
+                    try await runInterruptibly {
+                        try await Logs.show(stack: stack, engine: engine, services: services, options: options)
+                    }
+                } catch let error as CLIError where error.exitCode == 130 {
+                    // Ctrl-C is how an attached up ends: not a failure.
+                }
+                printError("devenv: stopped following; \(stack.name) keeps running ('devenv stop' stops it)")
             }
         } catch let failure as UpFailure {
             printServiceFailures(failure.failures)

@@ -247,29 +247,78 @@ public enum Signal {
 
 /// Delivers signals to a handler on a queue instead of their default action, until cancelled
 /// (then the default comes back).
+///
+/// One dispatch source per signal lives for the whole process and hands each signal to the
+/// traps set at that moment. libdispatch installs its own handler once per signal, so
+/// cancelling a source and setting the disposition back left a later trap deaf: the second
+/// Ctrl-C-able step of a command (`up --attach` following logs after `up`) never heard Ctrl-C.
+/// With no trap set, a signal gets its default action.
 public final class SignalTrap: @unchecked Sendable {
-    private let sources: [any DispatchSourceSignal]
     private let signals: [Int32]
+    private let id = UUID()
 
     public init(_ signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) {
         self.signals = signals
-        sources = signals.map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { handler(number) }
-            source.resume()
-            return source
-        }
+        for number in signals { Self.registry.add(number, id: id, handler: handler) }
     }
 
     public func cancel() {
-        sources.forEach { $0.cancel() }
-        for number in signals { signal(number, SIG_DFL) }
+        for number in signals { Self.registry.remove(number, id: id) }
     }
 
     /// Ignores `number` for the rest of the process.
     public static func ignore(_ number: Int32) {
         signal(number, SIG_IGN)
+    }
+
+    private static let registry = Registry()
+
+    private final class Registry: @unchecked Sendable {
+        private let lock = NSLock()
+        private var sources: [Int32: any DispatchSourceSignal] = [:]
+        private var handlers: [Int32: [UUID: @Sendable (Int32) -> Void]] = [:]
+
+        func add(_ number: Int32, id: UUID, handler: @escaping @Sendable (Int32) -> Void) {
+            lock.withLock {
+                handlers[number, default: [:]][id] = handler
+                guard sources[number] == nil else { return }
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { [unowned self] in self.deliver(number) }
+                source.resume()
+                sources[number] = source
+                // libdispatch installs its handler from its own thread after the resume; until
+                // it has, the signal would be ignored. Wait for it (about a millisecond).
+                for _ in 0..<1000 where Self.isIgnored(number) { usleep(200) }
+            }
+        }
+
+        func remove(_ number: Int32, id: UUID) {
+            lock.withLock { _ = handlers[number]?.removeValue(forKey: id) }
+        }
+
+        static func isIgnored(_ number: Int32) -> Bool {
+            var current = sigaction()
+            guard sigaction(number, nil, &current) == 0 else { return false }
+            #if os(Linux)
+                return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == 1  // SIG_IGN
+            #else
+                return unsafeBitCast(current.__sigaction_u.__sa_handler, to: Int.self) == 1  // SIG_IGN
+            #endif
+        }
+
+        private func deliver(_ number: Int32) {
+            let current = lock.withLock { Array((handlers[number] ?? [:]).values) }
+            if !current.isEmpty {
+                current.forEach { $0(number) }
+                return
+            }
+            // No trap: the default action, which for these signals (other than a window
+            // change) ends the process as the signal would have.
+            guard number != SIGWINCH && number != SIGCHLD && number != SIGURG else { return }
+            signal(number, SIG_DFL)
+            raise(number)
+        }
     }
 }
 

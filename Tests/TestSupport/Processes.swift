@@ -61,6 +61,7 @@ public final class Mutexed<Value: Sendable>: @unchecked Sendable {
     public init(_ value: Value) { self.value = value }
     public func get() -> Value { lock.withLock { value } }
     public func set(_ newValue: Value) { lock.withLock { value = newValue } }
+    public func update(_ body: (inout Value) -> Void) { lock.withLock { body(&value) } }
 }
 
 /// The native PostgreSQL `make test` starts (Tests/scripts/native-postgres.sh), as a URL.
