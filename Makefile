@@ -13,7 +13,7 @@ NATIVE_PG := Tests/scripts/native-postgres.sh
 DBOD_PG := DEVENV_TEST_PG_DIR=/tmp/devenv-test-dbod DEVENV_TEST_PG_PORT=55433 $(NATIVE_PG)
 STACK ?= compose/default/compose.yaml
 
-.PHONY: up test lint setup packages engine images build build-tests venv native-postgres unit integration doctor clean fuzz bench release image test-engines
+.PHONY: up test lint setup packages engine images build build-tests venv native-postgres unit integration doctor clean fuzz bench release image test-engines install uninstall
 
 ## up: install what is missing, build devenv, reach the engine
 up: setup build
@@ -86,6 +86,26 @@ release:
 	$(SWIFT) build -c release --static-swift-stdlib --build-path .build-static $(SWIFT_FLAGS) \
 	  -Xswiftc -use-ld=lld -Xlinker --symbol-ordering-file=$(CURDIR)/bench/devenv.order \
 	  -Xlinker --no-warn-symbol-ordering
+
+## install: the release binary, shell completions (bash, zsh, fish) and the man page, generated
+##   from devenv's own argument definitions, under $(DESTDIR)$(PREFIX) (default /usr/local);
+##   `make install PREFIX=$$HOME/.local` needs no root. `make uninstall` removes exactly those files.
+PREFIX ?= /usr/local
+INSTALLED := bin/devenv share/bash-completion/completions/devenv share/zsh/site-functions/_devenv \
+  share/fish/vendor_completions.d/devenv.fish share/man/man1/devenv.1
+install: release
+	@set -e; root="$(DESTDIR)$(PREFIX)"; bin=.build-static/release/devenv; \
+	  install -d "$$root/bin" "$$root/share/bash-completion/completions" "$$root/share/zsh/site-functions" \
+	    "$$root/share/fish/vendor_completions.d" "$$root/share/man/man1"; \
+	  install -m 755 "$$bin" "$$root/bin/devenv"; \
+	  "$$bin" --generate-completion-script bash > "$$root/share/bash-completion/completions/devenv"; \
+	  "$$bin" --generate-completion-script zsh > "$$root/share/zsh/site-functions/_devenv"; \
+	  "$$bin" --generate-completion-script fish > "$$root/share/fish/vendor_completions.d/devenv.fish"; \
+	  "$$bin" manual > "$$root/share/man/man1/devenv.1"; \
+	  for f in $(INSTALLED); do echo "install: $$root/$$f"; done
+
+uninstall:
+	@for f in $(INSTALLED); do rm -f "$(DESTDIR)$(PREFIX)/$$f" && echo "uninstall: $(DESTDIR)$(PREFIX)/$$f"; done
 
 ## image: the devenv image, $(IMAGE): the release binary on debian:bookworm-slim, for CI jobs that
 ##   should not build Swift (rebuilt when the binary or the recipe changed)

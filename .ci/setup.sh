@@ -20,7 +20,7 @@ is_root() { [ "$(id -u)" = 0 ]; }
 
 packages() {
   # tmux: the terminal tests (devenv exec with a TTY) run in a tmux pane.
-  local wanted=(curl pkg-config libcurl4-openssl-dev libpq-dev libsqlite3-dev debootstrap postgresql-15 ca-certificates tmux docker-compose)
+  local wanted=(curl pkg-config libcurl4-openssl-dev libpq-dev libsqlite3-dev debootstrap postgresql-15 ca-certificates tmux docker-compose groff-base)
   local missing=()
   for p in "${wanted[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && { say "packages present"; return; }

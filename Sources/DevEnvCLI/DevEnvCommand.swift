@@ -15,7 +15,7 @@ public struct DevEnvCommand: AsyncParsableCommand {
             Run.self, Copy.self,
             Env.self, Config.self,
             Provision.self, Seed.self, Sample.self, DB.self, Import.self, Render.self,
-            Doctor.self, Psql.self, Secrets.self, TestCommand.self, GC.self, Version.self,
+            Doctor.self, Psql.self, Secrets.self, TestCommand.self, GC.self, Version.self, Manual.self,
         ])
 
     public init() {}
