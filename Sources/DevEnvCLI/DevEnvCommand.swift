@@ -12,7 +12,7 @@ public struct DevEnvCommand: AsyncParsableCommand {
         subcommands: [
             Up.self, Plan.self, Down.self, Stop.self, Start.self, Restart.self, Kill.self, Pause.self, Unpause.self,
             Remove.self, Build.self, Pull.self, Status.self, Port.self, Images.self, Top.self, Logs.self, Exec.self,
-            Run.self, Copy.self,
+            Run.self, Copy.self, Watch.self,
             Env.self, Config.self,
             Provision.self, Seed.self, Sample.self, DB.self, Import.self, Render.self,
             Doctor.self, Psql.self, Secrets.self, TestCommand.self, GC.self, Version.self, Manual.self,

@@ -31,6 +31,10 @@ struct Up: AsyncParsableCommand {
         help:
             "Once up, follow the services' logs until Ctrl-C (the containers keep running; 'devenv stop' stops them)."
     ) var attach = false
+    @Flag(
+        help:
+            "Once up, run the services' develop.watch rules as files change, until Ctrl-C (as 'devenv watch')."
+    ) var watch = false
     @Argument(help: "Services to start (with their dependencies).") var services: [String] = []
 
     /// Who made a disposable project: user, host and process, for people reading labels.
@@ -75,6 +79,17 @@ struct Up: AsyncParsableCommand {
                 if !summary.started.isEmpty { parts.append("\(summary.started.count) started") }
                 if !summary.unchanged.isEmpty { parts.append("\(summary.unchanged.count) up to date") }
                 printError("devenv: \(stack.name) is up in \(elapsed)s: \(parts.joined(separator: ", "))")
+            }
+            if watch {
+                printError("devenv: watching; Ctrl-C stops watching, the services keep running")
+                let services = services
+                do {
+                    try await runInterruptibly { try await orchestrator.watch(services) }
+                } catch let error as CLIError where error.exitCode == 130 {
+                    // Ctrl-C ends a watch: not a failure.
+                }
+                printError("devenv: stopped watching; \(stack.name) keeps running ('devenv stop' stops it)")
+                return
             }
             if attach {
                 // From the start of this up: what the services printed while it waited, then on.

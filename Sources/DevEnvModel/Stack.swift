@@ -145,6 +145,8 @@ public struct Service: Sendable, Codable, Equatable {
     public var secrets: [FileReference]?
     /// Files put into the container before it starts: `/NAME` unless a target is given.
     public var configs: [FileReference]?
+    /// `develop.watch`: what `devenv watch` (and `up --watch`) does when files change.
+    public var watch: [WatchRule]?
 
     /// What devenv knows how to probe and provision: declared with `x-devenv.postgres` or
     /// `x-devenv.redis`, or an `image:` whose repository is exactly a known server's. Never
@@ -209,7 +211,7 @@ public struct Service: Sendable, Codable, Equatable {
         case shmSize = "shm_size"
         case tmpfs, devices, ipc, pid, privileged
         case memLimit = "mem_limit"
-        case cpus, dns, domainname, secrets, configs, links
+        case cpus, dns, domainname, secrets, configs, links, watch
         case networkMode = "network_mode"
         case dnsSearch = "dns_search"
         case dnsOpt = "dns_opt"
@@ -453,4 +455,27 @@ public indirect enum JSONValue: Sendable, Codable, Equatable {
     }
 
     public var string: String? { if case .string(let value) = self { value } else { nil } }
+}
+
+/// One `develop.watch` rule: files under `path` (absolute, on this machine) that change are
+/// synced to `target` in the container, rebuild the service, or are synced and restart it.
+public struct WatchRule: Sendable, Codable, Equatable {
+    public enum Action: String, Sendable, Codable {
+        case sync
+        case rebuild
+        case syncRestart = "sync+restart"
+    }
+    public var action: Action
+    public var path: String
+    /// The container path `path` maps to (sync actions).
+    public var target: String?
+    /// Patterns relative to `path`, as in `.dockerignore`.
+    public var ignore: [String]
+
+    public init(action: Action, path: String, target: String?, ignore: [String] = []) {
+        self.action = action
+        self.path = path
+        self.target = target
+        self.ignore = ignore
+    }
 }

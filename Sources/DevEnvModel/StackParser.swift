@@ -23,6 +23,7 @@ package struct StackParser {
         "extra_hosts", "networks", "x-devenv", "cap_add", "cap_drop", "security_opt", "ulimits", "sysctls",
         "shm_size", "tmpfs", "devices", "ipc", "pid", "privileged", "mem_limit", "cpus", "dns", "domainname",
         "deploy", "scale", "dns_search", "dns_opt", "read_only", "secrets", "configs", "network_mode", "links",
+        "develop",
     ]
     /// Compose keys devenv reads but does not act on, where that cannot change what runs on one
     /// machine (where logs go, the platform of an image already chosen); a warning says so.
@@ -30,7 +31,7 @@ package struct StackParser {
     /// Compose keys of a service devenv does not act on yet, which would change what runs: an
     /// error naming the place, never a silent drop.
     static let unsupportedServiceKeys: Set<String> = [
-        "external_links", "develop", "volumes_from",
+        "external_links", "volumes_from",
         "userns_mode", "cgroup_parent", "group_add", "isolation", "runtime", "storage_opt", "mac_address",
         "memswap_limit", "mem_reservation", "cpu_shares", "cpu_quota", "cpu_period", "cpuset", "pids_limit",
         "oom_kill_disable", "oom_score_adj", "blkio_config", "device_cgroup_rules", "gpus", "annotations",
@@ -520,6 +521,7 @@ package struct StackParser {
         runtimeOptions(node, what: what, into: &service)
         if let value = node["secrets"] { service.secrets = fileReferences(value, "\(what).secrets", kind: "secrets") }
         if let value = node["configs"] { service.configs = fileReferences(value, "\(what).configs", kind: "configs") }
+        if let value = node["develop"] { service.watch = watchRules(value, "\(what).develop") }
         if let value = node["x-devenv"] {
             service.devenv = devenvExtension(value, "\(what).x-devenv")
             for (key, location) in value["env"].map(keyLocations) ?? [] {
@@ -878,6 +880,55 @@ package struct StackParser {
             result[name] = aliases
         }
         return result
+    }
+
+    /// `develop: {watch: [{action, path, target, ignore}]}`.
+    mutating func watchRules(_ node: YAMLNode, _ what: String) -> [WatchRule]? {
+        guard let entries = node.mapping else {
+            expect(what, "a mapping with watch", node)
+            return nil
+        }
+        warnUnknownKeys(entries, known: ["watch"], in: what)
+        guard let items = node["watch"]?.sequence else {
+            if let watch = node["watch"] { expect("\(what).watch", "a list of rules", watch) }
+            return nil
+        }
+        var rules: [WatchRule] = []
+        for (index, item) in items.enumerated() {
+            let place = "\(what).watch[\(index)]"
+            guard let fields = item.mapping else {
+                expect(place, "a mapping with action and path", item)
+                continue
+            }
+            warnUnknownKeys(
+                fields, known: ["action", "path", "target", "ignore"],
+                unsupported: ["include", "exec", "initial_sync"],
+                in: place)
+            guard let actionNode = item["action"], let actionText = string(actionNode, "\(place).action") else {
+                error("\(place) needs an action (sync, rebuild or sync+restart)", item)
+                continue
+            }
+            guard let action = WatchRule.Action(rawValue: actionText) else {
+                error(
+                    "\(place).action: '\(actionText)' is not supported by devenv yet (sync, rebuild or sync+restart); remove it, or run this file with docker compose",
+                    actionNode)
+                continue
+            }
+            guard let pathNode = item["path"], let path = string(pathNode, "\(place).path") else {
+                error("\(place) needs a path (a file or directory on this machine)", item)
+                continue
+            }
+            let target = item["target"].flatMap { string($0, "\(place).target") }
+            if action != .rebuild {
+                guard let target, target.hasPrefix("/") else {
+                    error("\(place): \(action.rawValue) needs a target, an absolute path in the container", item)
+                    continue
+                }
+            }
+            let ignore = item["ignore"].flatMap { stringList($0, "\(place).ignore") } ?? []
+            rules.append(WatchRule(action: action, path: absolutePath(path), target: target, ignore: ignore))
+        }
+        return rules
     }
 
     mutating func devenvExtension(_ node: YAMLNode, _ what: String) -> DevenvExtension? {

@@ -77,6 +77,17 @@ public enum ComposeDocument {
         runtime(service, into: &out)
         out.add("secrets", service.secrets.flatMap { list($0.map(reference)) })
         out.add("configs", service.configs.flatMap { list($0.map(reference)) })
+        if let rules = service.watch, !rules.isEmpty {
+            let watch = rules.map { rule -> YAMLValue in
+                var pairs = Pairs()
+                pairs.add("action", .string(rule.action.rawValue))
+                pairs.add("path", .string(rule.path))
+                pairs.add("target", rule.target.map(YAMLValue.string))
+                pairs.add("ignore", list(rule.ignore.map(YAMLValue.string)))
+                return .mapping(pairs.items)
+            }
+            out.add("develop", .mapping([("watch", .sequence(watch))]))
+        }
         out.add("x-devenv", service.devenv.map(devenv))
         return .mapping(out.items)
     }

@@ -9,6 +9,8 @@ public struct OrchestratorEvent: Sendable, Codable, Equatable {
         case upToDate = "up-to-date"
         case provisioning, provisioned
         case failed, stopping, stopped, removing, removed, orphan, warning, done
+        /// `devenv watch`: watching files, files synced into a container, an image rebuilt.
+        case watching, synced, rebuilding
     }
 
     /// `nil` for project-wide events (network, volumes, summary).

@@ -117,4 +117,44 @@ struct ComposeDocumentTests {
         ]).load().stack
         #expect(stack.service("a")?.volumes.first?.source == "/var/run/docker.sock")
     }
+
+    @Test func developWatchRulesAreReadAndBadOnesLocated() throws {
+        let stack = try ProjectDirectory([
+            "compose.yaml": """
+            services:
+              web:
+                image: x
+                develop:
+                  watch:
+                    - { action: sync, path: ./src, target: /app, ignore: [node_modules/] }
+                    - { action: rebuild, path: package.json }
+            """
+        ]).load().stack
+        let rules = try #require(stack.service("web")?.watch)
+        #expect(rules.map(\.action) == [.sync, .rebuild])
+        #expect(
+            rules[0].path.hasSuffix("/myapp/src") && rules[0].target == "/app" && rules[0].ignore == ["node_modules/"])
+        #expect(
+            YAMLWriter.document(ComposeDocument.value(stack)).contains(
+                "    develop:\n      watch:\n      - action: sync\n"))
+
+        let errors = try ProjectDirectory([
+            "compose.yaml": """
+            services:
+              web:
+                image: x
+                develop:
+                  watch:
+                    - { action: sync+exec, path: ./src }
+                    - { action: sync, path: ./src }
+                    - { path: ./src, target: /app }
+            """
+        ]).errors().map(\.description)
+        for (place, text) in [
+            ("6:21", "'sync+exec' is not supported by devenv yet"), ("7:11", "sync needs a target"),
+            ("8:11", "needs an action"),
+        ] {
+            #expect(errors.contains { $0.contains("compose.yaml:\(place): error:") && $0.contains(text) }, "\(errors)")
+        }
+    }
 }
