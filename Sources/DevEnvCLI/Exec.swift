@@ -12,14 +12,7 @@ struct Exec: AsyncParsableCommand {
     )
 
     @OptionGroup var project: ProjectOptions
-    @Flag(name: .customShort("T"), help: "No TTY, even on a terminal.") var noTTY = false
-    @Flag(name: [.customShort("t"), .long], help: "A TTY, even when not on a terminal.") var tty = false
-    @Flag(
-        name: .customShort("i"),
-        help: "Keep standard input open (always the case; accepted as docker compose takes it).")
-    var interactive = false
-    @Option(name: [.customShort("w"), .long], help: "Working directory in the container.") var workdir: String?
-    @Option(name: [.customShort("u"), .long], help: "User in the container.") var user: String?
+    @OptionGroup var terminal: TerminalOptions
     @Option(name: [.customShort("e"), .customLong("env")], help: "KEY=VALUE (repeatable).") var env: [String] = []
     @Argument(help: "The service.") var service: String
     @Argument(parsing: .postTerminator, help: "The command, after --.") var command: [String] = []
@@ -27,8 +20,8 @@ struct Exec: AsyncParsableCommand {
     func run() async throws {
         let stack = try project.projectOnly()
         let engine = try await connectEngine()
-        let (command, service, env, workdir, user) = (command, service, env, workdir, user)
-        let tty = !noTTY && (tty || (Host.isTerminal(Host.standardInput) && Host.isTerminal(Host.standardOutput)))
+        let (command, service, env, workdir, user) = (command, service, env, terminal.workdir, terminal.user)
+        let tty = terminal.wantsTTY()
         let session: @Sendable () async throws -> Int = {
             try await ExecSession.run(
                 command, in: service, of: stack, engine: engine, environment: env, workingDirectory: workdir,

@@ -98,3 +98,22 @@ func lockProject(_ name: String, command: String) async throws -> ProjectLock {
         printError("devenv: project \(name) is busy: \(who); waiting for it to finish")
     }
 }
+
+/// How `exec` and `run` attach: a TTY on a terminal or with `-t`, none with `-T`, and the user
+/// and working directory in the container.
+struct TerminalOptions: ParsableArguments {
+    @Flag(name: .customShort("T"), help: "No TTY, even on a terminal.") var noTTY = false
+    @Flag(name: [.customShort("t"), .long], help: "A TTY, even when not on a terminal.") var tty = false
+    @Flag(
+        name: .customShort("i"),
+        help: "Keep standard input open (always the case; accepted as docker compose takes it).")
+    var interactive = false
+    @Option(name: [.customShort("w"), .long], help: "Working directory in the container.") var workdir: String?
+    @Option(name: [.customShort("u"), .long], help: "User in the container.") var user: String?
+
+    /// Whether to allocate a TTY: asked for, or standard input and output are terminals
+    /// (never when the output is for a script).
+    func wantsTTY(scripted: Bool = false) -> Bool {
+        !noTTY && (tty || (!scripted && Host.isTerminal(Host.standardInput) && Host.isTerminal(Host.standardOutput)))
+    }
+}

@@ -29,14 +29,7 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Publish the service's ports as up does.") var servicePorts = false
     @Option(name: [.customShort("e"), .customLong("env")], help: "KEY=VALUE (repeatable).") var env: [String] = []
     @Option(help: "Replace the image's entrypoint (a command line, split as a shell would).") var entrypoint: String?
-    @Option(name: [.customShort("u"), .long], help: "User in the container.") var user: String?
-    @Option(name: [.customShort("w"), .long], help: "Working directory in the container.") var workdir: String?
-    @Flag(name: .customShort("T"), help: "No TTY, even on a terminal.") var noTTY = false
-    @Flag(name: [.customShort("t"), .long], help: "A TTY, even when not on a terminal.") var tty = false
-    @Flag(
-        name: .customShort("i"),
-        help: "Keep standard input open (always the case; accepted as docker compose takes it).")
-    var interactive = false
+    @OptionGroup var terminal: TerminalOptions
     @Flag(
         help:
             "Print the result as JSON on stdout ({service, container, exit_code, removed}); the command's output goes to stderr."
@@ -57,11 +50,10 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         let stack = try project.loadStack().stack
         let engine = try await connectEngine()
-        let terminal = Host.isTerminal(Host.standardInput) && Host.isTerminal(Host.standardOutput) && !json
-        let tty = !noTTY && (tty || terminal)
+        let tty = terminal.wantsTTY(scripted: json)
         let options = RunOptions(
             command: command.isEmpty ? nil : command, entrypoint: entrypoint.flatMap(ShellWords.split),
-            environment: env, user: user, workingDirectory: workdir, noDependencies: noDeps,
+            environment: env, user: terminal.user, workingDirectory: terminal.workdir, noDependencies: noDeps,
             servicePorts: servicePorts, tty: tty, readinessTimeout: timeout)
         let created: RunContainer
         do {

@@ -97,6 +97,12 @@ struct DevenvProject: CleansUp {
         return process
     }
 
+    /// Starts `devenv ARGS` in the background, its stdout and stderr collected as they come
+    /// (`up --attach`, `watch`: commands that run until Ctrl-C).
+    func background(_ arguments: [String]) throws -> BackgroundDevenv {
+        try BackgroundDevenv(project: self, arguments: withProject(arguments))
+    }
+
     /// Container ID by service.
     func containers() async throws -> [String: String] {
         let list = try await fixture.client.listContainers(all: true, labels: ["com.docker.compose.project": name])
@@ -439,5 +445,53 @@ struct DevenvProject: CleansUp {
             #expect(events.contains { $0["service"] as? String == "one" && $0["status"] as? String == "started" })
             #expect(events.last?["status"] as? String == "done")
         }
+    }
+}
+
+/// A devenv command running in the background: what it printed so far, Ctrl-C, its end.
+final class BackgroundDevenv: Sendable {
+    let process: Process
+    let stdout = Mutexed("")
+    let stderr = Mutexed("")
+    private let pipes: (Pipe, Pipe)
+
+    init(project: DevenvProject, arguments: [String]) throws {
+        process = Process()
+        process.executableURL = devenvExecutable()
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: project.directory)
+        var environment = ProcessInfo.processInfo.environment
+        for case let (key, value?) in project.environment { environment[key] = value }
+        process.environment = environment
+        pipes = (Pipe(), Pipe())
+        for (pipe, text) in [(pipes.0, stdout), (pipes.1, stderr)] {
+            pipe.fileHandleForReading.readabilityHandler = { handle in
+                let data = handle.availableData
+                text.update { $0 += String(decoding: data, as: UTF8.self) }
+            }
+        }
+        process.standardOutput = pipes.0
+        process.standardError = pipes.1
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Sends SIGINT (Ctrl-C) and waits up to `seconds` for the end; its exit status, or nil
+    /// when it still runs (then it is terminated).
+    func interrupt(waiting seconds: Int = 30) async throws -> Int32? {
+        process.interrupt()
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        pipes.0.fileHandleForReading.readabilityHandler = nil
+        pipes.1.fileHandleForReading.readabilityHandler = nil
+        if process.isRunning {
+            process.terminate()
+            return nil
+        }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
     }
 }

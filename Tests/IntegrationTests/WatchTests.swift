@@ -28,24 +28,8 @@ import Testing
     @Test(arguments: TestEngine.all)
     func syncRestartAndRebuildFollowTheFiles(engine: TestEngine) async throws {
         try await DevenvProject(files: Self.files, engine: engine).run { project in
-            let process = Process()
-            process.executableURL = devenvExecutable()
-            process.arguments = project.withProject(["watch"])
-            process.currentDirectoryURL = URL(fileURLWithPath: project.directory)
-            var environment = ProcessInfo.processInfo.environment
-            for case let (key, value?) in project.environment { environment[key] = value }
-            process.environment = environment
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            process.standardInput = FileHandle.nullDevice
-            let said = Mutexed("")
-            errors.fileHandleForReading.readabilityHandler = { handle in
-                let data = handle.availableData
-                said.update { $0 += String(decoding: data, as: UTF8.self) }
-            }
-            try process.run()
-            defer { if process.isRunning { process.terminate() } }
+            let watch = try project.background(["watch"])
+            let said = watch.stderr
 
             /// Waits (up to 120 s) until `check` holds.
             func eventually(_ what: String, _ check: () async throws -> Bool) async throws {
@@ -86,11 +70,8 @@ import Testing
             try await eventually("the image was not rebuilt") { try await inside("cat /version") == "v2" }
             #expect(said.get().contains("app rebuilding: version"), "\(engine.name)")
 
-            process.interrupt()
-            let stopBy = ContinuousClock.now + .seconds(30)
-            while process.isRunning, ContinuousClock.now < stopBy { try await Task.sleep(for: .milliseconds(100)) }
-            errors.fileHandleForReading.readabilityHandler = nil
-            #expect(!process.isRunning && process.terminationStatus == 0, "\(engine.name)")
+            let status = try await watch.interrupt()
+            #expect(status == 0, "\(engine.name): watch did not end with 0 on Ctrl-C: \(String(describing: status))")
             #expect(try await project.statusRows().first?["state"] as? String == "running", "\(engine.name)")
         }
     }
