@@ -366,8 +366,8 @@ import Testing
             try config(["config"], ["COMPOSE_FILE": "sub/one.yaml:sub/two.yaml", "COMPOSE_PROJECT_NAME": "habits"]),
         ] {
             #expect(object["name"] as? String == "habits", "\(object)")
-            let services = object["services"] as? [[String: Any]] ?? []
-            #expect((services.first?["environment"] as? [String: String])?["A"] == "1", "\(object)")
+            let services = object["services"] as? [String: [String: Any]] ?? [:]
+            #expect((services.values.first?["environment"] as? [String: String])?["A"] == "1", "\(object)")
         }
     }
 }

@@ -5,7 +5,9 @@ import Testing
 /// `devenv config` on 34 compose files from docker/awesome-compose (The Unlicense; see
 /// fixtures/compose-corpus/README.md): devenv either reads a file, and then docker-compose 1.29
 /// reads devenv's canonical form back to the same services, or refuses it with file:line:col.
-@Suite struct ComposeCorpusTests {
+/// One sample at a time: each runs devenv twice and docker-compose (Python) twice, and 34 of
+/// them at once starved the engine the integration tests share (a network create took 60 s).
+@Suite(.serialized) struct ComposeCorpusTests {
     static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("fixtures/compose-corpus").path
 

@@ -6,7 +6,7 @@ import Testing
 /// `devenv exec` on a terminal (issue #18), in a tmux pane as a developer types: a TTY in the
 /// container the size of the window and following it, keys reaching the program unedited,
 /// the exit code passed through, and the local terminal put back afterwards.
-@Suite struct ExecTerminalTests {
+@Suite(.serialized) struct ExecTerminalTests {
     static let compose = """
         services:
           app:
