@@ -131,6 +131,15 @@ public struct Service: Sendable, Codable, Equatable {
     public var memLimit: Int64?
     /// `cpus`, or `deploy.resources.limits.cpus`.
     public var cpus: Double?
+    /// `pids_limit` (-1: none), `mem_reservation`, `memswap_limit` (-1: unlimited swap),
+    /// `cpu_shares`, `cpuset`, `oom_score_adj`, `group_add`.
+    public var pidsLimit: Int64?
+    public var memReservation: Int64?
+    public var memswapLimit: Int64?
+    public var cpuShares: Int64?
+    public var cpuset: String?
+    public var oomScoreAdj: Int?
+    public var groupAdd: [String]?
     public var dns: [String]?
     public var dnsSearch: [String]?
     public var dnsOpt: [String]?
@@ -212,6 +221,13 @@ public struct Service: Sendable, Codable, Equatable {
         case tmpfs, devices, ipc, pid, privileged
         case memLimit = "mem_limit"
         case cpus, dns, domainname, secrets, configs, links, watch
+        case pidsLimit = "pids_limit"
+        case memReservation = "mem_reservation"
+        case memswapLimit = "memswap_limit"
+        case cpuShares = "cpu_shares"
+        case cpuset
+        case oomScoreAdj = "oom_score_adj"
+        case groupAdd = "group_add"
         case networkMode = "network_mode"
         case dnsSearch = "dns_search"
         case dnsOpt = "dns_opt"

@@ -50,6 +50,37 @@ extension StackParser {
         if let value = node["privileged"] { service.privileged = bool(value, "\(what).privileged") }
         if let value = node["mem_limit"] { service.memLimit = byteSize(value, "\(what).mem_limit") }
         if let value = node["cpus"] { service.cpus = cpus(value, "\(what).cpus") }
+        if let value = node["pids_limit"] {
+            service.pidsLimit = int(value, "\(what).pids_limit", range: -1...4_194_304).map(Int64.init)
+        }
+        if let value = node["mem_reservation"] { service.memReservation = byteSize(value, "\(what).mem_reservation") }
+        if let value = node["memswap_limit"] {
+            service.memswapLimit = value.scalar == "-1" ? -1 : byteSize(value, "\(what).memswap_limit")
+        }
+        if let value = node["cpu_shares"] {
+            service.cpuShares = int(value, "\(what).cpu_shares", range: 2...262_144).map(Int64.init)
+        }
+        if let value = node["cpuset"] {
+            service.cpuset = string(value, "\(what).cpuset")
+            if let set = service.cpuset,
+                set.range(of: #"^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$"#, options: .regularExpression) == nil
+            {
+                error("\(what).cpuset: expected CPUs such as 0-1 or 0,2, found '\(set)'", value)
+            }
+        }
+        if let value = node["oom_score_adj"] {
+            service.oomScoreAdj = int(value, "\(what).oom_score_adj", range: -1000...1000)
+        }
+        if let value = node["group_add"] {
+            service.groupAdd = (value.sequence ?? []).compactMap { item in string(item, "an item of \(what).group_add")
+            }
+            if value.sequence == nil { expect("\(what).group_add", "a list of group names or numbers", value) }
+        }
+        if let limit = service.memswapLimit, limit != -1, let memory = service.memLimit, limit < memory {
+            error(
+                "\(what).memswap_limit must be at least mem_limit (it counts memory and swap together)",
+                node["memswap_limit"]!)
+        }
         if let value = node["dns"] {
             service.dns =
                 value.sequence != nil ? stringList(value, "\(what).dns") : string(value, "\(what).dns").map { [$0] }
@@ -165,10 +196,16 @@ extension StackParser {
                     error("\(what).cpus and cpus disagree; keep one", entry.value)
                 }
                 service.cpus = count ?? service.cpus
+            case "pids":
+                let limit = int(entry.value, "\(what).pids", range: -1...4_194_304).map(Int64.init)
+                if let limit, let given = service.pidsLimit, given != limit {
+                    error("\(what).pids and pids_limit disagree; keep one", entry.value)
+                }
+                service.pidsLimit = limit ?? service.pidsLimit
             default:
                 context.errors.append(
                     .error(
-                        "\(what).\(entry.key) is not supported by devenv; only memory and cpus are",
+                        "\(what).\(entry.key) is not supported by devenv; only memory, cpus and pids are",
                         at: entry.keyLocation))
             }
         }

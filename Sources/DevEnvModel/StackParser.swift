@@ -23,7 +23,8 @@ package struct StackParser {
         "extra_hosts", "networks", "x-devenv", "cap_add", "cap_drop", "security_opt", "ulimits", "sysctls",
         "shm_size", "tmpfs", "devices", "ipc", "pid", "privileged", "mem_limit", "cpus", "dns", "domainname",
         "deploy", "scale", "dns_search", "dns_opt", "read_only", "secrets", "configs", "network_mode", "links",
-        "develop",
+        "develop", "pids_limit", "mem_reservation", "memswap_limit", "cpu_shares", "cpuset", "oom_score_adj",
+        "group_add",
     ]
     /// Compose keys devenv reads but does not act on, where that cannot change what runs on one
     /// machine (where logs go, the platform of an image already chosen); a warning says so.
@@ -32,9 +33,8 @@ package struct StackParser {
     /// error naming the place, never a silent drop.
     static let unsupportedServiceKeys: Set<String> = [
         "external_links", "volumes_from",
-        "userns_mode", "cgroup_parent", "group_add", "isolation", "runtime", "storage_opt", "mac_address",
-        "memswap_limit", "mem_reservation", "cpu_shares", "cpu_quota", "cpu_period", "cpuset", "pids_limit",
-        "oom_kill_disable", "oom_score_adj", "blkio_config", "device_cgroup_rules", "gpus", "annotations",
+        "userns_mode", "cgroup_parent", "isolation", "runtime", "storage_opt", "mac_address",
+        "cpu_quota", "cpu_period", "oom_kill_disable", "blkio_config", "device_cgroup_rules", "gpus", "annotations",
         "attach", "cgroup", "credential_spec", "label_file", "post_start", "pre_stop", "uts",
     ]
     static let devenvKeys: Set<String> = ["env", "postgres", "redis", "django", "seed", "migrate", "settle"]

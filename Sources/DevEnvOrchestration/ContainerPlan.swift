@@ -274,7 +274,9 @@ extension ContainerPlan {
     var asksForRuntimeSettings: Bool {
         let host = config.HostConfig
         return host?.Memory != nil || host?.NanoCpus != nil || host?.ShmSize != nil || host?.Ulimits != nil
-            || host?.Sysctls != nil || config.Domainname != nil
+            || host?.Sysctls != nil || config.Domainname != nil || host?.PidsLimit != nil
+            || host?.MemoryReservation != nil || host?.MemorySwap != nil || host?.CpuShares != nil
+            || host?.CpusetCpus != nil
     }
 
     /// The Compose keys whose settings the engine's record of the container does not hold.
@@ -292,6 +294,14 @@ extension ContainerPlan {
             missing.append("sysctls")
         }
         if let domain = config.Domainname, actual.Config?.Domainname != domain { missing.append("domainname") }
+        for (key, asked, kept) in [
+            ("pids_limit", wanted?.PidsLimit, got?.PidsLimit),
+            ("mem_reservation", wanted?.MemoryReservation, got?.MemoryReservation),
+            ("memswap_limit", wanted?.MemorySwap, got?.MemorySwap), ("cpu_shares", wanted?.CpuShares, got?.CpuShares),
+        ] where asked != nil && asked != kept {
+            missing.append(key)
+        }
+        if let cpuset = wanted?.CpusetCpus, got?.CpusetCpus != cpuset { missing.append("cpuset") }
         return missing
     }
 
@@ -332,5 +342,12 @@ extension ContainerPlan {
         host.DnsSearch = service.dnsSearch
         host.DnsOptions = service.dnsOpt
         host.ReadonlyRootfs = service.readOnly
+        host.PidsLimit = service.pidsLimit
+        host.MemoryReservation = service.memReservation
+        host.MemorySwap = service.memswapLimit
+        host.CpuShares = service.cpuShares
+        host.CpusetCpus = service.cpuset
+        host.OomScoreAdj = service.oomScoreAdj
+        host.GroupAdd = service.groupAdd
     }
 }

@@ -158,6 +158,15 @@ public struct HostConfig: Codable, Sendable, Equatable {
     public var DnsSearch: [String]?
     public var DnsOptions: [String]?
     public var ReadonlyRootfs: Bool?
+    public var PidsLimit: Int64?
+    /// Bytes.
+    public var MemoryReservation: Int64?
+    /// Memory and swap together, bytes; -1 for unlimited swap.
+    public var MemorySwap: Int64?
+    public var CpuShares: Int64?
+    public var CpusetCpus: String?
+    public var OomScoreAdj: Int?
+    public var GroupAdd: [String]?
 
     public init() {}
 
@@ -165,6 +174,7 @@ public struct HostConfig: Codable, Sendable, Equatable {
         case Binds, Mounts, PortBindings, NetworkMode, RestartPolicy, AutoRemove, Init, ExtraHosts
         case CapAdd, CapDrop, SecurityOpt, Ulimits, Sysctls, ShmSize, Tmpfs, Devices, IpcMode, PidMode, Privileged
         case Memory, NanoCpus, Dns, DnsSearch, DnsOptions, ReadonlyRootfs
+        case PidsLimit, MemoryReservation, MemorySwap, CpuShares, CpusetCpus, OomScoreAdj, GroupAdd
     }
 
     /// Podman writes `"5432/tcp": null` for an exposed port it does not publish: read as no bindings.
@@ -196,6 +206,13 @@ public struct HostConfig: Codable, Sendable, Equatable {
         DnsSearch = try container.decodeIfPresent([String].self, forKey: .DnsSearch)
         DnsOptions = try container.decodeIfPresent([String].self, forKey: .DnsOptions)
         ReadonlyRootfs = try container.decodeIfPresent(Bool.self, forKey: .ReadonlyRootfs)
+        PidsLimit = try container.decodeIfPresent(Int64.self, forKey: .PidsLimit)
+        MemoryReservation = try container.decodeIfPresent(Int64.self, forKey: .MemoryReservation)
+        MemorySwap = try container.decodeIfPresent(Int64.self, forKey: .MemorySwap)
+        CpuShares = try container.decodeIfPresent(Int64.self, forKey: .CpuShares)
+        CpusetCpus = try container.decodeIfPresent(String.self, forKey: .CpusetCpus)
+        OomScoreAdj = try container.decodeIfPresent(Int.self, forKey: .OomScoreAdj)
+        GroupAdd = try container.decodeIfPresent([String].self, forKey: .GroupAdd)
     }
 }
 

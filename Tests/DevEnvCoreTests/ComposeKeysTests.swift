@@ -30,6 +30,13 @@ struct ComposeKeysTests {
             privileged: false
             mem_limit: 256m
             cpus: 0.5
+            pids_limit: 200
+            mem_reservation: 128m
+            memswap_limit: 512m
+            cpu_shares: 512
+            cpuset: "0-1"
+            oom_score_adj: 500
+            group_add: [audio, "1234"]
             dns: 10.0.0.53
             dns_search: cern.ch
             dns_opt: ["ndots:2"]
@@ -80,6 +87,13 @@ struct ComposeKeysTests {
         #expect(host.DnsSearch == ["cern.ch"])
         #expect(host.DnsOptions == ["ndots:2"])
         #expect(host.ReadonlyRootfs == true)
+        #expect(host.PidsLimit == 200)
+        #expect(host.MemoryReservation == 128 << 20)
+        #expect(host.MemorySwap == 512 << 20)
+        #expect(host.CpuShares == 512)
+        #expect(host.CpusetCpus == "0-1")
+        #expect(host.OomScoreAdj == 500)
+        #expect(host.GroupAdd == ["audio", "1234"])
         #expect(plan.config.Domainname == "example.cern.ch")
         let binds = host.Binds ?? []
         #expect(binds.contains { $0.hasSuffix("/data:/data:ro,z") }, "\(binds)")
@@ -100,7 +114,7 @@ struct ComposeKeysTests {
         #expect(host.NanoCpus == 2_000_000_000)
         #expect(
             loaded.warnings.contains {
-                $0.message.contains("deploy.resources.reservations is ignored") && $0.location?.line == 33
+                $0.message.contains("deploy.resources.reservations is ignored") && $0.location?.line == 40
             }, "\(loaded.warnings)")
         let refused = try ProjectDirectory([
             "compose.yaml": """
@@ -108,13 +122,13 @@ struct ComposeKeysTests {
               a:
                 image: x
                 mem_limit: 1g
-                deploy: { replicas: 3, resources: { limits: { memory: 2g, pids: 10 } } }
+                deploy: { replicas: 3, resources: { limits: { memory: 2g, pids: 10, devices: [] } } }
             """
         ]).errors()
         let messages = refused.map(\.description)
         #expect(messages.contains { $0.contains("compose.yaml:5:") && $0.contains("replicas is 3") }, "\(messages)")
         #expect(messages.contains { $0.contains("memory and mem_limit disagree") }, "\(messages)")
-        #expect(messages.contains { $0.contains("limits.pids is not supported") }, "\(messages)")
+        #expect(messages.contains { $0.contains("limits.devices is not supported") }, "\(messages)")
     }
 
     /// Keys that would change what runs are errors at their place; before, some were dropped

@@ -21,6 +21,13 @@ import Testing
             mem_limit: 256m
             cpus: 0.5
             domainname: example.cern.ch
+            pids_limit: 200
+            mem_reservation: 128m
+            memswap_limit: 512m
+            cpu_shares: 512
+            cpuset: "0"
+            oom_score_adj: 500
+            group_add: [audio]
           helper:
             image: debian:bookworm-slim
             command: ["sh", "-c", "trap exit TERM; sleep infinity & wait"]
@@ -68,6 +75,33 @@ import Testing
             let quota = try await inside(
                 "app", "cat /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us")
             appliedOrSaid("cpus", quota == "50000 100000" || quota == "50000", quota)
+            // cgroup v1 paths first (this host), then v2.
+            let pids = try await inside(
+                "app", "cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max 2>/dev/null || true"
+            )
+            appliedOrSaid("pids_limit", pids == "200", pids)
+            let soft = try await inside(
+                "app",
+                "cat /sys/fs/cgroup/memory/memory.soft_limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.low 2>/dev/null || true"
+            )
+            appliedOrSaid("mem_reservation", soft == "134217728", soft)
+            let swap = try await inside(
+                "app",
+                "cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.swap.max 2>/dev/null || true"
+            )
+            appliedOrSaid("memswap_limit", swap == "536870912" || swap == "268435456", swap)
+            let shares = try await inside(
+                "app",
+                "cat /sys/fs/cgroup/cpu/cpu.shares 2>/dev/null || cat /sys/fs/cgroup/cpu.weight 2>/dev/null || true")
+            appliedOrSaid("cpu_shares", shares == "512" || shares == "20", shares)
+            let cpuset = try await inside(
+                "app",
+                "cat /sys/fs/cgroup/cpuset/cpuset.cpus 2>/dev/null || cat /sys/fs/cgroup/cpuset.cpus 2>/dev/null || true"
+            )
+            appliedOrSaid("cpuset", cpuset == "0", cpuset)
+            #expect(try await inside("app", "cat /proc/1/oom_score_adj") == "500", "\(engine.name)")
+            let groups = try await inside("app", "id -G").split(separator: " ")
+            #expect(groups.contains("29"), "\(engine.name): audio (29) not among \(groups)")
             #expect(try await project.devenv(["up"]).stderr.contains("2 up to date"), "\(engine.name)")
         }
     }
