@@ -276,16 +276,15 @@ import Testing
     @Test func aSlowEngineTimesOutWithAClearError() async throws {
         // The engine would answer after 20 s; the client gives up after 0.4 s.
         let stub = try StubEngine { _ in [.sleep(milliseconds: 20_000)] + Reply.json(200, "{}") }
-        let started = Date()
         let error = await #expect(throws: DockerEngineError.self) {
             _ = try await client(stub, apiVersion: "1.41", timeout: 0.4).info()
         }
-        // A timeout, not the stub's late answer (which would have succeeded); before the 20 s it
-        // would take. (Not a tighter bound: under the full suite's load on 2 cores a thread can
-        // wait seconds to run, and CI once measured 14.9 s here.)
+        // A timeout, not the stub's late answer (an empty object, which would have decoded into
+        // an info or failed as a malformed one). No bound on the wall time: under the full
+        // suite's load on 2 cores a thread can wait seconds to run (CI measured 14.9, 21.4 and
+        // 36.8 s here), and the code says what happened without it.
         #expect(error?.code == .timeout)
         #expect(error?.message.contains("did not answer GET /v1.41/info") == true)
-        #expect(Date().timeIntervalSince(started) < 20)
     }
 
     @Test func aDroppedConnectionIsATransportError() async throws {
