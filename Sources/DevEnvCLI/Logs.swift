@@ -29,7 +29,7 @@ struct Logs: AsyncParsableCommand {
     ) async throws {
         func label(_ container: ContainerSummary) -> String {
             container.Labels?[ProjectLabel.service]
-                ?? container.Names.first.map { String($0.drop { $0 == "/" }) } ?? container.Id
+                ?? container.name ?? container.Id
         }
         let containers = try await engine.listContainers(all: true, labels: [ProjectLabel.project: stack.name])
             .filter { services.isEmpty || services.contains($0.Labels?[ProjectLabel.service] ?? "") }

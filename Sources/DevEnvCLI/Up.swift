@@ -42,6 +42,20 @@ struct Up: AsyncParsableCommand {
         "\(ProcessInfo.processInfo.environment["USER"] ?? "user")@\(ProcessInfo.processInfo.hostName) pid \(Processes.currentID)"
     }
 
+    /// Runs what `--watch` or `--attach` adds after `up` until it ends or Ctrl-C (how it is
+    /// meant to end: exit 0), saying before and after that the services keep running.
+    static func untilInterrupted(
+        doing activity: String, stack: String, _ work: @escaping @Sendable () async throws -> Void
+    ) async throws {
+        printError("devenv: \(activity); Ctrl-C stops it, the services keep running")
+        do {
+            try await runInterruptibly(work)
+        } catch let error as CLIError where error.exitCode == 130 {
+            // Ctrl-C: not a failure.
+        }
+        printError("devenv: stopped \(activity); \(stack) keeps running ('devenv stop' stops it)")
+    }
+
     func run() async throws {
         let stack = try project.loadStack().stack
         if dryRun {
@@ -81,30 +95,17 @@ struct Up: AsyncParsableCommand {
                 printError("devenv: \(stack.name) is up in \(elapsed)s: \(parts.joined(separator: ", "))")
             }
             if watch {
-                printError("devenv: watching; Ctrl-C stops watching, the services keep running")
                 let services = services
-                do {
-                    try await runInterruptibly { try await orchestrator.watch(services) }
-                } catch let error as CLIError where error.exitCode == 130 {
-                    // Ctrl-C ends a watch: not a failure.
+                try await Self.untilInterrupted(doing: "watching", stack: stack.name) {
+                    try await orchestrator.watch(services)
                 }
-                printError("devenv: stopped watching; \(stack.name) keeps running ('devenv stop' stops it)")
-                return
-            }
-            if attach {
+            } else if attach {
                 // From the start of this up: what the services printed while it waited, then on.
-                let since = Int(started.timeIntervalSince1970)
-                let options = DockerClient.LogOptions(follow: true, since: since)
+                let options = DockerClient.LogOptions(follow: true, since: Int(started.timeIntervalSince1970))
                 let services = services
-                printError("devenv: following the logs; Ctrl-C stops following, the services keep running")
-                do {
-                    try await runInterruptibly {
-                        try await Logs.show(stack: stack, engine: engine, services: services, options: options)
-                    }
-                } catch let error as CLIError where error.exitCode == 130 {
-                    // Ctrl-C is how an attached up ends: not a failure.
+                try await Self.untilInterrupted(doing: "following the logs", stack: stack.name) {
+                    try await Logs.show(stack: stack, engine: engine, services: services, options: options)
                 }
-                printError("devenv: stopped following; \(stack.name) keeps running ('devenv stop' stops it)")
             }
         } catch let failure as UpFailure {
             printServiceFailures(failure.failures)

@@ -21,7 +21,7 @@ extension Orchestrator {
                     // A `devenv run` container by its own name (it has no service label).
                     let name =
                         container.Labels?[ProjectLabel.service]
-                        ?? container.Names.first.map { String($0.drop { $0 == "/" }) } ?? container.Id
+                        ?? container.name ?? container.Id
                     let grace = timeout.map(Double.init) ?? self.stack.service(name)?.stopGracePeriod
                     if container.status == .running { self.emit(name, .stopping) }
                     try await self.removeContainer(container, timeout: grace)
@@ -72,7 +72,7 @@ extension Orchestrator {
             }.sorted { ($0.containerPort, $0.hostIP ?? "") < ($1.containerPort, $1.hostIP ?? "") }
             let service = container.Labels?[ProjectLabel.service] ?? container.Labels?[ProjectLabel.runOf] ?? ""
             return ServiceStatus(
-                service: service, container: String(container.Names.first?.dropFirst() ?? ""),
+                service: service, container: container.name ?? "",
                 image: container.Labels?[PostgresInitCache.fromLabel]
                     ?? Self.declaredImage(container.Image, declared: stack.service(service)?.image),
                 state: container.State, health: health, ports: ports)

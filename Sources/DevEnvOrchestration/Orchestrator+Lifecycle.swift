@@ -207,7 +207,7 @@ extension Orchestrator {
             let image = try? await engine.imageIfPresent(id)
             rows.append(
                 ServiceImage(
-                    service: service.name, container: String(container.Names.first?.dropFirst() ?? ""),
+                    service: service.name, container: container.name ?? "",
                     image: service.image ?? container.Labels?[PostgresInitCache.fromLabel] ?? container.Image,
                     id: id, size: image?.Size))
         }

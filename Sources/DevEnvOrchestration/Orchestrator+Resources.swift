@@ -41,7 +41,7 @@ extension Orchestrator {
                 {
                     let holder =
                         existing.values.first { $0.Ports?.contains { $0.PublicPort == published } == true }
-                        .map { "container \($0.Names.first?.dropFirst() ?? "")" }
+                        .map { "container \($0.name ?? "")" }
                         ?? PortCheck.holder(ofTCPPort: published).map { "process \($0)" }
                     problems.append(
                         "port \(published) on \(port.hostIP) for service '\(service.name)' is already in use"

@@ -33,9 +33,12 @@ extension Orchestrator {
         let watcher = try FileWatcher(directories: roots, settle: 0.03)
         defer { watcher.stop() }
         emit(nil, .watching, services.map(\.name).joined(separator: ", "))
+        // The ignore patterns are read once (the build context's .dockerignore from disk), not
+        // for every changed file.
+        let watched = services.map(WatchedService.init)
         await withTaskCancellationHandler {
             for await batch in watcher.changes {
-                for service in services {
+                for service in watched {
                     await apply(batch, to: service)
                 }
             }
@@ -44,15 +47,39 @@ extension Orchestrator {
         }
     }
 
+    /// A service's watch rules with their ignore patterns, and its build context's.
+    struct WatchedService {
+        let service: Service
+        let rules: [(rule: WatchRule, ignore: DockerIgnore)]
+        let context: (path: String, ignore: DockerIgnore)?
+
+        init(_ service: Service) {
+            self.service = service
+            rules = (service.watch ?? []).map { ($0, DockerIgnore(text: $0.ignore.joined(separator: "\n"))) }
+            context = service.build.map { ($0.context, DockerIgnore(contextDirectory: $0.context)) }
+        }
+
+        /// Whether the rule's `ignore` or the build context's `.dockerignore` keeps `path`
+        /// (`relative` to the rule's path) out.
+        func ignores(_ path: String, relative: String, by ignore: DockerIgnore) -> Bool {
+            if !relative.isEmpty, ignore.excludes(relative) { return true }
+            if let context, let inContext = Orchestrator.relative(path, under: context.path), !inContext.isEmpty {
+                return context.ignore.excludes(inContext)
+            }
+            return false
+        }
+    }
+
     /// What one batch of changed paths means for one service.
-    func apply(_ changed: [String], to service: Service) async {
-        let rules = service.watch ?? []
+    func apply(_ changed: [String], to watched: WatchedService) async {
+        let service = watched.service
         var rebuild: [String] = []
         var sync: [(path: String, target: String)] = []
         var restart = false
         for path in changed {
-            for rule in rules {
-                guard let relative = Self.relative(path, under: rule.path), !ignored(relative, path, rule, service)
+            for (rule, ignore) in watched.rules {
+                guard let relative = Self.relative(path, under: rule.path),
+                    !watched.ignores(path, relative: relative, by: ignore)
                 else { continue }
                 switch rule.action {
                 case .rebuild:
@@ -95,32 +122,20 @@ extension Orchestrator {
             emit(service.name, .failed, "\(Self.names(files.map(\.path))) not synced: \(Self.reason(error))")
             return
         }
-        var archive = TarArchive()
-        var copied: [String] = []
+        var copied: [(path: String, name: String)] = []
         var deleted: [String] = []
         for (path, target) in files {
-            var isDirectory: ObjCBool = false
-            let name = String(target.drop { $0 == "/" })
-            do {
-                if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-                    deleted.append(target)
-                } else if isDirectory.boolValue {
-                    try archive.addDirectory(name)
-                    let enumerator = FileManager.default.enumerator(atPath: path)
-                    while let inner = enumerator?.nextObject() as? String {
-                        try Self.add(path + "/" + inner, as: name + "/" + inner, to: &archive)
-                    }
-                    copied.append(path)
-                } else {
-                    try Self.add(path, as: name, to: &archive)
-                    copied.append(path)
-                }
-            } catch {
-                emit(service.name, .failed, "\(path) not synced: \(Self.reason(error))")
+            if FileManager.default.fileExists(atPath: path) {
+                copied.append((path, String(target.drop { $0 == "/" })))
+            } else {
+                deleted.append(target)
             }
         }
         do {
-            if !copied.isEmpty { try await engine.putArchive(container, path: "/", tar: archive.data()) }
+            // Read from disk as the engine takes it, directories with what is under them.
+            if !copied.isEmpty {
+                try await engine.putArchive(container, path: "/", upload: try TarStream(items: copied))
+            }
             if !deleted.isEmpty {
                 let result = try await engine.exec(
                     container: container, config: ExecConfig(cmd: ["rm", "-rf", "--"] + deleted))
@@ -134,7 +149,7 @@ extension Orchestrator {
         }
         let milliseconds = Int((ContinuousClock.now - started) / .milliseconds(1))
         var parts: [String] = []
-        if !copied.isEmpty { parts.append("\(Self.names(copied)) → \(Self.common(files.map(\.target)))") }
+        if !copied.isEmpty { parts.append("\(Self.names(copied.map(\.path))) → \(Self.common(files.map(\.target)))") }
         if !deleted.isEmpty { parts.append("deleted \(deleted.joined(separator: ", "))") }
         emit(service.name, .synced, parts.joined(separator: "; ") + " in \(milliseconds) ms")
         if restart {
@@ -143,31 +158,6 @@ extension Orchestrator {
             } catch {
                 emit(service.name, .failed, "restart after sync: \(Self.reason(error))")
             }
-        }
-    }
-
-    /// Whether the rule's `ignore` or the build context's `.dockerignore` keeps `path` out.
-    func ignored(_ relative: String, _ path: String, _ rule: WatchRule, _ service: Service) -> Bool {
-        if !relative.isEmpty, DockerIgnore(text: rule.ignore.joined(separator: "\n")).excludes(relative) {
-            return true
-        }
-        if let context = service.build?.context, let inContext = Self.relative(path, under: context),
-            !inContext.isEmpty
-        {
-            return DockerIgnore(contextDirectory: context).excludes(inContext)
-        }
-        return false
-    }
-
-    static func add(_ path: String, as name: String, to archive: inout TarArchive) throws {
-        let attributes = try FileManager.default.attributesOfItem(atPath: path)
-        let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0o644
-        switch attributes[.type] as? FileAttributeType {
-        case .typeDirectory?: try archive.addDirectory(name, mode: mode)
-        case .typeSymbolicLink?:
-            try archive.addSymlink(name, target: try FileManager.default.destinationOfSymbolicLink(atPath: path))
-        case .typeRegular?: try archive.addFile(name, try Data(contentsOf: URL(fileURLWithPath: path)), mode: mode)
-        default: break
         }
     }
 

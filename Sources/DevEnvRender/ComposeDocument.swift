@@ -49,11 +49,11 @@ public enum ComposeDocument {
         out.add("entrypoint", service.entrypoint.map(strings))
         out.add("environment", stringMap(service.environment))
         out.add("ports", list(service.ports.map(port)))
-        out.add("expose", list(service.expose.map(YAMLValue.string)))
+        out.add("expose", stringList(service.expose))
         out.add("volumes", list(service.volumes.map(mount)))
         out.add("depends_on", mapping(service.dependsOn.map(dependency)))
         out.add("healthcheck", service.healthcheck.map(healthcheck))
-        out.add("profiles", list(service.profiles.map(YAMLValue.string)))
+        out.add("profiles", stringList(service.profiles))
         out.add("restart", service.restart.map(YAMLValue.string))
         out.add("working_dir", service.workingDir.map(YAMLValue.string))
         out.add("user", service.user.map(YAMLValue.string))
@@ -67,13 +67,13 @@ public enum ComposeDocument {
         if service.tty { out.add("tty", .literal("true")) }
         if service.stdinOpen { out.add("stdin_open", .literal("true")) }
         out.add("init", service.initProcess.map(bool))
-        out.add("extra_hosts", list(service.extraHosts.map(YAMLValue.string)))
+        out.add("extra_hosts", stringList(service.extraHosts))
         if let mode = service.networkMode {
             out.add("network_mode", .string(mode))
         } else {
             out.add("networks", networks(service.networks))
         }
-        out.add("links", service.links.flatMap { list($0.map(YAMLValue.string)) })
+        out.add("links", stringList(service.links))
         runtime(service, into: &out)
         out.add("secrets", service.secrets.flatMap { list($0.map(reference)) })
         out.add("configs", service.configs.flatMap { list($0.map(reference)) })
@@ -83,7 +83,7 @@ public enum ComposeDocument {
                 pairs.add("action", .string(rule.action.rawValue))
                 pairs.add("path", .string(rule.path))
                 pairs.add("target", rule.target.map(YAMLValue.string))
-                pairs.add("ignore", list(rule.ignore.map(YAMLValue.string)))
+                pairs.add("ignore", stringList(rule.ignore))
                 return .mapping(pairs.items)
             }
             out.add("develop", .mapping([("watch", .sequence(watch))]))
@@ -93,9 +93,9 @@ public enum ComposeDocument {
     }
 
     static func runtime(_ service: Service, into out: inout Pairs) {
-        out.add("cap_add", service.capAdd.flatMap { list($0.map(YAMLValue.string)) })
-        out.add("cap_drop", service.capDrop.flatMap { list($0.map(YAMLValue.string)) })
-        out.add("security_opt", service.securityOpt.flatMap { list($0.map(YAMLValue.string)) })
+        out.add("cap_add", stringList(service.capAdd))
+        out.add("cap_drop", stringList(service.capDrop))
+        out.add("security_opt", stringList(service.securityOpt))
         out.add("privileged", service.privileged.map(bool))
         out.add("read_only", service.readOnly.map(bool))
         if let ulimits = service.ulimits, !ulimits.isEmpty {
@@ -108,8 +108,8 @@ public enum ComposeDocument {
         }
         out.add("sysctls", service.sysctls.flatMap(stringMap))
         out.add("shm_size", service.shmSize.map { .literal("\($0)") })
-        out.add("tmpfs", service.tmpfs.flatMap { list($0.map(YAMLValue.string)) })
-        out.add("devices", service.devices.flatMap { list($0.map(YAMLValue.string)) })
+        out.add("tmpfs", stringList(service.tmpfs))
+        out.add("devices", stringList(service.devices))
         out.add("ipc", service.ipc.map(YAMLValue.string))
         out.add("pid", service.pid.map(YAMLValue.string))
         out.add("mem_limit", service.memLimit.map { .literal("\($0)") })
@@ -120,10 +120,10 @@ public enum ComposeDocument {
         out.add("cpu_shares", service.cpuShares.map { .literal("\($0)") })
         out.add("cpuset", service.cpuset.map(YAMLValue.string))
         out.add("oom_score_adj", service.oomScoreAdj.map { .literal("\($0)") })
-        out.add("group_add", service.groupAdd.flatMap { list($0.map(YAMLValue.string)) })
-        out.add("dns", service.dns.flatMap { list($0.map(YAMLValue.string)) })
-        out.add("dns_search", service.dnsSearch.flatMap { list($0.map(YAMLValue.string)) })
-        out.add("dns_opt", service.dnsOpt.flatMap { list($0.map(YAMLValue.string)) })
+        out.add("group_add", stringList(service.groupAdd))
+        out.add("dns", stringList(service.dns))
+        out.add("dns_search", stringList(service.dnsSearch))
+        out.add("dns_opt", stringList(service.dnsOpt))
     }
 
     /// `HOST_IP:[PUBLISHED]:TARGET/PROTOCOL`: the short form, as the long one's `host_ip` is
@@ -257,6 +257,8 @@ public enum ComposeDocument {
 
     static func bool(_ flag: Bool) -> YAMLValue { .literal(flag ? "true" : "false") }
     static func strings(_ items: [String]) -> YAMLValue { .sequence(items.map(YAMLValue.string)) }
+    /// A list of strings, left out when there is none.
+    static func stringList(_ items: [String]?) -> YAMLValue? { items.flatMap { list($0.map(YAMLValue.string)) } }
     static func list(_ items: [YAMLValue]) -> YAMLValue? { items.isEmpty ? nil : .sequence(items) }
     static func mapping(_ pairs: [(String, YAMLValue)]) -> YAMLValue? { pairs.isEmpty ? nil : .mapping(pairs) }
     static func stringMap(_ map: [String: String]) -> YAMLValue? {

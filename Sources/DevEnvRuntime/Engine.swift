@@ -35,6 +35,7 @@ public protocol ContainerEngine: Sendable {
     func killContainer(_ id: String, signal: String) async throws
     func pauseContainer(_ id: String) async throws
     func putArchive(_ id: String, path: String, tar: Data) async throws
+    func putArchive(_ id: String, path: String, upload: any UploadSource) async throws
     func top(_ id: String, psArguments: String?) async throws -> ContainerTop
     func unpauseContainer(_ id: String) async throws
     func removeContainer(_ id: String, force: Bool, volumes: Bool) async throws

@@ -512,4 +512,6 @@ extension ContainerState {
 
 extension ContainerSummary {
     public var status: ContainerStatus { ContainerStatus(rawValue: State) ?? .unknown }
+    /// Its name without the engine's leading `/`.
+    public var name: String? { Names.first.map { String($0.drop { $0 == "/" }) } }
 }

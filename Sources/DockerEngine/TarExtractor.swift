@@ -148,9 +148,9 @@ public struct TarExtractor {
 
     private mutating func readMetadata(kind: UInt8, _ body: Data) {
         if kind == UInt8(ascii: "L") {
-            longName = Self.string(body[...])
+            longName = Self.string(body)
         } else if kind == UInt8(ascii: "K") {
-            longLink = Self.string(body[...])
+            longLink = Self.string(body)
         } else {
             // "LEN key=value\n" records.
             var rest = Substring(String(decoding: body, as: UTF8.self))
@@ -187,11 +187,8 @@ public struct TarExtractor {
 
     static func padding(_ size: Int) -> Int { (512 - size % 512) % 512 }
 
-    static func string(_ bytes: ArraySlice<UInt8>) -> String {
-        String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-    }
-
-    static func string(_ bytes: Data.SubSequence) -> String {
+    /// A NUL-terminated (or field-filling) text field.
+    static func string<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
         String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
     }
 

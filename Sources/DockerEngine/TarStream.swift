@@ -13,18 +13,24 @@ public final class TarStream: UploadSource, @unchecked Sendable {
         enum Kind { case directory, file, symlink(String) }
         /// The name in the archive.
         let path: String
-        /// Where it is, relative to the root on disk.
+        /// Where it is: `source` under the directory `root` on disk (opened without following a
+        /// link out of `root`).
+        var root: String
         var source: String
         let kind: Kind
         let size: Int
         let mode: Int
         let modified: Date
+
+        /// The same file under another name in the archive.
+        func named(_ name: String) -> Entry {
+            Entry(path: name, root: root, source: source, kind: kind, size: size, mode: mode, modified: modified)
+        }
     }
 
     public let length: Int
     /// How many entries the archive holds.
     public var entryCount: Int { entries.count }
-    private let root: String
     private let entries: [Entry]
     // Reading state: touched only by the one thread the transfer runs on.
     private var next = 0
@@ -44,39 +50,40 @@ public final class TarStream: UploadSource, @unchecked Sendable {
             throw DockerEngineError(.transport, "cannot read build context \(base)")
         }
         let listed = (enumerator.allObjects as? [String] ?? []).sorted().filter { !exclude($0) }
-        try self.init(root: base, entries: listed.compactMap { try Self.entry(base, $0) })
+        try self.init(entries: listed.compactMap { try Self.entry(base, $0) })
     }
 
     /// `item` (a file, or a directory and everything under it) at the archive's top as `name`:
     /// what `devenv cp` sends.
     public convenience init(item: URL, named name: String) throws {
-        let path = item.standardizedFileURL.path
-        let parent = (path as NSString).deletingLastPathComponent
-        let base = (path as NSString).lastPathComponent
+        try self.init(items: [(item.standardizedFileURL.path, name)])
+    }
+
+    /// Several files or directories (each with everything under it), each under its own name:
+    /// what `devenv watch` sends for one batch of changes.
+    public convenience init(items: [(path: String, name: String)]) throws {
         var entries: [Entry] = []
-        if var top = try Self.entry(parent, base) {
-            top = Entry(
-                path: name, source: base, kind: top.kind, size: top.size, mode: top.mode, modified: top.modified)
-            entries.append(top)
+        for (path, name) in items {
+            let parent = (path as NSString).deletingLastPathComponent
+            let base = (path as NSString).lastPathComponent
+            guard let top = try Self.entry(parent, base) else { continue }
+            entries.append(top.named(name))
             if case .directory = top.kind, let enumerator = FileManager.default.enumerator(atPath: path) {
                 for relative in (enumerator.allObjects as? [String] ?? []).sorted() {
-                    guard var entry = try Self.entry(parent, base + "/" + relative) else { continue }
-                    entry = Entry(
-                        path: name + "/" + relative, source: entry.source, kind: entry.kind, size: entry.size,
-                        mode: entry.mode, modified: entry.modified)
-                    entries.append(entry)
+                    if let entry = try Self.entry(parent, base + "/" + relative) {
+                        entries.append(entry.named(name + "/" + relative))
+                    }
                 }
             }
         }
-        try self.init(root: parent, entries: entries)
+        try self.init(entries: entries)
     }
 
-    private init(root: String, entries: [Entry]) throws {
+    private init(entries: [Entry]) throws {
         var length = TarHeader.trailerSize
         for entry in entries {
             length += try Self.header(entry).count + entry.size + TarHeader.padding(after: entry.size)
         }
-        self.root = root
         self.entries = entries
         self.length = length
     }
@@ -89,14 +96,17 @@ public final class TarStream: UploadSource, @unchecked Sendable {
         let modified = attributes[.modificationDate] as? Date ?? Date()
         switch attributes[.type] as? FileAttributeType {
         case .typeDirectory?:
-            return Entry(path: relative, source: relative, kind: .directory, size: 0, mode: mode, modified: modified)
+            return Entry(
+                path: relative, root: base, source: relative, kind: .directory, size: 0, mode: mode, modified: modified)
         case .typeSymbolicLink?:
             let target = try FileManager.default.destinationOfSymbolicLink(atPath: base + "/" + relative)
             return Entry(
-                path: relative, source: relative, kind: .symlink(target), size: 0, mode: 0o777, modified: modified)
+                path: relative, root: base, source: relative, kind: .symlink(target), size: 0, mode: 0o777,
+                modified: modified)
         case .typeRegular?:
             let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
-            return Entry(path: relative, source: relative, kind: .file, size: size, mode: mode, modified: modified)
+            return Entry(
+                path: relative, root: base, source: relative, kind: .file, size: size, mode: mode, modified: modified)
         default:
             return nil
         }
@@ -141,7 +151,7 @@ public final class TarStream: UploadSource, @unchecked Sendable {
                 guard !data.isEmpty else {
                     throw DockerEngineError(
                         .transport,
-                        "\(root)/\(entry.source) became shorter while it was being sent to the engine; run the command again"
+                        "\(entry.root)/\(entry.source) became shorter while it was being sent to the engine; run the command again"
                     )
                 }
                 fileLeft -= data.count
@@ -159,9 +169,9 @@ public final class TarStream: UploadSource, @unchecked Sendable {
             load(try Self.header(entry))
             if case .file = entry.kind {
                 do {
-                    file = try Files.openInside(root, entry.source)
+                    file = try Files.openInside(entry.root, entry.source)
                 } catch {
-                    throw DockerEngineError(.transport, "cannot send \(root)/\(entry.source): \(error)")
+                    throw DockerEngineError(.transport, "cannot send \(entry.root)/\(entry.source): \(error)")
                 }
                 fileEntry = entry
                 fileLeft = entry.size

@@ -80,6 +80,9 @@ final class FaultyEngine: ContainerEngine, @unchecked Sendable {
     func putArchive(_ id: String, path: String, tar: Data) async throws {
         try await base.putArchive(id, path: path, tar: tar)
     }
+    func putArchive(_ id: String, path: String, upload: any UploadSource) async throws {
+        try await base.putArchive(id, path: path, upload: upload)
+    }
     func unpauseContainer(_ id: String) async throws { try await base.unpauseContainer(id) }
     func removeContainer(_ id: String, force: Bool, volumes: Bool) async throws {
         try await base.removeContainer(id, force: force, volumes: volumes)

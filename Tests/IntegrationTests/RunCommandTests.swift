@@ -62,7 +62,7 @@ import Testing
             let name = try #require(result["container"] as? String)
             let kept = try await project.fixture.client.listContainers(
                 all: true, labels: ["com.docker.compose.project": project.name, "com.docker.compose.oneoff": "True"])
-            #expect(kept.map { String($0.Names.first?.dropFirst() ?? "") } == [name], "\(engine.name)")
+            #expect(kept.map(\.name) == [name], "\(engine.name)")
             // It published nothing: the service's port stays the service's.
             #expect(kept.first?.Ports?.compactMap(\.PublicPort).isEmpty ?? true, "\(engine.name)")
 

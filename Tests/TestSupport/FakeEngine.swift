@@ -190,6 +190,9 @@ public final class FakeEngine: ContainerEngine, @unchecked Sendable {
     public func putArchive(_ id: String, path: String, tar: Data) async throws {
         record("put-archive \(id.prefix(12)) \(path)")
     }
+    public func putArchive(_ id: String, path: String, upload: any UploadSource) async throws {
+        record("put-archive \(id.prefix(12)) \(path)")
+    }
     public func pauseContainer(_ id: String) async throws {
         record("pause \(id.prefix(12))")
         lock.withLock { containers[id]?.state = "paused" }
