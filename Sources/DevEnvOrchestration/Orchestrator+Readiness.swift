@@ -51,6 +51,10 @@ extension Orchestrator {
         var restarts: Int? = wasRunning ? nil : 0
         while true {
             try Task.checkCancellation()
+            // The engine's answer describes some moment after it was asked: only an answer asked
+            // for after the deadline shows the container running through it (a loaded or remote
+            // engine can take longer than the settle time to answer).
+            let asked = clock.now
             let container = try await engine.inspectContainer(id)
             let state = container.State
             let restarted = restarts.map { (container.RestartCount ?? 0) > $0 } ?? false
@@ -69,7 +73,7 @@ extension Orchestrator {
                 if state.ExitCode == 0 && !service.restarts { return }
                 throw await exitFailure(service, id: id, state: state)
             }
-            if state.health == .healthy || (state.Running && clock.now >= deadline) { return }
+            if state.health == .healthy || (state.Running && asked >= deadline) { return }
             restarts = restarts ?? container.RestartCount ?? 0
             try await Task.sleep(for: .milliseconds(100))
         }

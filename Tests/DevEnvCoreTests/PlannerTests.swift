@@ -122,6 +122,29 @@ import Testing
         #expect(rebuilt["web"]?.reasons.first == "image fake-app will be built")
     }
 
+    /// A service that runs for half a second on an engine that takes longer than the settle
+    /// time to answer: an answer asked for before the deadline does not show it running
+    /// through it, so `up` looks again, sees the exit, and fails (CI on the remote engine over
+    /// ssh called such a service started, and started what depends on it).
+    @Test func aSlowAnswerDoesNotSettleAServiceThatExitsWithinItsSettleTime() async throws {
+        try write(
+            """
+            services:
+              crash:
+                image: debian:bookworm-slim
+                x-devenv: { settle: 1s }
+              dependent:
+                image: debian:bookworm-slim
+                depends_on: [crash]
+            """, to: "compose.yaml")
+        engine.exitsAfter = ["crash": (seconds: 0.5, code: 3)]
+        engine.inspectLatency = .milliseconds(1_200)
+        let failure = await #expect(throws: UpFailure.self) { try await orchestrator().up(Self.quick) }
+        #expect(failure?.failures.first?.service == "crash", "\(String(describing: failure))")
+        #expect(failure?.failures.first?.reason.contains("code 3") == true, "\(String(describing: failure))")
+        #expect(engine.container(named: "fake-dependent-1") == nil, "a dependent of a crash is never created")
+    }
+
     @Test func orphansAndProfiles() async throws {
         _ = try await orchestrator().up(Self.quick)
         try write(

@@ -14,6 +14,7 @@ public final class FakeEngine: ContainerEngine, @unchecked Sendable {
         public var state: String
         public var exitCode: Int
         public var restartCount = 0
+        public var startedAt: Date? = nil
     }
 
     private let lock = NSLock()
@@ -25,6 +26,11 @@ public final class FakeEngine: ContainerEngine, @unchecked Sendable {
     private var counter = 0
     /// Exit codes by service for containers that end as soon as they start.
     public var exitCodes: [String: Int] = [:]
+    /// Services whose containers run for `seconds`, then exit with `code`.
+    public var exitsAfter: [String: (seconds: Double, code: Int)] = [:]
+    /// How long an inspect takes to answer, as a loaded or remote engine does: its answer is
+    /// the state at the moment it was asked.
+    public var inspectLatency: Duration = .zero
 
     public init(images references: [String] = []) {
         for reference in references { images[reference] = Self.image(id: Self.digest(reference), labels: [:]) }
@@ -133,9 +139,17 @@ public final class FakeEngine: ContainerEngine, @unchecked Sendable {
     }
     public func inspectContainer(_ id: String) async throws -> ContainerInspect {
         record("inspect \(id)")
-        guard let container = lock.withLock({ containers[id] ?? containers.values.first { $0.name == id } }) else {
+        guard var container = lock.withLock({ containers[id] ?? containers.values.first { $0.name == id } }) else {
             throw DockerEngineError(.api, "No such container: \(id)", status: 404)
         }
+        if container.state == "running", let service = container.config.Labels?[ProjectLabel.service],
+            let exit = exitsAfter[service], let startedAt = container.startedAt,
+            Date().timeIntervalSince(startedAt) >= exit.seconds
+        {
+            container.state = "exited"
+            container.exitCode = exit.code
+        }
+        if inspectLatency > .zero { try await Task.sleep(for: inspectLatency) }
         let encoder = JSONEncoder()
         let config = try JSONSerialization.jsonObject(with: encoder.encode(container.config))
         return Self.decode(
@@ -173,6 +187,7 @@ public final class FakeEngine: ContainerEngine, @unchecked Sendable {
                 containers[id]?.exitCode = code
             } else {
                 containers[id]?.state = "running"
+                containers[id]?.startedAt = Date()
             }
         }
     }
