@@ -103,6 +103,24 @@ extension Orchestrator {
         let django = service.devenv?.django.map {
             DjangoProvisioning(engine: engine, service: service, spec: $0, resolver: resolver, containerID: id)
         }
+        let warm = django != nil ? await warmPlan(service, id: id, resolver: resolver, seed: seed) : nil
+        let superuserPassword = try django?.superuserPassword()
+        if let warm, let django, let record = await restoreWarm(warm, service: service) {
+            if let superuserPassword,
+                record.superuser != WarmDatabaseCache.fingerprint(key: warm.key, password: superuserPassword)
+            {
+                emit(service.name, .provisioning, "superuser password of this project")
+                try await django.setSuperuserPassword(try await django.manageCommand())
+            }
+            let context = try await DatabaseContext.stack(
+                stack, service: warm.databaseService, engine: engine, store: store)
+            for database in record.seeded {
+                try await offCooperativePool { try context.snapshotSeeded(database, force: true) }
+            }
+            emit(service.name, .provisioned, "django")
+            try markProvisioned(service, id: id, digest: digest, store: store)
+            return
+        }
         // One lookup of how to run manage.py (an exec in the container) serves both steps.
         let manage = try await django?.manageCommand() ?? []
         try await django?.migrate(manage) { self.emit(service.name, .provisioning, $0) }
@@ -124,6 +142,11 @@ extension Orchestrator {
         }
         // Skipped seeding (`--no-seed`) is not done: the next `up` without the flag seeds.
         if !seed && service.devenv?.settings["seed"] != nil { return }
+        if let warm { await saveWarm(warm, service: service, seeded: seeded.map(\.1), superuser: superuserPassword) }
+        try markProvisioned(service, id: id, digest: digest, store: store)
+    }
+
+    func markProvisioned(_ service: Service, id: String, digest: String, store: StateStore) throws {
         do {
             try store.markProvisioned(project: stack.name, service: service.name, containerID: id, specDigest: digest)
         } catch {

@@ -36,6 +36,32 @@ package struct DjangoProvisioning {
         Site.objects.update_or_create(id=int(os.environ["DEVENV_SITE_ID"]), defaults={"domain": os.environ["DEVENV_SITE_DOMAIN"], "name": os.environ["DEVENV_SITE_NAME"]})
         """
 
+    static let setPassword = """
+        import os
+        from django.contrib.auth import get_user_model
+        User = get_user_model()
+        user = User.objects.get(**{User.USERNAME_FIELD: os.environ["DEVENV_DJANGO_USERNAME"]})
+        user.set_password(os.environ["DEVENV_DJANGO_PASSWORD"])
+        user.save(update_fields=["password"])
+        """
+
+    /// The superuser's password (generated once per project), when the spec has a superuser.
+    package func superuserPassword() throws -> String? {
+        guard spec.superuser != nil else { return nil }
+        return try resolver.resolve(Template.Reference(service: service.name, path: ["superuser", "password"]))
+    }
+
+    /// Gives the existing superuser this project's password: restored databases (a warm `up`)
+    /// hold the password of the project that made them.
+    package func setSuperuserPassword(_ manage: [String]) async throws {
+        guard let superuser = spec.superuser, let password = try superuserPassword() else { return }
+        try await check(
+            try await exec(
+                manage + ["shell", "-c", Self.setPassword],
+                env: ["DEVENV_DJANGO_USERNAME=\(superuser.username)", "DEVENV_DJANGO_PASSWORD=\(password)"]),
+            "setting the superuser's password")
+    }
+
     /// `manage.py migrate` (per declared database alias); `manage` from `manageCommand()`.
     package func migrate(_ manage: [String], progress: (String) -> Void) async throws {
         guard spec.migrate else { return }
@@ -59,8 +85,7 @@ package struct DjangoProvisioning {
                 progress("superuser \(superuser.username) exists")
             case 3:
                 progress("createsuperuser \(superuser.username)")
-                let password = try resolver.resolve(
-                    Template.Reference(service: service.name, path: ["superuser", "password"]))
+                let password = try superuserPassword() ?? ""
                 try await check(
                     try await exec(
                         manage + ["createsuperuser", "--noinput"],

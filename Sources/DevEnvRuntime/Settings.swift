@@ -14,6 +14,11 @@ public struct Settings: Sendable {
     public var initializedClusterCache: Bool
     /// `DEVENV_PGINIT_KEEP`: how many initialized-cluster images a machine keeps (8).
     public var initializedClusterImages: Int
+    /// `DEVENV_WARM=0` turns the warm database cache off (migrated, seeded databases restored
+    /// on a fresh cluster instead of migrating and seeding again).
+    public var warmDatabaseCache: Bool
+    /// `DEVENV_WARM_KEEP`: how many warm database entries a machine keeps (8).
+    public var warmDatabaseEntries: Int
 
     public init(environment: [String: String]) {
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
@@ -21,6 +26,8 @@ public struct Settings: Sendable {
         publishAddress = value("DEVENV_PUBLISH_ADDRESS")
         initializedClusterCache = environment["DEVENV_PGINIT"] != "0"
         initializedClusterImages = value("DEVENV_PGINIT_KEEP").flatMap(Int.init).map { max(0, $0) } ?? 8
+        warmDatabaseCache = environment["DEVENV_WARM"] != "0"
+        warmDatabaseEntries = value("DEVENV_WARM_KEEP").flatMap(Int.init).map { max(0, $0) } ?? 8
     }
 
     /// This process's settings.

@@ -1,0 +1,167 @@
+import DevEnvModel
+import DevEnvProvisioning
+import DevEnvRuntime
+import DevEnvSamples
+import DockerEngine
+import Foundation
+import Postgres
+
+// A warm `up` (WarmDatabaseCache): a Django service's databases restored, not migrated and
+// seeded again, when everything that shapes them is what it was.
+
+extension Orchestrator {
+    /// Where a Django service's databases live and the entry that would hold them.
+    struct WarmPlan: Sendable {
+        var cache: WarmDatabaseCache
+        var key: String
+        var databaseService: String
+        /// The PostgreSQL service's container and its admin, for `pg_dump`/`pg_restore` inside it.
+        var databaseContainer: String
+        var adminEnvironment: [String]
+        var databases: [String]
+    }
+
+    /// The plan for `service` (run in container `id`), or nil when the cache does not apply: it
+    /// is off, the service does not migrate, its database is not a PostgreSQL service of this
+    /// stack with declared databases (a `--target` server belongs to someone else), that
+    /// service seeds on its own, `--no-seed` was asked, or its bind mounts are too big to hash.
+    func warmPlan(_ service: Service, id: String, resolver: TemplateResolver, seed: Bool) async -> WarmPlan? {
+        guard WarmDatabaseCache.enabled, let store, let django = service.devenv?.django, django.migrate,
+            seed || service.devenv?.settings["seed"] == nil,
+            let environment = try? resolver.environment(of: service),
+            let host = environment["DJANGO_DATABASE_HOST"] ?? environment["POSTGRES_HOST"],
+            let database = stack.service(host), database.kind == .postgres,
+            let spec = database.devenv?.postgres, !spec.databases.isEmpty,
+            database.devenv?.settings["seed"] == nil,
+            let databaseContainer = try? await engine.listContainers(
+                all: false, labels: [ProjectLabel.project: stack.name, ProjectLabel.service: database.name]
+            ).first,
+            let databaseImage = databaseContainer.ImageID,
+            let appImage = try? await engine.inspectContainer(id).Image
+        else { return nil }
+        let mounts = service.volumes.compactMap { mount -> (source: String, target: String)? in
+            guard mount.type == .bind, let source = mount.source else { return nil }
+            return (source, mount.target)
+        }
+        guard let migrations = WarmDatabaseCache.migrationDigest(of: mounts) else { return nil }
+        var sampleSets: [String] = []
+        let seeds: [JSONValue] =
+            switch service.devenv?.settings["seed"] {
+            case .array(let items)?: items
+            case let item?: [item]
+            case nil: []
+            }
+        for entry in seeds {
+            guard let path = entry.string ?? entry["set"]?.string else { return nil }
+            let directory = path.hasPrefix("/") ? path : (stack.workingDirectory as NSString).appendingPathComponent(path)
+            guard let set = try? SampleSet(directory: directory) else { return nil }
+            sampleSets.append(set.manifestDigest)
+        }
+        let databaseEnvironment = (try? resolver.environment(of: database)) ?? [:]
+        let key = WarmDatabaseCache.Key(
+            databaseImage: databaseImage, databaseSpec: spec,
+            databaseEnvironment: database.environment.filter { !$0.key.hasSuffix("PASSWORD") },
+            appImage: appImage, appSpec: django, appEnvironment: service.environment,
+            appTemplates: service.devenv?.env ?? [:], workingDir: service.workingDir, mountedMigrations: migrations,
+            seed: service.devenv?.settings["seed"], sampleSets: sampleSets, databases: spec.databases.map(\.name))
+        let admin = [
+            "PGUSER=\(databaseEnvironment["POSTGRES_USER"] ?? "postgres")",
+            "PGPASSWORD=\(databaseEnvironment["POSTGRES_PASSWORD"] ?? "")",
+        ]
+        let plan = WarmPlan(
+            cache: WarmDatabaseCache(statePath: store.path), key: key.digest, databaseService: database.name,
+            databaseContainer: databaseContainer.Id,
+            adminEnvironment: admin, databases: spec.databases.map(\.name))
+        // Only fresh databases are restored into, or stored from: never a developer's own rows.
+        guard
+            let check = try? await engine.exec(
+                container: plan.databaseContainer,
+                config: ExecConfig(cmd: ["sh", "-c", Self.warmEmptyCheck, "sh"] + plan.databases, env: admin)),
+            check.exitCode == 0
+        else { return nil }
+        return plan
+    }
+
+    /// Exits `warmNotEmpty` when one of the databases (arguments) holds a table, view or sequence.
+    static let warmEmptyCheck = """
+        for db in "$@"; do
+          n=$(psql -XtAq -d "$db" -c "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'") || exit 1
+          [ "$n" = 0 ] || exit \(warmNotEmpty)
+        done
+        """
+
+    /// Exit code of the restore script when a database already holds tables: not a fresh cluster.
+    static let warmNotEmpty = 75
+
+    /// Restores the plan's entry into empty databases; its record when it did. A database that
+    /// already holds tables, a missing entry, or a failed restore leaves the real thing to run
+    /// (a failure with a warning that says so).
+    func restoreWarm(_ plan: WarmPlan, service: Service) async -> WarmDatabaseCache.Record? {
+        guard let (record, tar) = plan.cache.entry(plan.key), record.databases == plan.databases else { return nil }
+        emit(service.name, .provisioning, "restore \(record.databases.count) databases from the warm cache")
+        // Every database is checked empty again (another `up` may have raced this one) before
+        // any is restored; each restore is one transaction.
+        let script = """
+            d=/tmp/devenv-warm
+            trap 'rm -rf "$d"' EXIT
+            \(Self.warmEmptyCheck)
+            set -e
+            i=0
+            for db in "$@"; do
+              pg_restore --exit-on-error --single-transaction --no-password -d "$db" "$d/$i.dump"
+              i=$((i + 1))
+            done
+            """
+        do {
+            try await engine.putArchive(plan.databaseContainer, path: "/tmp", tar: tar)
+            let result = try await engine.exec(
+                container: plan.databaseContainer,
+                config: ExecConfig(cmd: ["sh", "-c", script, "sh"] + record.databases, env: plan.adminEnvironment))
+            if result.exitCode == Self.warmNotEmpty { return nil }
+            guard result.exitCode == 0 else {
+                let last = result.stderrText.split(separator: "\n").last.map(String.init) ?? "exit code \(result.exitCode)"
+                emit(service.name, .warning, "the warm cache did not restore (\(last)); migrating and seeding instead")
+                return nil
+            }
+        } catch {
+            emit(service.name, .warning, "the warm cache did not restore (\(error)); migrating and seeding instead")
+            return nil
+        }
+        emit(service.name, .provisioned, "restored \(record.databases.joined(separator: ", ")) from the warm cache")
+        return record
+    }
+
+    /// Dumps the plan's databases into a new entry, after a real migrate and seed. A failure
+    /// costs only the next warm `up`: a warning, never a failed `up`.
+    func saveWarm(_ plan: WarmPlan, service: Service, seeded: [String], superuser: String?) async {
+        let script = """
+            set -e
+            d=/tmp/devenv-warm
+            rm -rf "$d"; mkdir -p "$d"
+            trap 'rm -rf "$d"' EXIT
+            i=0
+            for db in "$@"; do
+              pg_dump -Fc --no-password -f "$d/$i.dump" "$db"
+              i=$((i + 1))
+            done
+            tar -C /tmp -cf - devenv-warm
+            """
+        do {
+            let result = try await engine.exec(
+                container: plan.databaseContainer,
+                config: ExecConfig(cmd: ["sh", "-c", script, "sh"] + plan.databases, env: plan.adminEnvironment))
+            guard result.exitCode == 0, !result.stdout.isEmpty else {
+                let last = result.stderrText.split(separator: "\n").last.map(String.init) ?? "exit code \(result.exitCode)"
+                emit(service.name, .warning, "the warm cache was not stored: \(last)")
+                return
+            }
+            let record = WarmDatabaseCache.Record(
+                format: WarmDatabaseCache.format, key: plan.key, databases: plan.databases, seeded: seeded,
+                superuser: superuser.map { WarmDatabaseCache.fingerprint(key: plan.key, password: $0) },
+                project: stack.name, service: service.name, created: Date())
+            try plan.cache.store(record, tar: result.stdout)
+        } catch {
+            emit(service.name, .warning, "the warm cache was not stored: \(error)")
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+/// A warm `up` (issue #19): after `down -v`, or for a new project from the same file, the
+/// migrated and seeded databases come back from the machine's cache instead of being migrated
+/// and seeded again; the superuser gets each project's own password; any change in what shapes
+/// the databases runs the real thing; `gc` bounds the cache.
+@Suite(.serialized) struct WarmUpTests {
+    static let authenticate = """
+        import os, sys
+        from django.contrib.auth import authenticate
+        sys.exit(0 if authenticate(username="admin", password=os.environ["PASSWORD"]) else 1)
+        """
+
+    /// The superuser's password as `secrets show --json` gives it.
+    static func superuserPassword(_ project: DevenvProject, state: String? = nil, name: String? = nil) async throws
+        -> String
+    {
+        var arguments = ["secrets", "show", "--json"]
+        if let name { arguments += ["-p", name] }
+        let shown = try await runProcessAsync(
+            devenvExecutable(), name == nil ? project.withProject(arguments) : arguments,
+            environment: project.environment.merging(["XDG_STATE_HOME": state ?? project.state]) { $1 },
+            currentDirectory: project.directory)
+        let secrets = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: String]
+        if let password = secrets?["web.superuser.password"] { return password }
+        Issue.record("no web.superuser.password in: \(shown.stdout)")
+        return ""
+    }
+
+    @Test func aFreshClusterIsRestoredNotMigratedAndAChangedStackMigrates() async throws {
+        try await DevenvProject(reference: "mlplayground").run { project in
+            let cold = try await project.devenv(["up"])
+            #expect(cold.status == 0, "\(cold.stderr)")
+            #expect(cold.stderr.contains("migrate"), "\(cold.stderr)")
+            #expect(!cold.stderr.contains("warm cache"), "\(cold.stderr)")
+            let entries = try FileManager.default.contentsOfDirectory(atPath: project.state + "/devenv/warm")
+            #expect(entries.filter { $0.hasSuffix(".tar") }.count == 1, "\(entries)")
+
+            // After down -v: restored, not migrated or seeded; the data, the superuser and its
+            // password, and the seeded snapshot `db reset` takes are all there.
+            #expect(try await project.devenv(["down", "-v"]).status == 0)
+            let warm = try await project.devenv(["up"])
+            #expect(warm.status == 0, "\(warm.stderr)")
+            #expect(warm.stderr.contains("restored mlplayground from the warm cache"), "\(warm.stderr)")
+            #expect(!warm.stderr.contains("migrate"), "\(warm.stderr)")
+            #expect(!warm.stderr.contains("seeded"), "\(warm.stderr)")
+            let env = try await project.hostEnvironment()
+            let database = try PostgresConnection(url: try #require(env["DATABASE_URL"]))
+            try expectSanitizedSample(database, table: "histograms_lumisectionhistogram1d", rows: "1200")
+            #expect(try database.execute("SELECT domain FROM django_site WHERE id = 1").scalar == "mlplayground.localhost")
+            let password = try await Self.superuserPassword(project)
+            let login = try await project.devenv([
+                "exec", "-e", "PASSWORD=\(password)", "web", "--", "python3", "manage.py", "shell", "-c",
+                Self.authenticate,
+            ])
+            #expect(login.status == 0, "the superuser logs in with this project's password: \(login.stderr)")
+            try database.execute("DELETE FROM histograms_lumisectionhistogram1d")
+            database.close()
+            let reset = try await project.devenv(["db", "reset", "--force"])
+            #expect(reset.status == 0, "\(reset.stderr)")
+            let again = try PostgresConnection(url: try #require(env["DATABASE_URL"]))
+            try expectSanitizedSample(again, table: "histograms_lumisectionhistogram1d", rows: "1200")
+            again.close()
+
+            // A new project from the same file shares the entry, with its own superuser password.
+            let other = "\(project.name)-b"
+            let otherEnvironment = project.environment
+            defer {
+                _ = try? runProcess(
+                    devenvExecutable(), ["down", "-v", "--timeout", "1", "-p", other], environment: otherEnvironment,
+                    currentDirectory: project.directory)
+            }
+            let second = try await runProcessAsync(
+                devenvExecutable(), ["up", "-p", other], environment: otherEnvironment,
+                currentDirectory: project.directory)
+            #expect(second.status == 0, "\(second.stderr)")
+            #expect(second.stderr.contains("from the warm cache"), "\(second.stderr)")
+            let otherPassword = try await Self.superuserPassword(project, name: other)
+            #expect(otherPassword != password && !otherPassword.isEmpty)
+            let otherLogin = try await runProcessAsync(
+                devenvExecutable(),
+                [
+                    "exec", "-p", other, "-e", "PASSWORD=\(otherPassword)", "web", "--", "python3", "manage.py",
+                    "shell", "-c", Self.authenticate,
+                ], environment: otherEnvironment, currentDirectory: project.directory)
+            #expect(otherLogin.status == 0, "\(otherLogin.stderr)")
+            _ = try await runProcessAsync(
+                devenvExecutable(), ["down", "-v", "--timeout", "1", "-p", other], environment: otherEnvironment,
+                currentDirectory: project.directory)
+
+            // DEVENV_WARM=0 runs the real thing; so does a change in what shapes the databases
+            // (here the migrating service's environment), which makes a second entry.
+            #expect(try await project.devenv(["down", "-v"]).status == 0)
+            let off = try await project.devenv(["up"], environment: ["DEVENV_WARM": "0"])
+            #expect(off.status == 0, "\(off.stderr)")
+            #expect(off.stderr.contains("migrate") && !off.stderr.contains("warm cache"), "\(off.stderr)")
+            #expect(try await project.devenv(["down", "-v"]).status == 0)
+            let override = project.state + "/override.yaml"
+            try "services:\n  web:\n    environment: { DJANGO_LOG_LEVEL: debug }\n".write(
+                toFile: override, atomically: true, encoding: .utf8)
+            let edited = try await project.devenv(["up", "-f", "compose.yaml", "-f", override])
+            #expect(edited.status == 0, "\(edited.stderr)")
+            #expect(edited.stderr.contains("migrate") && !edited.stderr.contains("warm cache"), "\(edited.stderr)")
+            let now = try FileManager.default.contentsOfDirectory(atPath: project.state + "/devenv/warm")
+            #expect(now.filter { $0.hasSuffix(".tar") }.count == 2, "\(now)")
+
+            // gc keeps DEVENV_WARM_KEEP entries, the least recently used going first.
+            let gc = try await runProcessAsync(
+                devenvExecutable(), ["gc", "--json"],
+                environment: project.environment.merging(["DEVENV_WARM_KEEP": "1"]) { $1 },
+                currentDirectory: project.directory)
+            #expect(gc.status == 0, "\(gc.stderr)")
+            let removed = try JSONSerialization.jsonObject(with: Data(gc.stdout.utf8)) as? [String: Any]
+            #expect((removed?["warm"] as? [String])?.count == 1, "\(gc.stdout)")
+            let left = try FileManager.default.contentsOfDirectory(atPath: project.state + "/devenv/warm")
+            #expect(left.count == 2, "one entry: its tar and record: \(left)")
+        }
+    }
+}
