@@ -20,6 +20,7 @@ section "Scaling: cold up of 5, 20, 50 services (scaling.sh)" "$here/scaling.sh"
 section "Rootless Podman: devenv vs podman-compose (podman-vs-podman-compose.sh)" "$here/podman-vs-podman-compose.sh"
 section "Hostile and large inputs: devenv vs docker-compose (hostile-inputs.sh)" "$here/hostile-inputs.sh"
 section "develop.watch: save to container, devenv watch vs docker cp (watch-latency.sh)" "$here/watch-latency.sh"
+section "A warm up: DIALS after down -v, cold vs warm (dials-warm.sh)" "$here/dials-warm.sh"
 
 python3 - "$here/BENCHMARKS.md" "$out" <<'PY'
 import sys

@@ -164,6 +164,8 @@ public struct Service: Sendable, Codable, Equatable {
     public var kind: ServiceKind {
         if devenv?.settings["postgres"] != nil { return .postgres }
         if devenv?.settings["redis"] != nil { return .redis }
+        // An app that migrates is not the database server, whatever image it runs.
+        if devenv?.settings["django"] != nil { return .other }
         guard let image, let repository = ServiceKind.repository(of: image) else { return .other }
         if ServiceKind.postgresRepositories.contains(repository) { return .postgres }
         if ServiceKind.redisRepositories.contains(repository) { return .redis }

@@ -53,7 +53,8 @@ extension Orchestrator {
             }
         for entry in seeds {
             guard let path = entry.string ?? entry["set"]?.string else { return nil }
-            let directory = path.hasPrefix("/") ? path : (stack.workingDirectory as NSString).appendingPathComponent(path)
+            let directory =
+                path.hasPrefix("/") ? path : (stack.workingDirectory as NSString).appendingPathComponent(path)
             guard let set = try? SampleSet(directory: directory) else { return nil }
             sampleSets.append(set.manifestDigest)
         }
@@ -119,7 +120,8 @@ extension Orchestrator {
                 config: ExecConfig(cmd: ["sh", "-c", script, "sh"] + record.databases, env: plan.adminEnvironment))
             if result.exitCode == Self.warmNotEmpty { return nil }
             guard result.exitCode == 0 else {
-                let last = result.stderrText.split(separator: "\n").last.map(String.init) ?? "exit code \(result.exitCode)"
+                let last =
+                    result.stderrText.split(separator: "\n").last.map(String.init) ?? "exit code \(result.exitCode)"
                 emit(service.name, .warning, "the warm cache did not restore (\(last)); migrating and seeding instead")
                 return nil
             }
@@ -151,7 +153,8 @@ extension Orchestrator {
                 container: plan.databaseContainer,
                 config: ExecConfig(cmd: ["sh", "-c", script, "sh"] + plan.databases, env: plan.adminEnvironment))
             guard result.exitCode == 0, !result.stdout.isEmpty else {
-                let last = result.stderrText.split(separator: "\n").last.map(String.init) ?? "exit code \(result.exitCode)"
+                let last =
+                    result.stderrText.split(separator: "\n").last.map(String.init) ?? "exit code \(result.exitCode)"
                 emit(service.name, .warning, "the warm cache was not stored: \(last)")
                 return
             }

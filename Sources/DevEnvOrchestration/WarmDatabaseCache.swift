@@ -97,7 +97,8 @@ public struct WarmDatabaseCache: Sendable {
     /// written aside and renamed; then the least recently used beyond `limit` go.
     public func store(_ record: Record, tar: Data, limit: Int = WarmDatabaseCache.limit) throws {
         let manager = FileManager.default
-        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try manager.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -121,11 +122,15 @@ public struct WarmDatabaseCache: Sendable {
         let keys = Set(
             names.compactMap { name -> String? in
                 guard !name.hasSuffix(".tmp") else { return nil }
-                return name.hasSuffix(".json") || name.hasSuffix(".tar") ? (name as NSString).deletingPathExtension : nil
+                return name.hasSuffix(".json") || name.hasSuffix(".tar")
+                    ? (name as NSString).deletingPathExtension : nil
             })
         return keys.map { key in
-            let record = manager.contents(atPath: recordPath(key)).flatMap { try? Self.decoder.decode(Record.self, from: $0) }
-            let used = (try? manager.attributesOfItem(atPath: recordPath(key))[.modificationDate] as? Date) ?? .distantPast
+            let record = manager.contents(atPath: recordPath(key)).flatMap {
+                try? Self.decoder.decode(Record.self, from: $0)
+            }
+            let used =
+                (try? manager.attributesOfItem(atPath: recordPath(key))[.modificationDate] as? Date) ?? .distantPast
             return (key, record, used)
         }.sorted { ($0.used, $0.key) < ($1.used, $1.key) }
     }
@@ -144,7 +149,8 @@ public struct WarmDatabaseCache: Sendable {
             try? FileManager.default.removeItem(atPath: recordPath(key))
         }
         // Leftovers of a store killed between its writes.
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasSuffix(".tmp") {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasSuffix(".tmp")
+        {
             try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
         }
         return removed.sorted()
@@ -188,7 +194,9 @@ public struct WarmDatabaseCache: Sendable {
             }
             for path in matches.sorted() {
                 hasher.update(data: Data("\(target)\u{0}\(path)\u{0}".utf8))
-                hasher.update(data: FileManager.default.contents(atPath: (root as NSString).appendingPathComponent(path)) ?? Data())
+                hasher.update(
+                    data: FileManager.default.contents(atPath: (root as NSString).appendingPathComponent(path))
+                        ?? Data())
             }
         }
         return hasher.finalize().hexadecimal

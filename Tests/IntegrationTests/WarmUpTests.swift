@@ -15,7 +15,9 @@ import Testing
         """
 
     /// The superuser's password as `secrets show --json` gives it.
-    static func superuserPassword(_ project: DevenvProject, state: String? = nil, name: String? = nil) async throws
+    static func superuserPassword(
+        _ project: DevenvProject, state: String? = nil, name: String? = nil
+    ) async throws
         -> String
     {
         var arguments = ["secrets", "show", "--json"]
@@ -50,7 +52,8 @@ import Testing
             let env = try await project.hostEnvironment()
             let database = try PostgresConnection(url: try #require(env["DATABASE_URL"]))
             try expectSanitizedSample(database, table: "histograms_lumisectionhistogram1d", rows: "1200")
-            #expect(try database.execute("SELECT domain FROM django_site WHERE id = 1").scalar == "mlplayground.localhost")
+            #expect(
+                try database.execute("SELECT domain FROM django_site WHERE id = 1").scalar == "mlplayground.localhost")
             let password = try await Self.superuserPassword(project)
             let login = try await project.devenv([
                 "exec", "-e", "PASSWORD=\(password)", "web", "--", "python3", "manage.py", "shell", "-c",
@@ -117,6 +120,68 @@ import Testing
             #expect((removed?["warm"] as? [String])?.count == 1, "\(gc.stdout)")
             let left = try FileManager.default.contentsOfDirectory(atPath: project.state + "/devenv/warm")
             #expect(left.count == 2, "one entry: its tar and record: \(left)")
+        }
+    }
+}
+
+/// The warm restore on every other engine: `pg_dump` and `pg_restore` run in the PostgreSQL
+/// container (an exec and an upload), never through a container's own address. The app is a
+/// stand-in for Django on the `postgres:15` image every engine here has: its `manage` command
+/// migrates with psql, into two databases.
+@Suite struct WarmUpEngineTests {
+    static func files() -> [String: String] {
+        var files = HardeningTests.stackFiles(rows: 500)
+        files["compose.yaml"] = """
+            services:
+              db:
+                image: postgres:15
+                ports: ["5432"]
+                volumes: ["pgdata:/var/lib/postgresql/data"]
+                healthcheck: { test: ["CMD", "pg_isready", "-U", "postgres"], interval: 1s, retries: 60 }
+                x-devenv:
+                  postgres:
+                    roles: [{ name: app }]
+                    databases: [{ name: app, owner: app }, { name: app_audit, owner: app }]
+              app:
+                image: postgres:15
+                entrypoint: ["sleep", "infinity"]
+                init: true
+                healthcheck: { disable: true }
+                environment: { DJANGO_DATABASE_HOST: db, DJANGO_DATABASE_NAME: app, PGUSER: app, PGHOST: db }
+                depends_on: { db: { condition: service_healthy } }
+                x-devenv:
+                  env: { PGPASSWORD: "{{ db.roles.app.password }}" }
+                  django:
+                    manage: ["sh", "-c", "[ $$1 = migrate ] && psql -v ON_ERROR_STOP=1 -d app -c 'CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL)' && psql -v ON_ERROR_STOP=1 -d app_audit -c 'CREATE TABLE runs (at timestamptz)'", "manage"]
+                    migrate: true
+                  seed: { set: ./items, database: app }
+            volumes:
+              pgdata:
+            """
+        return files
+    }
+
+    @Test(arguments: TestEngine.all)
+    func aFreshClusterIsRestored(engine: TestEngine) async throws {
+        try await DevenvProject(files: Self.files(), engine: engine).run { project in
+            let cold = try await project.devenv(["up"])
+            #expect(cold.status == 0, "\(engine.name): \(cold.stderr)")
+            #expect(cold.stderr.contains("migrate"), "\(engine.name): \(cold.stderr)")
+            #expect(try await project.devenv(["down", "-v"]).status == 0)
+            let warm = try await project.devenv(["up"])
+            #expect(warm.status == 0, "\(engine.name): \(warm.stderr)")
+            #expect(
+                warm.stderr.contains("restored app, app_audit from the warm cache"), "\(engine.name): \(warm.stderr)")
+            #expect(!warm.stderr.contains("migrate"), "\(engine.name): \(warm.stderr)")
+            let count = [
+                "exec", "db", "--", "psql", "-U", "postgres", "-d", "app", "-tAc", "SELECT count(*) FROM items",
+            ]
+            #expect(try await project.devenv(count).stdout == "500\n", "\(engine.name)")
+            let owner = [
+                "exec", "db", "--", "psql", "-U", "postgres", "-d", "app_audit", "-tAc",
+                "SELECT tableowner FROM pg_tables WHERE tablename = 'runs'",
+            ]
+            #expect(try await project.devenv(owner).stdout == "app\n", "\(engine.name): the tables keep their owner")
         }
     }
 }
