@@ -176,7 +176,7 @@ import Testing
             let up = try await project.devenv(["up"])
             #expect(up.status == 0, "\(up.stderr)")
             let workspaces = ["csc", "ecal", "hcal", "jetmet", "tracker"]
-            let workers = workspaces.flatMap { ["\($0)-bulk", "\($0)-priority"] }
+            let workers = workspaces.flatMap { ["\($0)-bulk", "\($0)-indexer", "\($0)-priority"] }
             try await project.expectHealthy(
                 (["backend", "backend-nginx", "common-redbeat", "db", "frontend", "redis-etl", "redis-web"] + workers)
                     .sorted())
@@ -188,14 +188,28 @@ import Testing
                 #expect(runs == (workspace == "tracker" ? "122" : "0"), "\(workspace)")
             }
 
-            // The ETL: an index on tracker's priority queue, ingestion on its bulk queue, the runs
+            // The ETL: an index on tracker's indexer queue, ingestion on its bulk queue, the runs
             // in tracker's own database and on the API behind both nginx.
             let task = try await project.devenv([
                 "exec", "backend", "--", "python3", "manage.py", "shell", "-c",
                 "from tables.tasks import index_files; "
-                    + "print(index_files.apply_async(args=('tracker',), queue='tracker-priority').get(timeout=60))",
+                    + "print(index_files.apply_async(args=('tracker',), queue='tracker-indexer').get(timeout=60))",
             ])
             #expect(task.stdout == "2\n", "\(task.stderr)")
+            // common-redbeat is redbeat's scheduler: every workspace's index is in the broker's Redis.
+            let expected = "[" + workspaces.map { "'redbeat:index \($0)'" }.joined(separator: ", ") + "]\n"
+            var schedule = try await project.devenv(["exec", "backend", "--", "true"])
+            for _ in 0..<30 where schedule.stdout != expected {  // beat writes it once it has started
+                schedule = try await project.devenv([
+                    "exec", "backend", "--", "python3", "-c",
+                    "import os, redis; r = redis.from_url(os.environ['CELERY_BROKER_URL']); "
+                        + "print(sorted(k.decode() for k in r.zrange('redbeat::schedule', 0, -1)))",
+                ])
+                if schedule.stdout != expected { try await Task.sleep(for: .seconds(1)) }
+            }
+            #expect(
+                schedule.stdout == expected,
+                "\(schedule.stdout) \(schedule.stderr)")
             let frontend = try #require(env["FRONTEND_URL"])
             let runs = try await HTTP.poll(frontend + "/api/v1/run/?workspace=tracker", timeout: 60) {
                 $0.text.contains("\"run_number\": 383702")

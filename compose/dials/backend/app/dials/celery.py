@@ -1,5 +1,6 @@
-"""The ETL's celery app: per workspace a `<ws>-bulk` queue (file ingestion) and a
-`<ws>-priority` queue (indexing), and beat scheduling an index of every workspace."""
+"""The ETL's celery app: per workspace a `<ws>-indexer` queue (finding new files), a
+`<ws>-bulk` queue (file ingestion) and a `<ws>-priority` queue (ingestion asked for by a
+user), and common-redbeat (redbeat's scheduler) scheduling an index of every workspace."""
 import os
 
 from celery import Celery
@@ -18,6 +19,6 @@ def schedule(sender, **kwargs):
     for workspace in settings.WORKSPACES:
         sender.add_periodic_task(
             60.0,
-            sender.signature("tables.tasks.index_files", args=(workspace,), queue=f"{workspace}-priority"),
+            sender.signature("tables.tasks.index_files", args=(workspace,), queue=f"{workspace}-indexer"),
             name=f"index {workspace}",
         )

@@ -20,3 +20,6 @@ CACHE_REDIS_URL = kit.env("DJANGO_CACHE_REDIS_URL", "")
 CELERY_BROKER_URL = kit.env("CELERY_BROKER_URL", "")
 CELERY_RESULT_BACKEND = kit.env("CELERY_RESULT_BACKEND", "")
 CELERY_BEAT_SCHEDULE_FILENAME = "/tmp/celerybeat-schedule"
+# common-redbeat: celery beat with redbeat's scheduler, its schedule and lock in the broker's Redis.
+CELERY_REDBEAT_REDIS_URL = CELERY_BROKER_URL
+CELERY_REDBEAT_KEY_PREFIX = "redbeat:"

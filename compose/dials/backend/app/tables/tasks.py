@@ -1,4 +1,4 @@
-"""The ETL tasks: index a workspace's files (priority queue), ingest one file (bulk queue)."""
+"""The ETL tasks: index a workspace's files (indexer queue), ingest one file (bulk queue)."""
 import datetime
 import os
 
