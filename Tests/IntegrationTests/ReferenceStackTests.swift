@@ -129,11 +129,17 @@ import Testing
         }
     }
 
+    /// `secrets show --json`: the project's generated secrets by name (`sso.testuser_password`).
+    static func secrets(_ project: DevenvProject) async throws -> [String: String] {
+        let shown = try await project.devenv(["secrets", "show", "--json"])
+        return (try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: String]) ?? [:]
+    }
+
     @Test func caimira() async throws {
         try await DevenvProject(reference: "caimira").run { project in
             let up = try await project.devenv(["up"])
             #expect(up.status == 0, "\(up.stderr)")
-            try await project.expectHealthy(["auth-service", "caimira-api", "calculator", "oidc", "router"])
+            try await project.expectHealthy(["auth-service", "caimira-api", "calculator", "router", "sso"])
             let router = try #require(try await project.hostEnvironment()["ROUTER_URL"])
 
             // Signed out: the protected page redirects to the login, which goes to the SSO.
@@ -143,11 +149,24 @@ import Testing
             #expect(login == "/auth/login?next=/calculator")
             let toSSO = try await HTTP.get(router + login)
             let authorize = try #require(toSSO.header("Location"))
-            #expect(authorize.hasPrefix("/oidc/realms/cern/protocol/openid-connect/auth?client_id=caimira-test"))
+            #expect(authorize.hasPrefix("/auth/realms/cern/protocol/openid-connect/auth?client_id=caimira-test"))
 
-            // The mock signs the test user in and sends the browser back with a code; the auth
-            // service exchanges it and sets the session cookie.
-            let callback = try #require(try await HTTP.get(router + authorize).header("Location"))
+            // The local provider's login page (CERN SSO's paths, through the router); a wrong
+            // password is refused there, a user outside the e-group is refused by the app, and
+            // the test user comes back with a code the auth service exchanges for the session.
+            #expect(try await HTTP.get(router + authorize).text.contains("Sign in to caimira-test"))
+            let secrets = try await Self.secrets(project)
+            let testPassword = try #require(secrets["sso.testuser_password"])
+            let outsiderPassword = try #require(secrets["sso.outsider_password"])
+            let wrong = try await HTTP.form(router + authorize, ["username": "testuser", "password": "wrong"])
+            #expect(wrong.status == 401 && wrong.text.contains("Invalid username or password"))
+            let outsiderReply = try await HTTP.form(
+                router + authorize, ["username": "outsider", "password": outsiderPassword])
+            let outsider = try #require(outsiderReply.header("Location"))
+            #expect(try await HTTP.get(outsider).status == 403, "the role comes from the caimira-users e-group")
+            let toLogin = try #require(try await HTTP.get(router + login).header("Location"))
+            let signIn = try await HTTP.form(router + toLogin, ["username": "testuser", "password": testPassword])
+            let callback = try #require(signIn.header("Location"))
             #expect(callback.hasPrefix(router + "/auth/authorize?code="))
             let signedIn = try await HTTP.get(callback)
             #expect(signedIn.status == 302 && signedIn.header("Location") == "/calculator")
@@ -280,6 +299,22 @@ enum HTTP {
 
     static func get(_ url: String, headers: [String: String] = [:]) async throws -> Reply {
         try await request("GET", url, headers: headers)
+    }
+
+    /// POSTs `fields` as an HTML form (application/x-www-form-urlencoded).
+    static func form(
+        _ url: String, _ fields: [String: String], headers: [String: String] = [:]
+    ) async throws
+        -> Reply
+    {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let body = fields.sorted { $0.key < $1.key }.map { key, value in
+            "\(key)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)"
+        }.joined(separator: "&")
+        return try await request(
+            "POST", url, headers: headers.merging(["Content-Type": "application/x-www-form-urlencoded"]) { $1 },
+            body: Data(body.utf8))
     }
 
     static func request(

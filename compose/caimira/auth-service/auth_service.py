@@ -1,5 +1,5 @@
 """CAiMIRA's auth service: nginx asks it (auth_request) whether a request is signed in; it runs
-the OpenID Connect code flow against the SSO (CERN SSO in production, the local mock here) and
+the OpenID Connect code flow against the SSO (CERN SSO in production, the local provider compose/sso here) and
 keeps the user in a cookie signed with COOKIE_SECRET. CLIENT_ID, CLIENT_SECRET and
 COOKIE_SECRET come from the auth-service-secrets secret, as in the deployment guide."""
 import json
@@ -84,13 +84,10 @@ class Authorize(Base):
         )
         if response.code != 200:
             raise tornado.web.HTTPError(502, f"token endpoint said {response.code}")
-        claims = jwt.decode(
-            json.loads(response.body)["id_token"],
-            CLIENT_SECRET,
-            algorithms=["HS256"],
-            audience=CLIENT_ID,
-            issuer=config["issuer"],
-        )
+        id_token = json.loads(response.body)["id_token"]
+        # Signed RS256 with the provider's key, as CERN SSO does: checked against its JWKS.
+        key = jwt.PyJWKClient(config["jwks_uri"]).get_signing_key_from_jwt(id_token).key
+        claims = jwt.decode(id_token, key, algorithms=["RS256"], audience=CLIENT_ID, issuer=config["issuer"])
         if REQUIRED_ROLE not in claims.get("cern_roles", []):
             raise tornado.web.HTTPError(403, f"{claims['sub']} lacks the {REQUIRED_ROLE} role")
         self.set_secure_cookie(COOKIE, claims["preferred_username"], expires_days=1, httponly=True)
