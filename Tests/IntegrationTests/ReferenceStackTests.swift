@@ -1,3 +1,4 @@
+import Crypto
 import DockerEngine
 import Foundation
 import Postgres
@@ -190,6 +191,98 @@ import Testing
         }
     }
 
+    /// DIALS' three SSO applications against the local provider: the frontend's public client
+    /// signs a user in (code with PKCE through the login page on the frontend's origin, and the
+    /// password grant tests use), the backend exchanges its token for the confidential
+    /// application's and routes the user by the roles the e-groups give; an API client signs in
+    /// with its own secret; refresh works until logout.
+    static func dialsSignIn(_ project: DevenvProject, frontend: String, sso: String) async throws {
+        let secrets = try await Self.secrets(project)
+        let token = sso + "/auth/realms/cern/protocol/openid-connect/token"
+        func json(_ reply: HTTP.Reply) -> [String: Any] {
+            (try? JSONSerialization.jsonObject(with: reply.body) as? [String: Any]) ?? [:]
+        }
+        func me(_ accessToken: String) async throws -> [String: Any] {
+            json(try await HTTP.get(frontend + "/api/v1/auth/me", headers: ["Authorization": "Bearer \(accessToken)"]))
+        }
+
+        // The login page on the frontend's origin, PKCE (S256), the code for tokens.
+        let verifier = "dials-test-verifier-0123456789-abcdefghijklmnopqrstuvwxyz"
+        let challenge = Data(SHA256.hash(data: Data(verifier.utf8))).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        let redirect = frontend + "/"
+        let authorize =
+            frontend + "/auth/realms/cern/protocol/openid-connect/auth?client_id=cms-dials-public-app"
+            + "&response_type=code&scope=openid&state=s1&code_challenge=\(challenge)&code_challenge_method=S256"
+            + "&redirect_uri=" + (redirect.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        #expect(try await HTTP.get(authorize).text.contains("Sign in to cms-dials-public-app"))
+        let password = try #require(secrets["sso.tracker_shifter_password"])
+        let signedIn = try await HTTP.form(authorize, ["username": "tracker-shifter", "password": password])
+        let location = try #require(signedIn.header("Location"))
+        let back = try #require(URLComponents(string: location))
+        #expect(back.queryItems?.first { $0.name == "state" }?.value == "s1")
+        let code = try #require(back.queryItems?.first { $0.name == "code" }?.value)
+        let withoutVerifier = try await HTTP.form(
+            token,
+            [
+                "grant_type": "authorization_code", "client_id": "cms-dials-public-app", "code": code,
+                "redirect_uri": redirect,
+            ])
+        #expect(withoutVerifier.status == 400, "PKCE: no code without its verifier")
+        let again = try await HTTP.form(authorize, ["username": "tracker-shifter", "password": password])
+        let location2 = try #require(again.header("Location"))
+        let code2 = try #require(URLComponents(string: location2)?.queryItems?.first { $0.name == "code" }?.value)
+        let issued = json(
+            try await HTTP.form(
+                token,
+                [
+                    "grant_type": "authorization_code", "client_id": "cms-dials-public-app", "code": code2,
+                    "redirect_uri": redirect, "code_verifier": verifier,
+                ]))
+        let access = try #require(issued["access_token"] as? String)
+        let user = try await me(access)
+        #expect(user["username"] as? String == "tracker-shifter", "\(user)")
+        #expect(user["workspace"] as? String == "tracker", "\(user)")
+        #expect(user["azp"] as? String == "cms-dials-confidential-app", "the backend's own token, by exchange")
+
+        // Refresh, until logout ends the session.
+        let refresh = try #require(issued["refresh_token"] as? String)
+        let refreshed = try await HTTP.form(
+            token, ["grant_type": "refresh_token", "client_id": "cms-dials-public-app", "refresh_token": refresh])
+        #expect(refreshed.status == 200 && json(refreshed)["access_token"] != nil)
+        let idToken = try #require(issued["id_token"] as? String)
+        _ = try await HTTP.get(frontend + "/auth/realms/cern/protocol/openid-connect/logout?id_token_hint=\(idToken)")
+        let afterLogout = try await HTTP.form(
+            token, ["grant_type": "refresh_token", "client_id": "cms-dials-public-app", "refresh_token": refresh])
+        #expect(afterLogout.status == 400, "\(afterLogout.text)")
+
+        // The password grant (tests), another e-group, another workspace.
+        let expert = json(
+            try await HTTP.form(
+                token,
+                [
+                    "grant_type": "password", "client_id": "cms-dials-public-app", "username": "ecal-expert",
+                    "password": try #require(secrets["sso.ecal_expert_password"]),
+                ]))
+        let expertToken = try #require(expert["access_token"] as? String)
+        #expect(try await me(expertToken)["workspace"] as? String == "ecal")
+
+        // The API client: its own secret, its service account's forced role.
+        let api = json(
+            try await HTTP.form(
+                token,
+                [
+                    "grant_type": "client_credentials", "client_id": "cms-dials-api-client-test",
+                    "client_secret": try #require(secrets["sso.api_client_secret"]),
+                ]))
+        let service = try await me(try #require(api["access_token"] as? String))
+        #expect(service["username"] as? String == "service-account-cms-dials-api-client-test", "\(service)")
+        #expect(service["workspace"] as? String == "tracker")
+        let forged = try await HTTP.get(frontend + "/api/v1/auth/me", headers: ["Authorization": "Bearer forged"])
+        #expect(forged.status == 403)
+    }
+
     @Test func dials() async throws {
         try await DevenvProject(reference: "dials").run { project in
             let up = try await project.devenv(["up"])
@@ -197,7 +290,8 @@ import Testing
             let workspaces = ["csc", "ecal", "hcal", "jetmet", "tracker"]
             let workers = workspaces.flatMap { ["\($0)-bulk", "\($0)-indexer", "\($0)-priority"] }
             try await project.expectHealthy(
-                (["backend", "backend-nginx", "common-redbeat", "db", "frontend", "redis-etl", "redis-web"] + workers)
+                (["backend", "backend-nginx", "common-redbeat", "db", "frontend", "redis-etl", "redis-web", "sso"]
+                    + workers)
                     .sorted())
             let env = try await project.hostEnvironment()
             // The tracker sample set went into tracker's database only.
@@ -230,6 +324,7 @@ import Testing
                 schedule.stdout == expected,
                 "\(schedule.stdout) \(schedule.stderr)")
             let frontend = try #require(env["FRONTEND_URL"])
+            try await Self.dialsSignIn(project, frontend: frontend, sso: try #require(env["SSO_URL"]))
             let runs = try await HTTP.poll(frontend + "/api/v1/run/?workspace=tracker", timeout: 60) {
                 $0.text.contains("\"run_number\": 383702")
             }
