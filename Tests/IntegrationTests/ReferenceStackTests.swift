@@ -12,7 +12,7 @@ import Testing
         try await DevenvProject(reference: "certhelper").run { project in
             let up = try await project.devenv(["up"], environment: ["CERTHELPER_DIGEST_SCHEDULE": "@every 2s"])
             #expect(up.status == 0, "\(up.stderr)")
-            try await project.expectHealthy(["cron", "db", "mail", "nginx", "redis", "web"])
+            try await project.expectHealthy(["cron", "db", "mail", "nginx", "redis", "sso", "web"])
             let env = try await project.hostEnvironment()
             let site = try #require(env["NGINX_URL"])
 
@@ -32,11 +32,45 @@ import Testing
             #expect(try database.execute("SELECT id FROM auth_user WHERE username = 'admin'").scalar == "49")
             #expect(try database.execute("SELECT client_id FROM socialaccount_socialapp").scalar == "devenv-client")
 
+            // CERN SSO through allauth's Keycloak provider, against the local provider: the sign-in
+            // page is on certhelper's origin, the shifter comes back signed in with an SSO account.
+            try await Self.certhelperSignIn(project, site: site, database: database)
+
             // The cron container runs the shift digest, which reaches the mail catcher.
             let inbox = try #require(env["MAIL_URL"]) + "/messages"
             let mail = try await HTTP.poll(inbox, timeout: 60) { $0.text.contains("Shift digest") }
             #expect(mail.text.contains("tkdqmdoctor@localhost"))
         }
+    }
+
+    static func certhelperSignIn(_ project: DevenvProject, site: String, database: PostgresConnection) async throws {
+        let secrets = try await Self.secrets(project)
+        // allauth's confirmation page (a POST with its CSRF token starts the flow).
+        let page = try await HTTP.get(site + "/accounts/keycloak/login/")
+        let csrfCookie = try #require(page.header("Set-Cookie")?.components(separatedBy: ";").first)
+        let field = try #require(
+            page.text.range(of: #"name="csrfmiddlewaretoken" value="([^"]+)""#, options: .regularExpression))
+        let csrf = String(page.text[field]).components(separatedBy: "value=\"")[1].dropLast()
+        let start = try await HTTP.form(
+            site + "/accounts/keycloak/login/", ["csrfmiddlewaretoken": String(csrf)],
+            headers: ["Cookie": csrfCookie, "Referer": site + "/accounts/keycloak/login/"])
+        let toSSO = try #require(start.header("Location"), "\(start.status) \(start.text.prefix(300))")
+        #expect(toSSO.hasPrefix("/auth/realms/cern/protocol/openid-connect/auth?"), "\(toSSO)")
+        let session = try #require(start.header("Set-Cookie")?.components(separatedBy: ";").first)
+        #expect(try await HTTP.get(site + toSSO).text.contains("Sign in to certhelper-dev"))
+        let password = try #require(secrets["sso.shifter_password"])
+        let signedIn = try await HTTP.form(site + toSSO, ["username": "shifter", "password": password])
+        let callback = try #require(signedIn.header("Location"))
+        #expect(callback.hasPrefix(site + "/accounts/keycloak/login/callback/?"), "\(callback)")
+        let done = try await HTTP.get(callback, headers: ["Cookie": "\(csrfCookie); \(session)"])
+        #expect(done.status == 302 && done.header("Location") == "/", "\(done.status) \(done.text.prefix(500))")
+        let account = try database.execute(
+            """
+            SELECT u.username || ' ' || u.email FROM socialaccount_socialaccount a
+            JOIN auth_user u ON u.id = a.user_id WHERE a.provider = 'keycloak' AND a.uid = 'shifter'
+            """
+        ).scalar
+        #expect(account == "shifter shifter@example.org")
     }
 
     @Test func mlplayground() async throws {

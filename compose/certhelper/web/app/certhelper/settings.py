@@ -43,10 +43,19 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 LOGIN_REDIRECT_URL = "/"
 # Production uses allauth's openid_connect provider against CERN's Keycloak; Debian's allauth
 # (0.51) predates it, so its keycloak provider, the same OIDC flow, stands in.
+# OIDC_SERVER_URL is where browsers go to sign in (here "/auth" on certhelper's own origin,
+# which nginx forwards to the local provider), OIDC_SERVER_URL_INTERNAL where the app fetches
+# tokens; OIDC_CLIENT_ID/_SECRET, when set, is the SSO registration (else the SocialApp row).
 SOCIALACCOUNT_PROVIDERS = {
     "keycloak": {
         "KEYCLOAK_URL": kit.env("OIDC_SERVER_URL", "https://auth.cern.ch/auth"),
+        "KEYCLOAK_URL_ALT": kit.env("OIDC_SERVER_URL_INTERNAL", "") or None,
         "KEYCLOAK_REALM": "cern",
     }
 }
+if kit.env("OIDC_CLIENT_ID", ""):
+    SOCIALACCOUNT_PROVIDERS["keycloak"]["APP"] = {
+        "client_id": kit.env("OIDC_CLIENT_ID", ""),
+        "secret": kit.env("OIDC_CLIENT_SECRET", ""),
+    }
 STATIC_ROOT = "/srv/static"
