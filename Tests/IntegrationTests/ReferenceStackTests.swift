@@ -34,7 +34,9 @@ import Testing
 
             // CERN SSO through allauth's Keycloak provider, against the local provider: the sign-in
             // page is on certhelper's origin, the shifter comes back signed in with an SSO account.
-            try await Self.certhelperSignIn(project, site: site, database: database)
+            try await Self.allauthSignIn(
+                project, site: site, database: database, username: "shifter", client: "certhelper-dev",
+                email: "shifter@example.org")
 
             // The cron container runs the shift digest, which reaches the mail catcher.
             let inbox = try #require(env["MAIL_URL"]) + "/messages"
@@ -43,7 +45,12 @@ import Testing
         }
     }
 
-    static func certhelperSignIn(_ project: DevenvProject, site: String, database: PostgresConnection) async throws {
+    /// Signs `username` in through allauth's Keycloak provider and the local identity provider,
+    /// from allauth's page to the SSO account row, as a browser would.
+    static func allauthSignIn(
+        _ project: DevenvProject, site: String, database: PostgresConnection, username: String, client: String,
+        email: String
+    ) async throws {
         let secrets = try await Self.secrets(project)
         // allauth's confirmation page (a POST with its CSRF token starts the flow).
         let page = try await HTTP.get(site + "/accounts/keycloak/login/")
@@ -57,27 +64,29 @@ import Testing
         let toSSO = try #require(start.header("Location"), "\(start.status) \(start.text.prefix(300))")
         #expect(toSSO.hasPrefix("/auth/realms/cern/protocol/openid-connect/auth?"), "\(toSSO)")
         let session = try #require(start.header("Set-Cookie")?.components(separatedBy: ";").first)
-        #expect(try await HTTP.get(site + toSSO).text.contains("Sign in to certhelper-dev"))
-        let password = try #require(secrets["sso.shifter_password"])
-        let signedIn = try await HTTP.form(site + toSSO, ["username": "shifter", "password": password])
+        #expect(try await HTTP.get(site + toSSO).text.contains("Sign in to \(client)"))
+        let password = try #require(secrets["sso.\(username)_password"])
+        let signedIn = try await HTTP.form(site + toSSO, ["username": username, "password": password])
         let callback = try #require(signedIn.header("Location"))
         #expect(callback.hasPrefix(site + "/accounts/keycloak/login/callback/?"), "\(callback)")
         let done = try await HTTP.get(callback, headers: ["Cookie": "\(csrfCookie); \(session)"])
-        #expect(done.status == 302 && done.header("Location") == "/", "\(done.status) \(done.text.prefix(500))")
+        // Signed in: on to the app's LOGIN_REDIRECT_URL, not back to a login or an error page.
+        let landing = done.header("Location") ?? ""
+        #expect(done.status == 302 && !landing.contains("login") && !landing.contains("error"), "\(landing)")
         let account = try database.execute(
             """
             SELECT u.username || ' ' || u.email FROM socialaccount_socialaccount a
-            JOIN auth_user u ON u.id = a.user_id WHERE a.provider = 'keycloak' AND a.uid = 'shifter'
+            JOIN auth_user u ON u.id = a.user_id WHERE a.provider = 'keycloak' AND a.uid = '\(username)'
             """
         ).scalar
-        #expect(account == "shifter shifter@example.org")
+        #expect(account == "\(username) \(email)")
     }
 
     @Test func mlplayground() async throws {
         try await DevenvProject(reference: "mlplayground").run { project in
             let up = try await project.devenv(["up"])
             #expect(up.status == 0, "\(up.stderr)")
-            try await project.expectHealthy(["db", "dqm-files", "web"])
+            try await project.expectHealthy(["db", "dqm-files", "sso", "web"])
             let env = try await project.hostEnvironment()
             let web = try #require(env["WEB_URL"])
             let health = try await HTTP.get(web + "/healthz")
@@ -100,6 +109,12 @@ import Testing
             #expect(listing.text.contains("ZeroBias-Run2024F-382300.csv"))
 
             #expect(try database.execute("SELECT count(*) FROM auth_user WHERE username = 'admin'").scalar == "1")
+
+            // CERN SSO (allauth's Keycloak provider standing in for its CERN one) against the local
+            // provider, its sign-in page on the app's own origin.
+            try await Self.allauthSignIn(
+                project, site: web, database: database, username: "mluser", client: "mlplayground-dev",
+                email: "ml.user@example.org")
         }
     }
 

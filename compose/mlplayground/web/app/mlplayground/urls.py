@@ -2,8 +2,10 @@ import os
 
 from django.conf import settings
 from django.contrib import admin
-from django.http import JsonResponse
+import requests
+from django.http import HttpResponse, JsonResponse
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
 from stackkit.health import healthz_view
 
 from histograms import views
@@ -20,6 +22,29 @@ def healthz(request):
     return database_health(request)
 
 
+@csrf_exempt
+def sso_proxy(request, rest):
+    """/auth/realms/… passed to SSO_PROXY_URL (the local identity provider), with the origin the
+    browser used, so its sign-in page and redirects stay on this app's origin."""
+    upstream = requests.request(
+        request.method,
+        settings.SSO_PROXY_URL + request.get_full_path(),
+        data=request.body,
+        headers={
+            "Content-Type": request.content_type or "",
+            "X-Forwarded-Host": request.get_host(),
+            "X-Forwarded-Proto": request.scheme,
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
+    response = HttpResponse(upstream.content, status=upstream.status_code)
+    for header in ("Content-Type", "Location"):
+        if header in upstream.headers:
+            response[header] = upstream.headers[header]
+    return response
+
+
 urlpatterns = [
     path("healthz", healthz),
     path("api/files/", views.files),
@@ -27,3 +52,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]
+if settings.SSO_PROXY_URL:
+    urlpatterns.append(path("auth/realms/<path:rest>", sso_proxy))
