@@ -12,7 +12,18 @@ import Testing
         try await DevenvProject(reference: "certhelper").run { project in
             let up = try await project.devenv(["up"], environment: ["CERTHELPER_DIGEST_SCHEDULE": "@every 2s"])
             #expect(up.status == 0, "\(up.stderr)")
-            try await project.expectHealthy(["cron", "db", "mail", "nginx", "redis", "sso", "web"])
+            try await project.expectHealthy(
+                ["cron", "db", "mail", "nginx", "redis", "sso", "web"], completed: ["certs"])
+
+            // The EOS project area (read-only) and the generated test certificate with its key.
+            let certificate = try await HTTP.get(
+                try #require(try await project.hostEnvironment()["NGINX_URL"]) + "/certificate-check")
+            #expect(certificate.text.contains("\"key_matches\": true"), "\(certificate.text)")
+            #expect(certificate.text.contains("CN=devenv Test CA (not CERN)"), "\(certificate.text)")
+            let eos = try await project.devenv([
+                "exec", "web", "--", "sh", "-c", "ls /eos/project/t/tkdqmdoc && touch /eos/x",
+            ])
+            #expect(eos.stdout.contains("README.txt") && eos.stderr.contains("Read-only file system"), "\(eos.stderr)")
             let env = try await project.hostEnvironment()
             let site = try #require(env["NGINX_URL"])
 
@@ -418,10 +429,20 @@ extension DevenvProject {
     }
 
     /// Exactly these services, each running and healthy where it has a healthcheck.
-    func expectHealthy(_ services: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    /// Every service of `services` running (and healthy where it is checked), and each of
+    /// `completed` (one-shots, which `up` saw end with 0 before starting what needs them) exited.
+    func expectHealthy(
+        _ services: [String], completed: [String] = [], sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
         let rows = try await statusRows()
-        #expect(rows.compactMap { $0["service"] as? String } == services, sourceLocation: sourceLocation)
+        #expect(
+            rows.compactMap { $0["service"] as? String } == (services + completed).sorted(),
+            sourceLocation: sourceLocation)
         for row in rows {
+            if completed.contains(row["service"] as? String ?? "") {
+                #expect(row["state"] as? String == "exited", "\(row)", sourceLocation: sourceLocation)
+                continue
+            }
             #expect(row["state"] as? String == "running", "\(row)", sourceLocation: sourceLocation)
             #expect(
                 ["healthy", "", nil].contains(row["health"] as? String), "\(row)", sourceLocation: sourceLocation)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.index),
     path("certifications/", views.certifications),
     path("channels-check", views.channels_check),
+    path("certificate-check", views.certificate_check),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]
