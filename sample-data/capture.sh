@@ -6,6 +6,7 @@
 #
 #   sample-data/capture.sh rucio-opint            # rewrites sample-data/rucio-opint
 #   sample-data/capture.sh rucio-opint /tmp/out   # writes elsewhere (the tests compare)
+#   sample-data/capture.sh dials-ecal             # DIALS' ecal workspace (dials is tracker's)
 #
 # The pseudonym key is DEVENV_SAMPLE_KEY; the committed sets use the published
 # "devenv-reference-samples" because their source is synthetic. A real capture keeps its key
@@ -21,6 +22,7 @@ export DEVENV_SAMPLE_KEY=${DEVENV_SAMPLE_KEY:-devenv-reference-samples}
 # Per stack: the app service that migrates, the database the set is for, the source
 # database's settings for the app, and the subset.
 migrate_env=()
+directory=$stack policy=$stack synthetic=$here/synthetic/$stack.sql variables=()
 case $stack in
   rucio-opint)
     service=backend database=opint source=opint_production
@@ -36,9 +38,18 @@ case $stack in
     service=backend database=dials_tracker source=dials_production_tracker
     migrate_env=(--env DJANGO_WORKSPACES=tracker --env DJANGO_DATABASE_NAME=dials_production)
     subset=(--subset 'tables_run:run_number BETWEEN 382000 AND 382040') ;;
-  *) echo "capture.sh: no recipe for '$stack' (rucio-opint, certhelper, mlplayground, dials)" >&2; exit 2 ;;
+  dials-csc|dials-ecal|dials-hcal|dials-jetmet)
+    # Another workspace's database: the tracker recipe with the workspace's own rows.
+    workspace=${stack#dials-} directory=dials policy=dials
+    for entry in csc:383000 ecal:384000 hcal:385000 jetmet:386000; do
+      [ "${entry%:*}" = "$workspace" ] && base=${entry#*:}
+    done
+    service=backend database=dials_$workspace source=dials_production_$workspace
+    migrate_env=(--env DJANGO_WORKSPACES=$workspace --env DJANGO_DATABASE_NAME=dials_production)
+    synthetic=$here/synthetic/dials-workspace.sql variables=(-v ws="$workspace" -v base="$base")
+    subset=(--subset "tables_run:run_number BETWEEN $base AND $((base + 40))") ;;
+  *) echo "capture.sh: no recipe for '$stack' (rucio-opint, certhelper, mlplayground, dials, dials-csc, dials-ecal, dials-hcal, dials-jetmet)" >&2; exit 2 ;;
 esac
-directory=$stack
 file=$root/compose/$directory/compose.yaml
 project=samples-$directory-$$
 run() { "$devenv" "$1" -f "$file" -p "$project" "${@:2}"; }
@@ -50,21 +61,21 @@ role=$(run env --format json --show-secrets | python3 -c 'import json,sys; print
 
 echo "capture: creating $source (schema by the app's migrations, rows from synthetic/$stack.sql)" >&2
 admin=(exec -T db -- psql -U postgres -v ON_ERROR_STOP=1 -q)
-if [ "$stack" = dials ]; then
+if [ "$directory" = dials ]; then
   run "${admin[@]}" -c "CREATE DATABASE dials_production OWNER $role" -c "CREATE DATABASE $source OWNER $role"
-  run exec "${migrate_env[@]}" "$service" -- python3 manage.py migrate --noinput --database tracker -v0
+  run exec "${migrate_env[@]}" "$service" -- python3 manage.py migrate --noinput --database "${workspace:-tracker}" -v0
+  run "${admin[@]}" -o /dev/null -d "$source" "${variables[@]}" <"$synthetic"
 else
   run "${admin[@]}" -c "CREATE DATABASE $source OWNER $role"
   run exec --env DJANGO_DATABASE_NAME="$source" "$service" -- python3 manage.py migrate --noinput -v0
+  cat "$here/synthetic/users.sql" "$synthetic" | run "${admin[@]}" -o /dev/null -d "$source"
 fi
-{ [ "$stack" = dials ] || cat "$here/synthetic/users.sql"; cat "$here/synthetic/$stack.sql"; } \
-  | run "${admin[@]}" -o /dev/null -d "$source"
 
 url=$(run env --format json --show-secrets | python3 -c 'import json,sys; print(json.load(sys.stdin)["DATABASE_URL"])')
 echo "capture: sanitizing into $out" >&2
 rm -rf "$out"
 "$devenv" sample capture --from "${url%/*}/$source" --out "$out" --name "$stack" --database "$database" \
-  --preset django --policy "$here/policies/$stack.yaml" "${subset[@]}"
+  --preset django --policy "$here/policies/$policy.yaml" "${subset[@]}"
 # The committed set, audited against the same source: no original value left in it (when $out
 # is elsewhere, this is what the tests compare the fresh capture with).
-"$devenv" sample audit "$here/$stack" --from "${url%/*}/$source" --preset django --policy "$here/policies/$stack.yaml"
+"$devenv" sample audit "$here/$stack" --from "${url%/*}/$source" --preset django --policy "$here/policies/$policy.yaml"
