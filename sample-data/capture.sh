@@ -37,16 +37,19 @@ case $stack in
     # The tracker workspace's database; Django's own tables live in the default one.
     service=backend database=dials_tracker source=dials_production_tracker
     migrate_env=(--env DJANGO_WORKSPACES=tracker --env DJANGO_DATABASE_NAME=dials_production)
+    variables=(-v base=382000 -v dataset=/JetMET0/Run2024F-PromptReco-v1/DQMIO -v scan=Pixel -v "noise=Strip noise in TEC+")
     subset=(--subset 'tables_run:run_number BETWEEN 382000 AND 382040') ;;
   dials-csc|dials-ecal|dials-hcal|dials-jetmet)
-    # Another workspace's database: the tracker recipe with the workspace's own rows.
+    # Another workspace's database: the same recipe with the workspace's own values.
     workspace=${stack#dials-} directory=dials policy=dials
     for entry in csc:383000 ecal:384000 hcal:385000 jetmet:386000; do
       [ "${entry%:*}" = "$workspace" ] && base=${entry#*:}
     done
     service=backend database=dials_$workspace source=dials_production_$workspace
     migrate_env=(--env DJANGO_WORKSPACES=$workspace --env DJANGO_DATABASE_NAME=dials_production)
-    synthetic=$here/synthetic/dials-workspace.sql variables=(-v ws="$workspace" -v base="$base")
+    name=$(echo "$workspace" | tr '[:lower:]' '[:upper:]')
+    synthetic=$here/synthetic/dials.sql
+    variables=(-v base="$base" -v "dataset=/${name:0:1}${workspace:1}/Run2024F-PromptReco-v1/DQMIO" -v "scan=$name" -v "noise=$name noise")
     subset=(--subset "tables_run:run_number BETWEEN $base AND $((base + 40))") ;;
   *) echo "capture.sh: no recipe for '$stack' (rucio-opint, certhelper, mlplayground, dials, dials-csc, dials-ecal, dials-hcal, dials-jetmet)" >&2; exit 2 ;;
 esac
