@@ -96,7 +96,7 @@ extension Orchestrator {
                         ProjectLabel.managed: "true",
                     ].merging(ephemeral?.labels(project: stack.name) ?? [:]) { $1 })
                 spec.Attachable = true
-                _ = try await engine.createNetwork(spec)
+                _ = try await retryingTransientNetworkSetup { [spec] in try await self.engine.createNetwork(spec) }
                 emit(nil, .created, "network \(network.engineName)")
                 existingNetworks = try await engine.listNetworks(labels: projectFilter)
             }
@@ -168,10 +168,35 @@ extension Orchestrator {
     /// that landed after this one made its plan) is merged into one and the start tried again.
     func startContainer(_ id: String) async throws {
         do {
-            try await engine.startContainer(id)
+            try await retryingTransientNetworkSetup { try await self.engine.startContainer(id) }
         } catch let error as DockerEngineError where error.message.contains(" is ambiguous ") {
             try await keepOneNetworkPerName()
             try await engine.startContainer(id)
         }
+    }
+
+    static let transientRetries = 3
+
+    /// Runs `call`, and asks again (up to `transientRetries` times, after 0.3, 0.6, 0.9 s) when a
+    /// rootless Podman answers `route ip+net: no such network interface`: its rootless network
+    /// namespace was being set up or torn down by another container's start or stop at that
+    /// moment (seen in CI, creating a network while other projects came and went).
+    func retryingTransientNetworkSetup<T: Sendable>(_ call: @Sendable () async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await call()
+            } catch let error as DockerEngineError
+                where Self.isTransientNetworkSetup(error) && attempt < Self.transientRetries
+            {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(300 * attempt))
+            }
+        }
+    }
+
+    /// A call refused while the engine's own network plumbing was changing under it.
+    static func isTransientNetworkSetup(_ error: DockerEngineError) -> Bool {
+        error.status == 500 && error.message.contains("no such network interface")
     }
 }

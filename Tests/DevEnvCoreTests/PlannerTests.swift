@@ -145,6 +145,20 @@ import Testing
         #expect(engine.container(named: "fake-dependent-1") == nil, "a dependent of a crash is never created")
     }
 
+    /// A rootless Podman refuses a network create or a start with `route ip+net: no such
+    /// network interface` while another container changes its rootless network namespace (CI,
+    /// many projects at once): asked again, `up` goes on; a refusal that lasts still fails.
+    @Test func aTransientNetworkRefusalIsAskedAgain() async throws {
+        engine.transientFailures = ["create-network": 2, "start": 1]
+        let summary = try await orchestrator().up(Self.quick)
+        #expect(Set(summary.created) == ["cache", "web", "worker"])
+        #expect(engine.calls.filter { $0.hasPrefix("create-network") }.count == 3)
+
+        try write(Self.compose.replacingOccurrences(of: "MODE: one", with: "MODE: three"), to: "compose.yaml")
+        engine.transientFailures = ["start": 10]
+        await #expect(throws: UpFailure.self) { try await orchestrator().up(Self.quick) }
+    }
+
     @Test func orphansAndProfiles() async throws {
         _ = try await orchestrator().up(Self.quick)
         try write(

@@ -28,6 +28,9 @@ public final class FakeEngine: ContainerEngine, @unchecked Sendable {
     public var exitCodes: [String: Int] = [:]
     /// Services whose containers run for `seconds`, then exit with `code`.
     public var exitsAfter: [String: (seconds: Double, code: Int)] = [:]
+    /// How many times each operation (`create-network`, `start`) is refused first with a
+    /// rootless Podman's transient `route ip+net: no such network interface`.
+    public var transientFailures: [String: Int] = [:]
     /// How long an inspect takes to answer, as a loaded or remote engine does: its answer is
     /// the state at the moment it was asked.
     public var inspectLatency: Duration = .zero
@@ -62,6 +65,16 @@ public final class FakeEngine: ContainerEngine, @unchecked Sendable {
     public func removeImageNamed(_ reference: String) { lock.withLock { images[reference] = nil } }
 
     func record(_ call: String) { lock.withLock { log.append(call) } }
+
+    /// Throws the transient network error while `operation` has failures left.
+    func failTransiently(_ operation: String) throws {
+        let fail = lock.withLock {
+            guard let left = transientFailures[operation], left > 0 else { return false }
+            transientFailures[operation] = left - 1
+            return true
+        }
+        if fail { throw DockerEngineError(.api, "route ip+net: no such network interface", status: 500) }
+    }
 
     static func digest(_ text: String) -> String {
         "sha256:"
@@ -180,6 +193,7 @@ public final class FakeEngine: ContainerEngine, @unchecked Sendable {
     }
     public func startContainer(_ id: String) async throws {
         record("start \(id.prefix(12))")
+        try failTransiently("start")
         lock.withLock {
             guard let service = containers[id]?.config.Labels?[ProjectLabel.service] else { return }
             if let code = exitCodes[service] {
@@ -241,6 +255,7 @@ public final class FakeEngine: ContainerEngine, @unchecked Sendable {
     }
     public func createNetwork(_ spec: NetworkCreate) async throws -> String {
         record("create-network \(spec.Name)")
+        try failTransiently("create-network")
         return lock.withLock {
             counter += 1
             let id = String(format: "n%063x", counter)
