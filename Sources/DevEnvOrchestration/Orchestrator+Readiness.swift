@@ -112,10 +112,12 @@ extension Orchestrator {
                 emit(service.name, .provisioning, "superuser password of this project")
                 try await django.setSuperuserPassword(try await django.manageCommand())
             }
-            let context = try await DatabaseContext.stack(
-                stack, service: warm.databaseService, engine: engine, store: store)
-            for database in record.seeded {
-                try await offCooperativePool { try context.snapshotSeeded(database, force: true) }
+            if !record.seeded.isEmpty {
+                let context = try await DatabaseContext.stack(
+                    stack, service: warm.databaseService, engine: engine, store: store)
+                for database in record.seeded {
+                    try await offCooperativePool { try context.snapshotSeeded(database, force: true) }
+                }
             }
             emit(service.name, .provisioned, "django")
             try markProvisioned(service, id: id, digest: digest, store: store)
@@ -125,9 +127,8 @@ extension Orchestrator {
         let manage = try await django?.manageCommand() ?? []
         try await django?.migrate(manage) { self.emit(service.name, .provisioning, $0) }
         var seeded: [(DatabaseContext, String)] = []
-        if seed, let sets = service.devenv?.settings["seed"] {
-            let entries: [JSONValue] = if case .array(let items) = sets { items } else { [sets] }
-            for set in entries {
+        if seed {
+            for set in Self.seedEntries(service) {
                 if let loaded = try await seedOnUp(service, seed: set, resolver: resolver, store: store) {
                     seeded.append(loaded)
                 }
@@ -162,11 +163,10 @@ extension Orchestrator {
     func seedOnUp(
         _ service: Service, seed: JSONValue, resolver: TemplateResolver, store: StateStore
     ) async throws -> (DatabaseContext, String)? {
-        guard let path = seed.string ?? seed["set"]?.string else {
+        guard let directory = seedDirectory(seed) else {
             throw ServiceFailure(
                 service: service.name, reason: "x-devenv.seed must be a path or {set: PATH, database: NAME}")
         }
-        let directory = path.hasPrefix("/") ? path : (stack.workingDirectory as NSString).appendingPathComponent(path)
         let set: SampleSet
         do {
             set = try SampleSet(directory: directory)
@@ -174,9 +174,7 @@ extension Orchestrator {
             throw ServiceFailure(service: service.name, reason: "cannot be seeded: \(error.message)")
         }
         let environment = try resolver.environment(of: service)
-        let databaseService =
-            service.devenv?.postgres != nil
-            ? service.name : (environment["DJANGO_DATABASE_HOST"] ?? environment["POSTGRES_HOST"])
+        let databaseService = service.devenv?.postgres != nil ? service.name : Self.databaseHost(environment)
         let context = try await DatabaseContext.stack(stack, service: databaseService, engine: engine, store: store)
         guard
             let database = seed["database"]?.string
@@ -214,6 +212,27 @@ extension Orchestrator {
         } catch let error as PostgresError {
             throw ServiceFailure(service: service.name, reason: "was not seeded: \(error)")
         }
+    }
+
+    /// `x-devenv.seed` as its entries: a list, or one entry alone.
+    static func seedEntries(_ service: Service) -> [JSONValue] {
+        switch service.devenv?.settings["seed"] {
+        case .array(let items)?: items
+        case let entry?: [entry]
+        case nil: []
+        }
+    }
+
+    /// A seed entry's sample set directory (`PATH` or `{set: PATH}`, relative to the stack's
+    /// directory); nil when the entry names none.
+    func seedDirectory(_ entry: JSONValue) -> String? {
+        guard let path = entry.string ?? entry["set"]?.string else { return nil }
+        return path.hasPrefix("/") ? path : (stack.workingDirectory as NSString).appendingPathComponent(path)
+    }
+
+    /// The service an app's database settings name (`DJANGO_DATABASE_HOST`, else `POSTGRES_HOST`).
+    static func databaseHost(_ environment: [String: String]) -> String? {
+        environment["DJANGO_DATABASE_HOST"] ?? environment["POSTGRES_HOST"]
     }
 
     static func provisionDigest(_ service: Service) -> String {

@@ -29,7 +29,7 @@ extension Orchestrator {
         guard WarmDatabaseCache.enabled, let store, let django = service.devenv?.django, django.migrate,
             seed || service.devenv?.settings["seed"] == nil,
             let environment = try? resolver.environment(of: service),
-            let host = environment["DJANGO_DATABASE_HOST"] ?? environment["POSTGRES_HOST"],
+            let host = Self.databaseHost(environment),
             let database = stack.service(host), database.kind == .postgres,
             let spec = database.devenv?.postgres, !spec.databases.isEmpty,
             database.devenv?.settings["seed"] == nil,
@@ -45,17 +45,10 @@ extension Orchestrator {
         }
         guard let migrations = WarmDatabaseCache.migrationDigest(of: mounts) else { return nil }
         var sampleSets: [String] = []
-        let seeds: [JSONValue] =
-            switch service.devenv?.settings["seed"] {
-            case .array(let items)?: items
-            case let item?: [item]
-            case nil: []
+        for entry in Self.seedEntries(service) {
+            guard let directory = seedDirectory(entry), let set = try? SampleSet(directory: directory) else {
+                return nil
             }
-        for entry in seeds {
-            guard let path = entry.string ?? entry["set"]?.string else { return nil }
-            let directory =
-                path.hasPrefix("/") ? path : (stack.workingDirectory as NSString).appendingPathComponent(path)
-            guard let set = try? SampleSet(directory: directory) else { return nil }
             sampleSets.append(set.manifestDigest)
         }
         let databaseEnvironment = (try? resolver.environment(of: database)) ?? [:]
@@ -120,9 +113,9 @@ extension Orchestrator {
                 config: ExecConfig(cmd: ["sh", "-c", script, "sh"] + record.databases, env: plan.adminEnvironment))
             if result.exitCode == Self.warmNotEmpty { return nil }
             guard result.exitCode == 0 else {
-                let last =
-                    result.stderrText.split(separator: "\n").last.map(String.init) ?? "exit code \(result.exitCode)"
-                emit(service.name, .warning, "the warm cache did not restore (\(last)); migrating and seeding instead")
+                emit(
+                    service.name, .warning,
+                    "the warm cache did not restore (\(Self.lastError(result))); migrating and seeding instead")
                 return nil
             }
         } catch {
@@ -153,9 +146,7 @@ extension Orchestrator {
                 container: plan.databaseContainer,
                 config: ExecConfig(cmd: ["sh", "-c", script, "sh"] + plan.databases, env: plan.adminEnvironment))
             guard result.exitCode == 0, !result.stdout.isEmpty else {
-                let last =
-                    result.stderrText.split(separator: "\n").last.map(String.init) ?? "exit code \(result.exitCode)"
-                emit(service.name, .warning, "the warm cache was not stored: \(last)")
+                emit(service.name, .warning, "the warm cache was not stored: \(Self.lastError(result))")
                 return
             }
             let record = WarmDatabaseCache.Record(
@@ -166,5 +157,10 @@ extension Orchestrator {
         } catch {
             emit(service.name, .warning, "the warm cache was not stored: \(error)")
         }
+    }
+
+    /// What a failed script said last, or its exit code.
+    static func lastError(_ result: ExecResult) -> String {
+        result.stderrText.split(separator: "\n").last.map(String.init) ?? "exit code \(result.exitCode)"
     }
 }

@@ -134,7 +134,7 @@ public struct TargetMigration: Sendable {
                 let name = "\(stack.name)-\(service.name)-migrate-\(UUID().uuidString.prefix(6).lowercased())"
                 let id = try await engine.createContainer(name: name, config: config).Id
                 do {
-                    try await engine.startContainer(id)
+                    try await orchestrator.startContainer(id)
                     let result = try await engine.waitContainer(id, condition: "not-running")
                     if result.StatusCode != 0 {
                         let tail = await orchestrator.logTail(id, lines: 15)

@@ -62,7 +62,7 @@ import Testing
         _ project: DevenvProject, site: String, database: PostgresConnection, username: String, client: String,
         email: String
     ) async throws {
-        let secrets = try await Self.secrets(project)
+        let secrets = try await project.secrets()
         // allauth's confirmation page (a POST with its CSRF token starts the flow).
         let page = try await HTTP.get(site + "/accounts/keycloak/login/")
         let csrfCookie = try #require(page.header("Set-Cookie")?.components(separatedBy: ";").first)
@@ -193,12 +193,6 @@ import Testing
         }
     }
 
-    /// `secrets show --json`: the project's generated secrets by name (`sso.testuser_password`).
-    static func secrets(_ project: DevenvProject) async throws -> [String: String] {
-        let shown = try await project.devenv(["secrets", "show", "--json"])
-        return (try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: String]) ?? [:]
-    }
-
     @Test func caimira() async throws {
         try await DevenvProject(reference: "caimira").run { project in
             let up = try await project.devenv(["up"])
@@ -219,7 +213,7 @@ import Testing
             // password is refused there, a user outside the e-group is refused by the app, and
             // the test user comes back with a code the auth service exchanges for the session.
             #expect(try await HTTP.get(router + authorize).text.contains("Sign in to caimira-test"))
-            let secrets = try await Self.secrets(project)
+            let secrets = try await project.secrets()
             let testPassword = try #require(secrets["sso.testuser_password"])
             let outsiderPassword = try #require(secrets["sso.outsider_password"])
             let wrong = try await HTTP.form(router + authorize, ["username": "testuser", "password": "wrong"])
@@ -260,7 +254,7 @@ import Testing
     /// application's and routes the user by the roles the e-groups give; an API client signs in
     /// with its own secret; refresh works until logout.
     static func dialsSignIn(_ project: DevenvProject, frontend: String, sso: String) async throws {
-        let secrets = try await Self.secrets(project)
+        let secrets = try await project.secrets()
         let token = sso + "/auth/realms/cern/protocol/openid-connect/token"
         func json(_ reply: HTTP.Reply) -> [String: Any] {
             (try? JSONSerialization.jsonObject(with: reply.body) as? [String: Any]) ?? [:]
@@ -426,6 +420,22 @@ func expectSanitizedSample(
 }
 
 extension DevenvProject {
+    /// `secrets show --json`: the generated secrets by name (`sso.testuser_password`), of this
+    /// project or of project `name` (another project from the same file and state).
+    func secrets(ofProject name: String? = nil) async throws -> [String: String] {
+        let arguments = ["secrets", "show", "--json"]
+        let shown =
+            if let name {
+                try await runProcessAsync(
+                    devenvExecutable(), arguments + ["-p", name], environment: environment,
+                    currentDirectory: directory)
+            } else {
+                try await devenv(arguments)
+            }
+        #expect(shown.status == 0, "\(shown.stderr)")
+        return (try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: String]) ?? [:]
+    }
+
     /// `devenv env --format json`.
     func hostEnvironment(_ options: [String] = []) async throws -> [String: String] {
         let result = try await devenv(["env", "--format", "json", "--show-secrets"] + options)

@@ -14,24 +14,6 @@ import Testing
         sys.exit(0 if authenticate(username="admin", password=os.environ["PASSWORD"]) else 1)
         """
 
-    /// The superuser's password as `secrets show --json` gives it.
-    static func superuserPassword(
-        _ project: DevenvProject, state: String? = nil, name: String? = nil
-    ) async throws
-        -> String
-    {
-        var arguments = ["secrets", "show", "--json"]
-        if let name { arguments += ["-p", name] }
-        let shown = try await runProcessAsync(
-            devenvExecutable(), name == nil ? project.withProject(arguments) : arguments,
-            environment: project.environment.merging(["XDG_STATE_HOME": state ?? project.state]) { $1 },
-            currentDirectory: project.directory)
-        let secrets = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: String]
-        if let password = secrets?["web.superuser.password"] { return password }
-        Issue.record("no web.superuser.password in: \(shown.stdout)")
-        return ""
-    }
-
     @Test func aFreshClusterIsRestoredNotMigratedAndAChangedStackMigrates() async throws {
         try await DevenvProject(reference: "mlplayground").run { project in
             let cold = try await project.devenv(["up"])
@@ -54,7 +36,7 @@ import Testing
             try expectSanitizedSample(database, table: "histograms_lumisectionhistogram1d", rows: "1200")
             #expect(
                 try database.execute("SELECT domain FROM django_site WHERE id = 1").scalar == "mlplayground.localhost")
-            let password = try await Self.superuserPassword(project)
+            let password = try #require(try await project.secrets()["web.superuser.password"])
             let login = try await project.devenv([
                 "exec", "-e", "PASSWORD=\(password)", "web", "--", "python3", "manage.py", "shell", "-c",
                 Self.authenticate,
@@ -81,7 +63,7 @@ import Testing
                 currentDirectory: project.directory)
             #expect(second.status == 0, "\(second.stderr)")
             #expect(second.stderr.contains("from the warm cache"), "\(second.stderr)")
-            let otherPassword = try await Self.superuserPassword(project, name: other)
+            let otherPassword = try #require(try await project.secrets(ofProject: other)["web.superuser.password"])
             #expect(otherPassword != password && !otherPassword.isEmpty)
             let otherLogin = try await runProcessAsync(
                 devenvExecutable(),
