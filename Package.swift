@@ -52,6 +52,7 @@ let package = Package(
             dependencies: [
                 "DevEnvModel", "DevEnvRuntime", "DockerEngine", "Platform", "Postgres", "StateStore",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict),
         // Sample sets: capture, sanitize, seed, snapshot, restore.

@@ -82,39 +82,55 @@ extension Orchestrator {
     /// Ready means: healthy (or running, when nothing can be checked), then provisioned — its
     /// PostgreSQL roles and databases, its Django migrations, superuser and site.
     func becomeReady(_ service: Service, id: String, timeout: Double, requireCheck: Bool, seed: Bool) async throws {
-        try await waitReady(service, id: id, timeout: timeout, requireCheck: requireCheck)
         guard let store,
             service.devenv?.postgres != nil || service.devenv?.django != nil || service.devenv?.settings["seed"] != nil
-        else { return }
+        else {
+            try await waitReady(service, id: id, timeout: timeout, requireCheck: requireCheck)
+            return
+        }
         // Provisioned into this very container with this very spec: nothing can be missing
         // unless someone removed it by hand (`devenv provision` checks the catalog again).
         let digest = Self.provisionDigest(service)
         if (try? store.isProvisioned(project: stack.name, service: service.name, containerID: id, specDigest: digest))
             == true
         {
+            try await waitReady(service, id: id, timeout: timeout, requireCheck: requireCheck)
             return
         }
         let resolver = TemplateResolver(stack: stack, store: store)
+        let django = service.devenv?.django.map {
+            DjangoProvisioning(engine: engine, service: service, spec: $0, resolver: resolver, containerID: id)
+        }
+        let superuserPassword = try django?.superuserPassword()
+        // A warm restore touches only the database service (provisioned before this one
+        // started): it runs while the app's own check waits.
+        let early: Task<WarmOutcome, Never>? =
+            django != nil && service.devenv?.postgres == nil
+            ? Task {
+                await self.warmRestore(service, id: id, resolver: resolver, seed: seed, password: superuserPassword)
+            } : nil
+        do {
+            try await waitReady(service, id: id, timeout: timeout, requireCheck: requireCheck)
+        } catch {
+            _ = await early?.value
+            throw error
+        }
         if let spec = service.devenv?.postgres {
             try await provisionPostgres(service, spec: spec, id: id, resolver: resolver, timeout: timeout)
         }
         // Migrations, then the sample data into the empty tables, then the superuser and site;
         // the `seeded` snapshot last, so `devenv db reset` keeps the superuser.
-        let django = service.devenv?.django.map {
-            DjangoProvisioning(engine: engine, service: service, spec: $0, resolver: resolver, containerID: id)
+        var warm = await early?.value ?? WarmOutcome()
+        if early == nil, django != nil {
+            warm = await warmRestore(service, id: id, resolver: resolver, seed: seed, password: superuserPassword)
         }
-        let warm = django != nil ? await warmPlan(service, id: id, resolver: resolver, seed: seed) : nil
-        let superuserPassword = try django?.superuserPassword()
-        if let warm, let django, let record = await restoreWarm(warm, service: service) {
-            if let superuserPassword,
-                record.superuser != WarmDatabaseCache.fingerprint(key: warm.key, password: superuserPassword)
-            {
-                emit(service.name, .provisioning, "superuser password of this project")
+        if let plan = warm.plan, let django, let record = warm.record {
+            if warm.superuserPending {
                 try await django.setSuperuserPassword(try await django.manageCommand())
             }
             if !record.seeded.isEmpty {
                 let context = try await DatabaseContext.stack(
-                    stack, service: warm.databaseService, engine: engine, store: store)
+                    stack, service: plan.databaseService, engine: engine, store: store)
                 for database in record.seeded {
                     try await offCooperativePool { try context.snapshotSeeded(database, force: true) }
                 }
@@ -134,8 +150,9 @@ extension Orchestrator {
                 }
             }
         }
+        var superuserRow: SuperuserRow?
         if let django {
-            try await django.finish(manage) { self.emit(service.name, .provisioning, $0) }
+            superuserRow = try await django.finish(manage) { self.emit(service.name, .provisioning, $0) }
             emit(service.name, .provisioned, "django")
         }
         for (context, database) in seeded {
@@ -143,7 +160,11 @@ extension Orchestrator {
         }
         // Skipped seeding (`--no-seed`) is not done: the next `up` without the flag seeds.
         if !seed && service.devenv?.settings["seed"] != nil { return }
-        if let warm { await saveWarm(warm, service: service, seeded: seeded.map(\.1), superuser: superuserPassword) }
+        if let plan = warm.plan {
+            await saveWarm(
+                plan, service: service, seeded: seeded.map(\.1), superuser: superuserPassword,
+                superuserRow: superuserRow)
+        }
         try markProvisioned(service, id: id, digest: digest, store: store)
     }
 

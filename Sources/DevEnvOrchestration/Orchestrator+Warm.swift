@@ -36,7 +36,7 @@ extension Orchestrator {
             let databaseContainer = try? await engine.listContainers(
                 all: false, labels: [ProjectLabel.project: stack.name, ProjectLabel.service: database.name]
             ).first,
-            let databaseImage = databaseContainer.ImageID,
+            let databaseImage = await Self.baseImage(of: databaseContainer, engine: engine),
             let appImage = try? await engine.inspectContainer(id).Image
         else { return nil }
         let mounts = service.volumes.compactMap { mount -> (source: String, target: String)? in
@@ -74,6 +74,14 @@ extension Orchestrator {
             check.exitCode == 0
         else { return nil }
         return plan
+    }
+
+    /// The ID of the image a container runs, or, for one made from an initialized-cluster image
+    /// (PostgresInitCache), of the image that one was made from: the same databases either way.
+    static func baseImage(of container: ContainerSummary, engine: any ContainerEngine) async -> String? {
+        guard let image = container.ImageID else { return nil }
+        guard container.Labels?[PostgresInitCache.keyLabel] != nil else { return image }
+        return (try? await engine.imageIfPresent(image))??.Config?.Labels?[PostgresInitCache.baseLabel]
     }
 
     /// Exits `warmNotEmpty` when one of the databases (arguments) holds a table, view or sequence.
@@ -128,7 +136,9 @@ extension Orchestrator {
 
     /// Dumps the plan's databases into a new entry, after a real migrate and seed. A failure
     /// costs only the next warm `up`: a warning, never a failed `up`.
-    func saveWarm(_ plan: WarmPlan, service: Service, seeded: [String], superuser: String?) async {
+    func saveWarm(
+        _ plan: WarmPlan, service: Service, seeded: [String], superuser: String?, superuserRow: SuperuserRow?
+    ) async {
         let script = """
             set -e
             d=/tmp/devenv-warm
@@ -152,11 +162,62 @@ extension Orchestrator {
             let record = WarmDatabaseCache.Record(
                 format: WarmDatabaseCache.format, key: plan.key, databases: plan.databases, seeded: seeded,
                 superuser: superuser.map { WarmDatabaseCache.fingerprint(key: plan.key, password: $0) },
-                project: stack.name, service: service.name, created: Date())
+                superuserRow: superuser == nil ? nil : superuserRow, project: stack.name, service: service.name,
+                created: Date())
             try plan.cache.store(record, tar: result.stdout)
         } catch {
             emit(service.name, .warning, "the warm cache was not stored: \(error)")
         }
+    }
+
+    /// What a warm `up` did before the app was ready: the plan (nil: the cache does not
+    /// apply), the restored entry (nil: migrate and seed), and whether the superuser still
+    /// needs this project's password through Django.
+    struct WarmOutcome: Sendable {
+        var plan: WarmPlan?
+        var record: WarmDatabaseCache.Record?
+        var superuserPending = false
+    }
+
+    /// The plan, the restore, and the superuser's password by one `UPDATE` when the entry says
+    /// where its row is: all of it on the database's side, so it runs while the app container
+    /// starts (its own healthcheck may wait for nothing else).
+    func warmRestore(
+        _ service: Service, id: String, resolver: TemplateResolver, seed: Bool, password: String?
+    ) async -> WarmOutcome {
+        guard let plan = await warmPlan(service, id: id, resolver: resolver, seed: seed) else { return WarmOutcome() }
+        guard let record = await restoreWarm(plan, service: service) else { return WarmOutcome(plan: plan) }
+        guard let password, record.superuser != WarmDatabaseCache.fingerprint(key: plan.key, password: password)
+        else { return WarmOutcome(plan: plan, record: record) }
+        if let row = record.superuserRow, await setSuperuserPassword(plan, row: row, password: password) {
+            emit(service.name, .provisioning, "superuser password of this project, set in \(row.table)")
+            return WarmOutcome(plan: plan, record: record)
+        }
+        emit(service.name, .provisioning, "superuser password of this project, through manage.py")
+        return WarmOutcome(plan: plan, record: record, superuserPending: true)
+    }
+
+    /// Gives the restored superuser `password`, hashed here as the project's Django would
+    /// (`SuperuserRow.hash`), with one `UPDATE` of its row; false when the hasher is not one
+    /// devenv computes or the row is not where the entry said (then Django sets it).
+    func setSuperuserPassword(_ plan: WarmPlan, row: SuperuserRow, password: String) async -> Bool {
+        guard let hash = row.hash(password) else { return false }
+        // Values as psql variables (quoted by psql), never in the statement's text.
+        let script = """
+            out=$(printf '%s\n' 'UPDATE :"table" SET :"password_column" = :'"'hash'"' WHERE :"username_column" = :'"'username'"';' \
+              | psql -X -v ON_ERROR_STOP=1 --no-password -d "$1" -v table="$2" -v password_column="$3" \
+                  -v username_column="$4" -v username="$5" -v hash="$DEVENV_HASH") || exit 1
+            [ "$out" = "UPDATE 1" ]
+            """
+        let result = try? await engine.exec(
+            container: plan.databaseContainer,
+            config: ExecConfig(
+                cmd: [
+                    "sh", "-c", script, "sh", row.database, row.table, row.passwordColumn, row.usernameColumn,
+                    row.username,
+                ],
+                env: plan.adminEnvironment + ["DEVENV_HASH=\(hash)"]))
+        return result?.exitCode == 0
     }
 
     /// What a failed script said last, or its exit code.

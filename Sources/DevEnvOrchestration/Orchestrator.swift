@@ -178,7 +178,12 @@ public final class Orchestrator: Sendable {
                 existing[service.name]?.Labels?[ProjectLabel.configHash] != plans[service.name]?.configHash
             {
                 initCache[service.name] = PostgresInitCache.request(
-                    for: service, project: stack.name, environment: environment, base: image)
+                    for: service, project: stack.name, environment: environment, base: image
+                ).map {
+                    var request = $0
+                    request.engine = engine.endpointDescription
+                    return request
+                }
             }
         }
         summary.initCacheRequests = await useInitializedClusters(initCache, plans: &plans)
@@ -193,6 +198,8 @@ public final class Orchestrator: Sendable {
 
         let outcomes = ConvergeOutcomes()
         let waits = ReadinessWaits()
+        let slots = StartSlots(StartSlots.defaultCount)
+        let priorities = StartSlots.priorities(of: services)
         var tasks: [String: Task<String, any Error>] = [:]
         for service in services {
             let dependencies = service.dependsOn.compactMap { dependency in
@@ -219,7 +226,8 @@ public final class Orchestrator: Sendable {
                     }
                 }
                 let (id, change) = try await self.converge(
-                    service, plan: plan, image: image, current: current)
+                    service, plan: plan, image: image, current: current, slots: slots,
+                    priority: priorities[service.name] ?? 0)
                 await outcomes.record(service.name, change)
                 return id
             }
@@ -410,7 +418,8 @@ public final class Orchestrator: Sendable {
     /// Applies the planner's step for the service (`step`, the same decision `devenv plan`
     /// shows): keeps, starts, or (re)creates its container; returns its ID.
     func converge(
-        _ service: Service, plan: ContainerPlan, image: ImageInspect?, current: ContainerSummary?
+        _ service: Service, plan: ContainerPlan, image: ImageInspect?, current: ContainerSummary?,
+        slots: StartSlots? = nil, priority: Int = 0
     ) async throws -> (String, Change) {
         // The image is in place by now (built or pulled): the step is about the container.
         let step = try await self.step(service, plan: plan, image: ImagePlan(image: image), current: current)
@@ -419,6 +428,8 @@ public final class Orchestrator: Sendable {
             emit(service.name, .upToDate, step.reasons.first)
             return (current.Id, .unchanged)
         case (.start, let current?):
+            await slots?.acquire(priority: priority)
+            defer { Task { await slots?.release() } }
             emit(service.name, .starting)
             try await startContainer(current.Id)
             emit(service.name, .started)
@@ -436,6 +447,8 @@ public final class Orchestrator: Sendable {
             emit(service.name, .creating)
             change = .created
         }
+        await slots?.acquire(priority: priority)
+        defer { Task { await slots?.release() } }
         // Networks by ID as of now (a merge during this up may have changed them).
         let plan = plan.attached(to: networkIDs.withLock { $0 })
         let created: ContainerCreateResponse

@@ -18,8 +18,10 @@ import Platform
 /// `PG*`, locale, time zone) except the password, which devenv generates per project: the
 /// cached cluster's superuser has a random placeholder password, and a wrapper entrypoint sets
 /// the container's own `POSTGRES_PASSWORD` in single-user mode before the first start (the
-/// password never enters the image). Only containers whose data directory is not a named volume
-/// or bind mount use it (their data lived and died with the container anyway), and none with
+/// password never enters the image). A container whose data directory is in a named volume
+/// uses it too: the wrapper copies the cluster into the volume when the volume holds nothing
+/// yet (its first start; `cp -a` of about 40 MB instead of `initdb`), and leaves a volume that
+/// holds anything alone. None uses it whose data directory is a bind mount, and none with
 /// `/docker-entrypoint-initdb.d` scripts (mounted, or in the image: those may read any
 /// variable, so the build refuses them), a replaced entrypoint, a user, or `*_FILE` secrets.
 /// The first container of a key initializes as usual; `up` then asks for the image to be made
@@ -39,7 +41,7 @@ public enum PostgresInitCache {
     static let initScripts = "/docker-entrypoint-initdb.d"
     /// Bumped when the image's recipe (build script, wrapper) changes: part of the key, and on
     /// the image, so `gc` removes images of an older recipe.
-    public static let format = "3"
+    public static let format = "4"
     public static let formatLabel = "dev.devenv.pginit.format"
 
     public static var enabled: Bool { Settings.current.initializedClusterCache }
@@ -55,6 +57,13 @@ public enum PostgresInitCache {
         public var environment: [String: String]
         public var entrypoint: [String]
         public var command: [String]
+        /// The data directory when it is in a named volume: the container keeps it there (the
+        /// wrapper copies the cached cluster in on the volume's first start). Not in the key.
+        public var volumeDataDirectory: String?
+        /// The engine it is for (`unix:///var/run/docker.sock`): the lock and failure files are
+        /// per key and engine, since two engines may hold the same image ID (a `docker load`)
+        /// and one's build, or refusal, says nothing of the other's. Not in the key.
+        public var engine: String?
 
         public var tag: String { "\(PostgresInitCache.repository):\(key.prefix(24))" }
     }
@@ -82,9 +91,15 @@ public enum PostgresInitCache {
             return path == mount || path.hasPrefix(mount == "/" ? "/" : mount + "/")
         }
         let walDirectory = environment["POSTGRES_INITDB_WALDIR"]
+        var volumeDataDirectory: String?
         for volume in service.volumes {
-            // A named volume or bind mount keeps the data: its first start is the real one.
-            if covers(volume.target, dataDirectory) { return nil }
+            if covers(volume.target, dataDirectory) {
+                // A named volume gets the cached cluster on its first start; a bind mount (a
+                // directory of the developer's, whose owner the copy would have to guess) does not.
+                guard volume.type == .volume, volume.source != nil, !volume.readOnly else { return nil }
+                volumeDataDirectory = dataDirectory
+                continue
+            }
             if let walDirectory, covers(volume.target, walDirectory) { return nil }
             if covers(volume.target, initScripts) || covers(initScripts, volume.target) { return nil }
         }
@@ -104,7 +119,8 @@ public enum PostgresInitCache {
         }
         var request = Request(
             service: service.name, key: "", base: base.Id, reference: service.imageReference(project: project),
-            environment: shaping, entrypoint: entrypoint, command: command)
+            environment: shaping, entrypoint: entrypoint, command: command,
+            volumeDataDirectory: volumeDataDirectory)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let material =
@@ -167,6 +183,14 @@ public enum PostgresInitCache {
         #!/bin/sh
         # devenv: this image holds an initialized PostgreSQL cluster (devenv-pginit); see `devenv gc`.
         set -e
+        cached=\#(dataDirectory)
+        # A data directory in a named volume (PGDATA set by devenv) that holds nothing yet gets
+        # the cached cluster; one that holds anything is left as it is.
+        if [ "$PGDATA" != "$cached" ] && [ -f "$cached/devenv-pginit" ] && [ "$(id -u)" = 0 ] \
+          && [ -z "$(ls -A "$PGDATA" 2>/dev/null)" ]; then
+          mkdir -p "$PGDATA"
+          cp -a "$cached/." "$PGDATA/"
+        fi
         if [ -f "$PGDATA/devenv-pginit" ] && [ "$(id -u)" = 0 ]; then
           role=$(printf '%s' "${POSTGRES_USER:-postgres}" | sed 's/"/""/g')
           if [ -n "${POSTGRES_PASSWORD:-}" ]; then
@@ -233,7 +257,8 @@ public enum PostgresInitCache {
     }
 
     static func file(_ request: Request, _ suffix: String) -> String {
-        (workDirectory as NSString).appendingPathComponent("pginit-\(request.key.prefix(24)).\(suffix)")
+        let engine = request.engine.map { "-" + SHA256.hash(data: Data($0.utf8)).hexadecimal.prefix(8) } ?? ""
+        return (workDirectory as NSString).appendingPathComponent("pginit-\(request.key.prefix(24))\(engine).\(suffix)")
     }
 
     /// Where a refused or failed build says why; deleting it lets the next `up` try again.
@@ -276,7 +301,7 @@ public enum PostgresInitCache {
     /// Why the engine should not hold cache images, if it should not: Podman on vfs storage
     /// copies every layer for every container, and building one held Podman's storage lock,
     /// stalling every other call, for seconds (measured with Podman 4.3). On overlay it pays.
-    static func unsuitable(_ engine: any ContainerEngine) async -> String? {
+    public static func unsuitable(_ engine: any ContainerEngine) async -> String? {
         guard (try? await engine.kind()) == .podman, let driver = try? await engine.info().Driver, driver == "vfs"
         else { return nil }
         return
@@ -366,7 +391,8 @@ extension ContainerPlan {
         copy.withoutInitCache = config
         copy.config.Image = request.tag
         copy.config.Env =
-            (config.Env ?? []).filter { !$0.hasPrefix("PGDATA=") } + ["PGDATA=\(PostgresInitCache.dataDirectory)"]
+            (config.Env ?? []).filter { !$0.hasPrefix("PGDATA=") }
+            + ["PGDATA=\(request.volumeDataDirectory ?? PostgresInitCache.dataDirectory)"]
         copy.config.Labels?[PostgresInitCache.keyLabel] = request.key
         copy.config.Labels?[PostgresInitCache.fromLabel] = request.reference
         return copy

@@ -1,5 +1,6 @@
 import Crypto
 import DevEnvModel
+import DevEnvProvisioning
 import DevEnvRuntime
 import Foundation
 
@@ -33,6 +34,9 @@ public struct WarmDatabaseCache: Sendable {
         /// SHA-256 of the key and the superuser's password when the entry was made: a restore
         /// into a project with another password sets that project's.
         public var superuser: String?
+        /// Where the superuser's row is and how its password is hashed: a restore into a project
+        /// with another password sets it with one `UPDATE` (nil: with Django's `manage.py`).
+        public var superuserRow: SuperuserRow?
         public var project: String
         public var service: String
         public var created: Date

@@ -1,7 +1,9 @@
+import Crypto
 import DevEnvModel
 import DevEnvRuntime
 import DockerEngine
 import Foundation
+import _CryptoExtras
 
 /// `x-devenv.django` on a running app container: `manage.py migrate`, the superuser (created
 /// once with `createsuperuser --noinput`), and the `django_site` row.
@@ -23,11 +25,24 @@ package struct DjangoProvisioning {
     }
 
     /// Exit 0 if the user exists, 3 if not; the username comes in through the environment,
-    /// never through the code text.
+    /// never through the code text. It also prints where the user model keeps its rows and how
+    /// new passwords are hashed (`SuperuserRow`), for a warm `up` to set a password without
+    /// starting Django.
     static let userExists = """
-        import os, sys
+        import json, os, sys
         from django.contrib.auth import get_user_model
         User = get_user_model()
+        try:
+            from django.contrib.auth.hashers import get_hasher
+            from django.db import connections, router
+            hasher = get_hasher()
+            row = {"database": connections[router.db_for_write(User)].settings_dict["NAME"], "table": User._meta.db_table,
+                   "usernameColumn": User._meta.get_field(User.USERNAME_FIELD).column,
+                   "passwordColumn": User._meta.get_field("password").column,
+                   "algorithm": hasher.algorithm, "iterations": getattr(hasher, "iterations", None)}
+            print("\(SuperuserRow.marker)" + json.dumps(row))
+        except Exception:
+            pass
         sys.exit(0 if User.objects.filter(**{User.USERNAME_FIELD: os.environ["DEVENV_DJANGO_USERNAME"]}).exists() else 3)
         """
     static let setSite = """
@@ -75,11 +90,15 @@ package struct DjangoProvisioning {
     }
 
     /// The superuser (created once) and the `django_site` row: after migrations and seeding, so
-    /// a sample set loads into empty tables and its ids never collide with these rows.
-    package func finish(_ manage: [String], progress: (String) -> Void) async throws {
+    /// a sample set loads into empty tables and its ids never collide with these rows. Returns
+    /// where the superuser's row is and how its password was hashed, when Django said.
+    @discardableResult
+    package func finish(_ manage: [String], progress: (String) -> Void) async throws -> SuperuserRow? {
+        var row: SuperuserRow?
         if let superuser = spec.superuser {
             let exists = try await exec(
                 manage + ["shell", "-c", Self.userExists], env: ["DEVENV_DJANGO_USERNAME=\(superuser.username)"])
+            row = SuperuserRow(output: exists.stdoutText, username: superuser.username)
             switch exists.exitCode {
             case 0:
                 progress("superuser \(superuser.username) exists")
@@ -109,6 +128,7 @@ package struct DjangoProvisioning {
                     ]),
                 "setting the django_site row")
         }
+        return row
     }
 
     /// `manage:` from the file, else the container's `python3` (or `python`) with `manage.py`.
@@ -135,5 +155,81 @@ package struct DjangoProvisioning {
         let output = (result.stdoutText + result.stderrText).split(separator: "\n").suffix(15).map(String.init)
         throw ServiceFailure(
             service: service.name, reason: "\(what) failed with exit code \(result.exitCode)", logTail: output)
+    }
+}
+
+/// Where a Django project keeps its superuser's row and how it hashes a new password, as its
+/// `manage.py shell` said after a real migrate: enough to give a restored superuser another
+/// password with one `UPDATE` (a warm `up`), without starting Django again.
+public struct SuperuserRow: Codable, Sendable, Equatable {
+    /// The PostgreSQL database (the user model's write database) and the table's columns.
+    public var database: String
+    public var table: String
+    public var usernameColumn: String
+    public var passwordColumn: String
+    /// The first of `PASSWORD_HASHERS` (`pbkdf2_sha256`) and its iterations.
+    public var algorithm: String
+    public var iterations: Int?
+    public var username: String
+
+    static let marker = "devenv-superuser-row "
+
+    public init(
+        database: String, table: String, usernameColumn: String, passwordColumn: String, algorithm: String,
+        iterations: Int?, username: String
+    ) {
+        self.database = database
+        self.table = table
+        self.usernameColumn = usernameColumn
+        self.passwordColumn = passwordColumn
+        self.algorithm = algorithm
+        self.iterations = iterations
+        self.username = username
+    }
+
+    /// The marked line of `userExists`'s output, when there is one.
+    init?(output: String, username: String) {
+        struct Said: Decodable {
+            var database: String?
+            var table: String
+            var usernameColumn: String
+            var passwordColumn: String
+            var algorithm: String
+            var iterations: Int?
+        }
+        guard
+            let line = output.split(separator: "\n").last(where: { $0.hasPrefix(Self.marker) }),
+            let said = try? JSONDecoder().decode(Said.self, from: Data(line.dropFirst(Self.marker.count).utf8)),
+            let database = said.database
+        else { return nil }
+        self.init(
+            database: database, table: said.table, usernameColumn: said.usernameColumn,
+            passwordColumn: said.passwordColumn, algorithm: said.algorithm, iterations: said.iterations,
+            username: username)
+    }
+
+    /// Django's encoding of `password` by this row's hasher (`pbkdf2_sha256$<iterations>$<salt>$<hash>`),
+    /// or nil for a hasher devenv does not compute (argon2, bcrypt: then Django sets it).
+    public func hash(_ password: String, salt: String = SuperuserRow.salt()) -> String? {
+        let function: KDF.Insecure.PBKDF2.HashFunction
+        let length: Int
+        switch algorithm {
+        case "pbkdf2_sha256": (function, length) = (.sha256, 32)
+        case "pbkdf2_sha1": (function, length) = (.insecureSHA1, 20)
+        default: return nil
+        }
+        guard let iterations, iterations > 0, !salt.contains("$"),
+            let key = try? KDF.Insecure.PBKDF2.deriveKey(
+                from: Data(password.utf8), salt: Data(salt.utf8), using: function, outputByteCount: length,
+                unsafeUncheckedRounds: iterations)
+        else { return nil }
+        let encoded = key.withUnsafeBytes { Data($0).base64EncodedString() }
+        return "\(algorithm)$\(iterations)$\(salt)$\(encoded)"
+    }
+
+    /// A salt as Django makes one: 22 letters and digits.
+    public static func salt() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        return String((0..<22).map { _ in alphabet[Int.random(in: 0..<alphabet.count)] })
     }
 }

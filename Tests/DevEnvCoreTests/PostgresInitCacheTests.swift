@@ -51,7 +51,19 @@ struct PostgresInitCacheTests {
 
     @Test func onlyContainersWhoseFirstStartIsDisposableAndPlainUseIt() throws {
         #expect(try request("    image: postgres:15\n    command: [postgres, -c, fsync=off]\n") != nil)
-        #expect(try request("    image: postgres:15\n    volumes: [\"pgdata:/var/lib/postgresql/data\"]\n") == nil)
+        // A named volume gets the cluster copied in on its first start, and keeps the data
+        // directory where the file puts it (also a subdirectory); a bind mount does not use it.
+        let named = try #require(
+            try request("    image: postgres:15\n    volumes: [\"pgdata:/var/lib/postgresql/data\"]\n"))
+        #expect(named.volumeDataDirectory == "/var/lib/postgresql/data")
+        let plain = try #require(try request("    image: postgres:15\n"))
+        #expect(named.key == plain.key && plain.volumeDataDirectory == nil, "one image serves both")
+        let below = try #require(
+            try request(
+                "    image: postgres:15\n    volumes: [\"pgdata:/var/lib/postgresql\"]\n",
+                environment: ["POSTGRES_PASSWORD": "one", "PGDATA": "/var/lib/postgresql/data/pgdata"]))
+        #expect(below.volumeDataDirectory == "/var/lib/postgresql/data/pgdata")
+        #expect(try request("    image: postgres:15\n    volumes: [\"pgdata:/var/lib/postgresql/data:ro\"]\n") == nil)
         #expect(try request("    image: postgres:15\n    volumes: [\"./data:/var/lib/postgresql\"]\n") == nil)
         #expect(
             try request("    image: postgres:15\n    volumes: [\"./init:/docker-entrypoint-initdb.d:ro\"]\n") == nil)
@@ -77,10 +89,10 @@ struct PostgresInitCacheTests {
                 "    image: postgres:15\n    volumes: [\"./wal:/srv/wal\"]\n",
                 environment: ["POSTGRES_PASSWORD": "one", "POSTGRES_INITDB_WALDIR": "/srv/wal/15"]) == nil)
         // A data directory moved out of the named volume's way is disposable again.
-        #expect(
-            try request(
-                "    image: postgres:15\n    volumes: [\"pgdata:/var/lib/postgresql/data\"]\n",
-                environment: ["POSTGRES_PASSWORD": "one", "PGDATA": "/srv/pg"]) != nil)
+        let moved = try request(
+            "    image: postgres:15\n    volumes: [\"pgdata:/var/lib/postgresql/data\"]\n",
+            environment: ["POSTGRES_PASSWORD": "one", "PGDATA": "/srv/pg"])
+        #expect(moved != nil && moved?.volumeDataDirectory == nil)
     }
 
     @Test func theImageNeverHoldsThePasswordAndWrapsTheEntrypoint() throws {
@@ -115,5 +127,24 @@ struct PostgresInitCacheTests {
         #expect(cached.config.Image == request.tag)
         #expect(cached.config.Env?.filter { $0.hasPrefix("PGDATA=") } == ["PGDATA=/var/lib/postgresql/devenv-data"])
         #expect(cached.config.Labels?[PostgresInitCache.fromLabel] == "postgres:15")
+    }
+
+    /// Two engines may hold the same image ID (a `docker load` of one into the other): a build
+    /// on one, or its refusal (Podman on vfs), does not stop the other's.
+    @Test func aFailureOrBuildOnOneEngineSaysNothingOfAnother() throws {
+        var local = try #require(try request("    image: postgres:15\n"))
+        local.key = "test-\(UUID().uuidString)"
+        local.engine = "unix:///var/run/docker.sock"
+        var remote = local
+        remote.engine = "tcp://10.0.0.2:2376"
+        #expect(PostgresInitCache.failureFile(for: local) != PostgresInitCache.failureFile(for: remote))
+        #expect(PostgresInitCache.file(local, "lock") != PostgresInitCache.file(remote, "lock"))
+        let failed = PostgresInitCache.failureFile(for: local)
+        try FileManager.default.createDirectory(
+            atPath: (failed as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try "refused\n".write(toFile: failed, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: failed) }
+        #expect(PostgresInitCache.worthBuilding([local]).isEmpty)
+        #expect(PostgresInitCache.worthBuilding([remote]) == [remote])
     }
 }

@@ -3,6 +3,7 @@ import Testing
 
 @testable import DevEnvCore
 @testable import DevEnvOrchestration
+@testable import DevEnvProvisioning
 
 /// The warm database cache's entries on disk (issue #19): whole or absent, bounded, keyed on
 /// the migration files of bind mounts. The restore itself is in WarmUpTests (every engine).
@@ -73,5 +74,33 @@ import Testing
         let stack = try directory.load(project: "p").stack
         #expect(stack.service("app")?.kind == .other)
         #expect(stack.service("db")?.kind == .postgres)
+    }
+
+    /// A warm `up` gives a restored superuser another project's password with one `UPDATE`,
+    /// hashed as Django's first hasher would (values from Python's hashlib, an implementation
+    /// of its own); where the row is comes from the real migrate's `manage.py shell`.
+    @Test func aSuperuserPasswordIsHashedAsDjangoHashesIt() throws {
+        let output = """
+            Some app printing at import
+            devenv-superuser-row {"database": "dials", "table": "auth_user", "usernameColumn": "username", "passwordColumn": "password", "algorithm": "pbkdf2_sha256", "iterations": 260000}
+            """
+        let row = try #require(SuperuserRow(output: output, username: "admin"))
+        #expect(row.database == "dials" && row.table == "auth_user" && row.username == "admin")
+        #expect(
+            row.hash("p\u{E4}ssword", salt: "seasaltseasaltseasalt1")
+                == "pbkdf2_sha256$260000$seasaltseasaltseasalt1$oEixtWnz+lYZFjxh5w223H1zqfpJQfzeYK9Zzm/CI3w=")
+        var sha1 = row
+        sha1.algorithm = "pbkdf2_sha1"
+        sha1.iterations = 1000
+        #expect(sha1.hash("letmein", salt: "seasalt") == "pbkdf2_sha1$1000$seasalt$FR1Hz/2XTwvhcvkmbwDDrzMsEnQ=")
+        // A hasher devenv does not compute is left to Django; so is a salt Django could not split.
+        var argon = row
+        argon.algorithm = "argon2"
+        #expect(argon.hash("letmein") == nil)
+        #expect(row.hash("letmein", salt: "a$b") == nil)
+        let salt = SuperuserRow.salt()
+        #expect(salt.count == 22 && salt.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) })
+        #expect(salt != SuperuserRow.salt())
+        #expect(SuperuserRow(output: "no marker here", username: "admin") == nil)
     }
 }

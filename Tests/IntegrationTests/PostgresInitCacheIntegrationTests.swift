@@ -278,3 +278,89 @@ final class Once: @unchecked Sendable {
         return true
     }
 }
+
+/// A data directory in a named volume (issue #19: every reference stack keeps PostgreSQL in
+/// one, so `up` after `down -v` ran initdb every time): the volume's first start copies the
+/// cached cluster in, with the project's own password; a volume that holds data keeps it.
+@Suite struct PostgresInitCacheVolumeTests {
+    static let stack = """
+        services:
+          db:
+            image: postgres:15
+            volumes: ["pgdata:/var/lib/postgresql/data"]
+            x-devenv:
+              postgres:
+                roles: [{ name: app }]
+                databases: [{ name: app, owner: app }]
+        volumes:
+          pgdata:
+        """
+
+    @Test(arguments: TestEngine.all)
+    func aFreshNamedVolumeGetsTheCachedClusterAndAFullOneKeepsItsData(engine: TestEngine) async throws {
+        try await DevenvProject(files: ["compose.yaml": Self.stack], engine: engine).run { project in
+            let client = project.fixture.client
+            if let reason = await PostgresInitCache.unsuitable(client) {
+                // Podman on vfs storage never makes cache images (PostgresInitCache.unsuitable).
+                print("\(engine.name): no cluster cache here: \(reason)")
+                return
+            }
+            let first = try await project.devenv(["up", "--random-ports"])
+            #expect(first.status == 0, "\(engine.name): \(first.stderr)")
+            let base = try #require(try await client.imageIfPresent("postgres:15")).Id
+            var tag: String?
+            for _ in 0..<1_800 where tag == nil {
+                // Of this recipe: an older one's image (another run's) is never used. (One label
+                // filter: Podman 4.3 answers two, one with a colon in its value, with nothing.)
+                let images = try await client.listImages(labels: [
+                    PostgresInitCache.formatLabel: PostgresInitCache.format
+                ]).filter { $0.Labels?[PostgresInitCache.baseLabel] == base }
+                // Podman lists it as docker.io/library/devenv-pginit:….
+                tag = images.compactMap { $0.RepoTags?.first { $0.contains(PostgresInitCache.repository + ":") } }
+                    .first.flatMap { name in
+                        name.range(of: PostgresInitCache.repository + ":").map { String(name[$0.lowerBound...]) }
+                    }
+                if tag == nil { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            let cached = try #require(tag, "\(engine.name): the cache image was made in the background")
+            #expect(try await project.devenv(["down", "-v"]).status == 0)
+
+            let warm = try await project.devenv(["up", "--random-ports"])
+            #expect(warm.status == 0, "\(engine.name): \(warm.stderr)")
+            let id = try #require(try await project.containers()["db"])
+            let inspected = try await client.inspectContainer(id)
+            let image = inspected.Config?.Image ?? ""
+            #expect(image.hasSuffix(cached), "\(engine.name): \(image)")
+            let log = try await project.devenv(["logs", "db"])
+            #expect(!log.stdout.contains("init process complete"), "\(engine.name): no initdb: \(log.stdout)")
+            let url = try #require(try await project.hostEnvironment()["DATABASE_URL"])
+            let app = try PostgresConnection(url: url)
+            #expect(try app.execute("SELECT current_user").scalar == "app", "\(engine.name)")
+            try app.executeScript("CREATE TABLE kept (n int); INSERT INTO kept VALUES (7);")
+            app.close()
+            let password = try await project.devenv(["exec", "db", "--", "printenv", "POSTGRES_PASSWORD"]).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            func superuser(_ url: String) throws -> PostgresConnection {
+                let address = try #require(URLComponents(string: url))
+                let host = try #require(address.host)
+                let port = try #require(address.port)
+                return try PostgresConnection(url: "postgresql://postgres:\(password)@\(host):\(port)/postgres")
+            }
+            let admin = try superuser(url)
+            #expect(
+                try admin.execute("SHOW data_directory").scalar == "/var/lib/postgresql/data",
+                "\(engine.name): the data stays in the named volume, with the project's superuser password")
+            admin.close()
+
+            // `down` keeps the volume: the next container finds data there and copies nothing.
+            #expect(try await project.devenv(["down"]).status == 0)
+            let again = try await project.devenv(["up", "--random-ports"])
+            #expect(again.status == 0, "\(engine.name): \(again.stderr)")
+            let restarted = try #require(try await project.hostEnvironment()["DATABASE_URL"])
+            let kept = try PostgresConnection(url: restarted)
+            #expect(try kept.execute("SELECT n FROM kept").scalar == "7", "\(engine.name)")
+            kept.close()
+            try superuser(restarted).close()
+        }
+    }
+}
