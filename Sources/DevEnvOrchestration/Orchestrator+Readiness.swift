@@ -104,15 +104,16 @@ extension Orchestrator {
         let superuserPassword = try django?.superuserPassword()
         // A warm restore touches only the database service (provisioned before this one
         // started): it runs while the app's own check waits.
-        let early: Task<WarmOutcome, Never>? =
+        let early: Task<WarmOutcome, any Error>? =
             django != nil && service.devenv?.postgres == nil
             ? Task {
-                await self.warmRestore(service, id: id, resolver: resolver, seed: seed, password: superuserPassword)
+                try await self.warmRestore(
+                    service, id: id, resolver: resolver, seed: seed, password: superuserPassword, store: store)
             } : nil
         do {
             try await waitReady(service, id: id, timeout: timeout, requireCheck: requireCheck)
         } catch {
-            _ = await early?.value
+            _ = try? await early?.value
             throw error
         }
         if let spec = service.devenv?.postgres {
@@ -120,20 +121,15 @@ extension Orchestrator {
         }
         // Migrations, then the sample data into the empty tables, then the superuser and site;
         // the `seeded` snapshot last, so `devenv db reset` keeps the superuser.
-        var warm = await early?.value ?? WarmOutcome()
+        var warm = try await early?.value ?? WarmOutcome()
         if early == nil, django != nil {
-            warm = await warmRestore(service, id: id, resolver: resolver, seed: seed, password: superuserPassword)
+            warm = try await warmRestore(
+                service, id: id, resolver: resolver, seed: seed, password: superuserPassword, store: store)
         }
-        if let plan = warm.plan, let django, let record = warm.record {
+        if let plan = warm.plan, let record = warm.record, let django {
             if warm.superuserPending {
                 try await django.setSuperuserPassword(try await django.manageCommand())
-            }
-            if !record.seeded.isEmpty {
-                let context = try await DatabaseContext.stack(
-                    stack, service: plan.databaseService, engine: engine, store: store)
-                for database in record.seeded {
-                    try await offCooperativePool { try context.snapshotSeeded(database, force: true) }
-                }
+                try await snapshotWarm(plan, record: record, store: store)
             }
             emit(service.name, .provisioned, "django")
             try markProvisioned(service, id: id, digest: digest, store: store)

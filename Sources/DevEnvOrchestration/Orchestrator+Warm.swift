@@ -5,6 +5,7 @@ import DevEnvSamples
 import DockerEngine
 import Foundation
 import Postgres
+import StateStore
 
 // A warm `up` (WarmDatabaseCache): a Django service's databases restored, not migrated and
 // seeded again, when everything that shapes them is what it was.
@@ -179,22 +180,38 @@ extension Orchestrator {
         var superuserPending = false
     }
 
-    /// The plan, the restore, and the superuser's password by one `UPDATE` when the entry says
-    /// where its row is: all of it on the database's side, so it runs while the app container
-    /// starts (its own healthcheck may wait for nothing else).
+    /// The plan, the restore, the superuser's password by one `UPDATE` when the entry says
+    /// where its row is, and the `seeded` snapshots `db reset` restores: all of it on the
+    /// database's side, so it runs while the app container starts (its own healthcheck may wait
+    /// for nothing else). A snapshot that fails fails the service, as after a real seed.
     func warmRestore(
-        _ service: Service, id: String, resolver: TemplateResolver, seed: Bool, password: String?
-    ) async -> WarmOutcome {
+        _ service: Service, id: String, resolver: TemplateResolver, seed: Bool, password: String?,
+        store: StateStore
+    ) async throws -> WarmOutcome {
         guard let plan = await warmPlan(service, id: id, resolver: resolver, seed: seed) else { return WarmOutcome() }
         guard let record = await restoreWarm(plan, service: service) else { return WarmOutcome(plan: plan) }
-        guard let password, record.superuser != WarmDatabaseCache.fingerprint(key: plan.key, password: password)
-        else { return WarmOutcome(plan: plan, record: record) }
-        if let row = record.superuserRow, await setSuperuserPassword(plan, row: row, password: password) {
-            emit(service.name, .provisioning, "superuser password of this project, set in \(row.table)")
-            return WarmOutcome(plan: plan, record: record)
+        var outcome = WarmOutcome(plan: plan, record: record)
+        if let password, record.superuser != WarmDatabaseCache.fingerprint(key: plan.key, password: password) {
+            if let row = record.superuserRow, await setSuperuserPassword(plan, row: row, password: password) {
+                emit(service.name, .provisioning, "superuser password of this project, set in \(row.table)")
+            } else {
+                emit(service.name, .provisioning, "superuser password of this project, through manage.py")
+                outcome.superuserPending = true
+            }
         }
-        emit(service.name, .provisioning, "superuser password of this project, through manage.py")
-        return WarmOutcome(plan: plan, record: record, superuserPending: true)
+        // The snapshots hold the superuser as it is: after Django set its password, if it must.
+        if !outcome.superuserPending { try await snapshotWarm(plan, record: record, store: store) }
+        return outcome
+    }
+
+    /// The `seeded` snapshots of a restored entry's databases, as after a real seed.
+    func snapshotWarm(_ plan: WarmPlan, record: WarmDatabaseCache.Record, store: StateStore) async throws {
+        guard !record.seeded.isEmpty else { return }
+        let context = try await DatabaseContext.stack(
+            stack, service: plan.databaseService, engine: engine, store: store)
+        for database in record.seeded {
+            try await offCooperativePool { try context.snapshotSeeded(database, force: true) }
+        }
     }
 
     /// Gives the restored superuser `password`, hashed here as the project's Django would
