@@ -59,8 +59,14 @@ import Testing
     @Test func aProgramBusyForAMomentStillRunsAndOneBusyForeverIsAnError() throws {
         let path = NSTemporaryDirectory() + "devenv-busy-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try "#!/bin/sh\necho ran\n".write(toFile: path, atomically: false, encoding: .utf8)
-        chmod(path, 0o755)
+        // Written through a close-on-exec descriptor: Foundation's own write leaves its
+        // descriptor inheritable, and a child another test spawns at that moment (in parallel)
+        // would keep the program busy for as long as it runs, not a moment.
+        let script = Array("#!/bin/sh\necho ran\n".utf8)
+        let creator = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        #expect(creator >= 0)
+        #expect(script.withUnsafeBytes { write(creator, $0.baseAddress, $0.count) } == script.count)
+        close(creator)
         let writer = open(path, O_WRONLY | O_CLOEXEC)
         #expect(writer >= 0)
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.1) { close(writer) }
