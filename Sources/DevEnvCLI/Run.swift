@@ -56,12 +56,12 @@ struct Run: AsyncParsableCommand {
             environment: env, user: terminal.user, workingDirectory: terminal.workdir, noDependencies: noDeps,
             servicePorts: servicePorts, tty: tty, readinessTimeout: timeout)
         let created: RunContainer
+        let orchestrator = Orchestrator(
+            engine: engine, stack: stack, store: try StateStore(), progress: ProgressPrinter(json: false))
         do {
             // Locked while dependencies converge and the container is made, not while it runs.
             let lock = try await lockProject(stack.name, command: "devenv run")
             defer { withExtendedLifetime(lock) {} }
-            let orchestrator = Orchestrator(
-                engine: engine, stack: stack, store: try StateStore(), progress: ProgressPrinter(json: false))
             let service = service
             created = try await runInterruptibly {
                 try await orchestrator.createRunContainer(service, options: options)
@@ -74,7 +74,7 @@ struct Run: AsyncParsableCommand {
         let id = created.id
         let session: @Sendable () async throws -> Int = {
             let connection = try await engine.attachContainerHijacked(id)
-            try await engine.startContainer(id)
+            try await orchestrator.startContainer(id)
             try await streams.pump(connection, tty: tty) { rows, columns in
                 try await engine.resizeContainer(id, rows: rows, columns: columns)
             }

@@ -165,8 +165,10 @@ extension Orchestrator {
     }
 
     /// Starts a container. A network of the project that exists twice (a killed `up`'s create
-    /// that landed after this one made its plan) is merged into one and the start tried again.
-    func startContainer(_ id: String) async throws {
+    /// that landed after this one made its plan) is merged into one and the start tried again;
+    /// rootless Podman's transient refusal is asked again (`retryingTransientNetworkSetup`).
+    /// `up`, `run` and the server migration's one-off all start through here.
+    public func startContainer(_ id: String) async throws {
         do {
             try await retryingTransientNetworkSetup { try await self.engine.startContainer(id) }
         } catch let error as DockerEngineError where error.message.contains(" is ambiguous ") {
