@@ -82,18 +82,14 @@ extension Orchestrator {
     /// Ready means: healthy (or running, when nothing can be checked), then provisioned — its
     /// PostgreSQL roles and databases, its Django migrations, superuser and site.
     func becomeReady(_ service: Service, id: String, timeout: Double, requireCheck: Bool, seed: Bool) async throws {
-        guard let store,
-            service.devenv?.postgres != nil || service.devenv?.django != nil || service.devenv?.settings["seed"] != nil
-        else {
-            try await waitReady(service, id: id, timeout: timeout, requireCheck: requireCheck)
-            return
-        }
         // Provisioned into this very container with this very spec: nothing can be missing
         // unless someone removed it by hand (`devenv provision` checks the catalog again).
         let digest = Self.provisionDigest(service)
-        if (try? store.isProvisioned(project: stack.name, service: service.name, containerID: id, specDigest: digest))
-            == true
-        {
+        guard let store,
+            service.devenv?.postgres != nil || service.devenv?.django != nil || service.devenv?.settings["seed"] != nil,
+            (try? store.isProvisioned(
+                project: stack.name, service: service.name, containerID: id, specDigest: digest)) != true
+        else {
             try await waitReady(service, id: id, timeout: timeout, requireCheck: requireCheck)
             return
         }

@@ -198,7 +198,7 @@ public final class Orchestrator: Sendable {
 
         let outcomes = ConvergeOutcomes()
         let waits = ReadinessWaits()
-        let slots = StartSlots(StartSlots.defaultCount)
+        let slots = StartSlots(Settings.current.startSlots)
         let priorities = StartSlots.priorities(of: services)
         var tasks: [String: Task<String, any Error>] = [:]
         for service in services {

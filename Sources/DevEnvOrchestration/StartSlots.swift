@@ -1,4 +1,5 @@
 import DevEnvModel
+import DevEnvRuntime
 import Foundation
 
 /// How many containers `up` creates and starts at once, and which go first. On a small
@@ -12,14 +13,6 @@ actor StartSlots {
     private var order = 0
 
     init(_ count: Int) { free = max(1, count) }
-
-    /// Twice the cores, at least 4 (`DEVENV_START_SLOTS` overrides).
-    static var defaultCount: Int {
-        if let text = ProcessInfo.processInfo.environment["DEVENV_START_SLOTS"], let count = Int(text), count > 0 {
-            return count
-        }
-        return max(4, 2 * ProcessInfo.processInfo.activeProcessorCount)
-    }
 
     /// Waits for a slot; a higher `priority` is served first, then first come.
     func acquire(priority: Int) async {

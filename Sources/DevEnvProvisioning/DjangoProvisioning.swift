@@ -39,7 +39,8 @@ package struct DjangoProvisioning {
             row = {"database": connections[router.db_for_write(User)].settings_dict["NAME"], "table": User._meta.db_table,
                    "usernameColumn": User._meta.get_field(User.USERNAME_FIELD).column,
                    "passwordColumn": User._meta.get_field("password").column,
-                   "algorithm": hasher.algorithm, "iterations": getattr(hasher, "iterations", None)}
+                   "algorithm": hasher.algorithm, "iterations": getattr(hasher, "iterations", None),
+                   "username": os.environ["DEVENV_DJANGO_USERNAME"]}
             print("\(SuperuserRow.marker)" + json.dumps(row))
         except Exception:
             pass
@@ -98,7 +99,7 @@ package struct DjangoProvisioning {
         if let superuser = spec.superuser {
             let exists = try await exec(
                 manage + ["shell", "-c", Self.userExists], env: ["DEVENV_DJANGO_USERNAME=\(superuser.username)"])
-            row = SuperuserRow(output: exists.stdoutText, username: superuser.username)
+            row = SuperuserRow(output: exists.stdoutText)
             switch exists.exitCode {
             case 0:
                 progress("superuser \(superuser.username) exists")
@@ -174,38 +175,13 @@ public struct SuperuserRow: Codable, Sendable, Equatable {
 
     static let marker = "devenv-superuser-row "
 
-    public init(
-        database: String, table: String, usernameColumn: String, passwordColumn: String, algorithm: String,
-        iterations: Int?, username: String
-    ) {
-        self.database = database
-        self.table = table
-        self.usernameColumn = usernameColumn
-        self.passwordColumn = passwordColumn
-        self.algorithm = algorithm
-        self.iterations = iterations
-        self.username = username
-    }
-
     /// The marked line of `userExists`'s output, when there is one.
-    init?(output: String, username: String) {
-        struct Said: Decodable {
-            var database: String?
-            var table: String
-            var usernameColumn: String
-            var passwordColumn: String
-            var algorithm: String
-            var iterations: Int?
-        }
+    init?(output: String) {
         guard
             let line = output.split(separator: "\n").last(where: { $0.hasPrefix(Self.marker) }),
-            let said = try? JSONDecoder().decode(Said.self, from: Data(line.dropFirst(Self.marker.count).utf8)),
-            let database = said.database
+            let row = try? JSONDecoder().decode(Self.self, from: Data(line.dropFirst(Self.marker.count).utf8))
         else { return nil }
-        self.init(
-            database: database, table: said.table, usernameColumn: said.usernameColumn,
-            passwordColumn: said.passwordColumn, algorithm: said.algorithm, iterations: said.iterations,
-            username: username)
+        self = row
     }
 
     /// Django's encoding of `password` by this row's hasher (`pbkdf2_sha256$<iterations>$<salt>$<hash>`),

@@ -19,6 +19,9 @@ public struct Settings: Sendable {
     public var warmDatabaseCache: Bool
     /// `DEVENV_WARM_KEEP`: how many warm database entries a machine keeps (8).
     public var warmDatabaseEntries: Int
+    /// `DEVENV_START_SLOTS`: how many containers `up` creates and starts at once (twice the
+    /// cores, at least 4).
+    public var startSlots: Int
 
     public init(environment: [String: String]) {
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
@@ -28,6 +31,9 @@ public struct Settings: Sendable {
         initializedClusterImages = value("DEVENV_PGINIT_KEEP").flatMap(Int.init).map { max(0, $0) } ?? 8
         warmDatabaseCache = environment["DEVENV_WARM"] != "0"
         warmDatabaseEntries = value("DEVENV_WARM_KEEP").flatMap(Int.init).map { max(0, $0) } ?? 8
+        startSlots =
+            value("DEVENV_START_SLOTS").flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil }
+            ?? max(4, 2 * ProcessInfo.processInfo.activeProcessorCount)
     }
 
     /// This process's settings.

@@ -82,9 +82,9 @@ import Testing
     @Test func aSuperuserPasswordIsHashedAsDjangoHashesIt() throws {
         let output = """
             Some app printing at import
-            devenv-superuser-row {"database": "dials", "table": "auth_user", "usernameColumn": "username", "passwordColumn": "password", "algorithm": "pbkdf2_sha256", "iterations": 260000}
+            devenv-superuser-row {"database": "dials", "table": "auth_user", "usernameColumn": "username", "passwordColumn": "password", "algorithm": "pbkdf2_sha256", "iterations": 260000, "username": "admin"}
             """
-        let row = try #require(SuperuserRow(output: output, username: "admin"))
+        let row = try #require(SuperuserRow(output: output))
         #expect(row.database == "dials" && row.table == "auth_user" && row.username == "admin")
         #expect(
             row.hash("p\u{E4}ssword", salt: "seasaltseasaltseasalt1")
@@ -101,6 +101,6 @@ import Testing
         let salt = SuperuserRow.salt()
         #expect(salt.count == 22 && salt.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) })
         #expect(salt != SuperuserRow.salt())
-        #expect(SuperuserRow(output: "no marker here", username: "admin") == nil)
+        #expect(SuperuserRow(output: "no marker here") == nil)
     }
 }
