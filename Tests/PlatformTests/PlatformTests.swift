@@ -59,17 +59,16 @@ import Testing
     @Test func aProgramBusyForAMomentStillRunsAndOneBusyForeverIsAnError() throws {
         let path = NSTemporaryDirectory() + "devenv-busy-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        // Written through a close-on-exec descriptor: Foundation's own write leaves its
-        // descriptor inheritable, and a child another test spawns at that moment (in parallel)
-        // would keep the program busy for as long as it runs, not a moment.
-        let script = Array("#!/bin/sh\necho ran\n".utf8)
-        let creator = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
-        #expect(creator >= 0)
-        #expect(script.withUnsafeBytes { write(creator, $0.baseAddress, $0.count) } == script.count)
-        close(creator)
+        try "#!/bin/sh\necho ran\n".write(toFile: path, atomically: false, encoding: .utf8)
+        chmod(path, 0o755)
         let writer = open(path, O_WRONLY | O_CLOEXEC)
         #expect(writer >= 0)
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.1) { close(writer) }
+        // Closed by a thread of its own: a block on Dispatch's global queue can run late in a
+        // full parallel run, and the spawn waits about 0.6 s (this test failed so, seen twice).
+        Thread.detachNewThread {
+            usleep(100_000)
+            close(writer)
+        }
         let outcome = try SpawnedProcess.run([path], timeout: 10)
         #expect(outcome.status == 0 && String(decoding: outcome.output, as: UTF8.self) == "ran\n")
 
